@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs; idempotent, quiet when already installed.
+set -euo pipefail
+need=()
+for pkg in chromium chromium-driver ffmpeg; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi

@@ -1,0 +1,1 @@
+"""FastAPI entry point: routes, schemas, auth, the one error-to-HTTP table."""

@@ -1,0 +1,45 @@
+"""Settings from ``SMILEPAY_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def project_root() -> Path:
+    """The source checkout's root when running from one, else the working directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "src" / "smilepay").is_dir():
+            return parent
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the embedded defaults ``make run`` uses."""
+
+    model_config = SettingsConfigDict(env_prefix="SMILEPAY_", extra="ignore")
+
+    model_dir: Path = Field(default_factory=lambda: project_root() / ".models")
+    data_dir: Path = Field(default_factory=lambda: project_root().parent / "shared" / "data")
+    var_dir: Path = Field(default_factory=lambda: project_root() / "var")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allow_noncommercial_models: bool = False
+    threads: int = 1
+
+    def resolved_database_url(self) -> str:
+        """The configured database, or SQLite in ``var_dir`` (the embedded default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'smilepay.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process."""
+    return Settings()

@@ -1,0 +1,38 @@
+"""Shared fixtures: where the real data, models and servers are, and how absence is handled.
+
+Outside CI a test whose data, model or server is missing skips with a message naming what is
+missing; with ``CI=true`` it fails instead, so a green CI run means everything really ran.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from smilepay.config import get_settings
+from support import require
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = get_settings().data_dir
+    require(path.is_dir(), f"face data at {path} (set SMILEPAY_DATA_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get(
+        "SMILEPAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    try:
+        import psycopg
+
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, connect_timeout=3):
+            pass
+    except Exception as exc:
+        require(False, f"PostgreSQL at {url} ({type(exc).__name__})")
+    return url
