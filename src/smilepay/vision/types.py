@@ -47,3 +47,34 @@ class Embedding:
 
     vector: Vector
     model_id: str
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Measured quality of one face and the gate's verdict; ``reasons`` is empty when it passes."""
+
+    face_px: float  # the box's shorter side, frame pixels
+    eye_distance_px: float
+    sharpness: float  # variance of the Laplacian on the aligned 112x112 grey chip
+    brightness: float  # mean grey level of the chip, 0..255
+    contrast: float  # standard deviation of the chip's grey levels
+    yaw_deg: float
+    pitch_deg: float
+    reasons: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+@dataclass(frozen=True)
+class FrameAnalysis:
+    """Everything the engine knows about the paying face of one frame."""
+
+    face: Face  # the chosen (paying) face
+    faces_found: int
+    quality: QualityReport
+    signals: FaceSignals | None  # None when the landmarker could not read the face
+    embedding: Embedding | None  # the strategy's template vector; None when not asked for
+    chip: Image  # the aligned 112x112 BGR face
+    timings_ms: dict[str, float]

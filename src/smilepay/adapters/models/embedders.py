@@ -1,0 +1,141 @@
+"""Embedders behind the ``Embedder`` port, each aligning and normalising as its model wants.
+
+Channel order and input scaling were chosen by measurement (docs/accuracy.md): fr_feature scores
+better fed BGR, MobileFaceNet and w600k_mbf RGB. ``flip=True`` adds the mirrored chip and
+averages the two vectors (free for MobileFaceNet, whose batch is fixed at 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from smilepay.adapters.models.runtime import (
+    litert_interpreter,
+    onnx_session,
+    require_licence_opt_in,
+)
+from smilepay.modelstore import model_path
+from smilepay.vision.align import align_face
+from smilepay.vision.types import Image, Vector
+
+Landmarks = npt.NDArray[np.float32]
+
+
+def normalise(vector: npt.NDArray[Any]) -> Vector:
+    flat = np.asarray(vector, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(flat))
+    return flat / norm if norm > 0 else flat
+
+
+def _nchw(chips: list[Image], rgb: bool, mean: float, scale: float) -> npt.NDArray[np.float32]:
+    batch = np.stack([c[:, :, ::-1] if rgb else c for c in chips]).astype(np.float32)
+    return np.ascontiguousarray(((batch - mean) / scale).transpose(0, 3, 1, 2))
+
+
+class OnnxArcFaceEmbedder:
+    """An ArcFace-style ONNX model on 112x112 chips, NCHW, ``(x - mean) / scale``."""
+
+    def __init__(self, model: str, *, rgb: bool, mean: float, scale: float, flip: bool,
+                 model_id: str | None = None) -> None:
+        self._session = onnx_session(model_path(model))
+        inputs = self._session.get_inputs()
+        self._input = inputs[0].name
+        self._batch_fixed = isinstance(inputs[0].shape[0], int)
+        self.dim = int(self._session.get_outputs()[0].shape[1])
+        self.rgb, self.mean, self.scale, self.flip = rgb, mean, scale, flip
+        self.model_id = model_id or (f"{model}+flip" if flip else model)
+
+    def embed_chip(self, chip: Image) -> Vector:
+        chips = [chip, np.ascontiguousarray(chip[:, ::-1])] if self.flip else [chip]
+        if self._batch_fixed:
+            outs = [self._session.run(None, {self._input: _nchw([c], self.rgb, self.mean,
+                                                                 self.scale)})[0][0]
+                    for c in chips]
+        else:
+            outs = list(self._session.run(None, {self._input: _nchw(chips, self.rgb, self.mean,
+                                                                    self.scale)})[0])
+        return normalise(np.sum([normalise(o) for o in outs], axis=0))
+
+    def embed_face(self, image: Image, landmarks5: Landmarks) -> Vector:
+        return self.embed_chip(align_face(image, landmarks5))
+
+
+class FrFeatureEmbedder(OnnxArcFaceEmbedder):
+    """Faceplugin fr_feature, 512-d; BGR, ``(x - 127) / 128``."""
+
+    def __init__(self, flip: bool = False, rgb: bool = False) -> None:
+        model_id = "fr_feature" + ("_rgb" if rgb else "") + ("+flip" if flip else "")
+        super().__init__("fr_feature", rgb=rgb, mean=127.0, scale=128.0, flip=flip,
+                         model_id=model_id)
+
+
+class W600kMbfEmbedder(OnnxArcFaceEmbedder):
+    """InsightFace w600k_mbf, 512-d. NON-COMMERCIAL weights: refused without the opt-in."""
+
+    def __init__(self, flip: bool = False, allow_noncommercial: bool | None = None) -> None:
+        require_licence_opt_in("w600k_mbf", allow_noncommercial)
+        super().__init__("w600k_mbf", rgb=True, mean=127.5, scale=127.5, flip=flip)
+
+
+class MobileFaceNetEmbedder:
+    """MobileFaceNet TFLite, 192-d, NHWC RGB ``(x - 127.5) / 128``; batch fixed at 2."""
+
+    def __init__(self, flip: bool = True, rgb: bool = True) -> None:
+        self._interp = litert_interpreter(model_path("mobilefacenet"))
+        self._in = self._interp.get_input_details()[0]["index"]
+        self._out = self._interp.get_output_details()[0]["index"]
+        self.dim = 192
+        self.flip, self.rgb = flip, rgb
+        self.model_id = "mobilefacenet" + ("_bgr" if not rgb else "") + ("+flip" if flip else "")
+
+    def embed_chip(self, chip: Image) -> Vector:
+        second = np.ascontiguousarray(chip[:, ::-1]) if self.flip else chip
+        batch = np.stack([chip, second]).astype(np.float32)
+        if self.rgb:
+            batch = batch[..., ::-1]
+        self._interp.set_tensor(self._in, np.ascontiguousarray((batch - 127.5) / 128.0))
+        self._interp.invoke()
+        out = self._interp.get_tensor(self._out)
+        if not self.flip:
+            return normalise(out[0])
+        return normalise(normalise(out[0]) + normalise(out[1]))
+
+    def embed_face(self, image: Image, landmarks5: Landmarks) -> Vector:
+        return self.embed_chip(align_face(image, landmarks5))
+
+
+class DlibResnetEmbedder:
+    """dlib ResNet v1, 128-d, on a 150x150 RGB chip (about 75-100 ms on one core).
+
+    The chip is the ArcFace alignment scaled to dlib's geometry (``padding`` around the face);
+    see docs/accuracy.md for how it was chosen.
+    """
+
+    def __init__(self, flip: bool = False, size: int = 150, zoom: float = 1.0) -> None:
+        import dlib
+
+        self._net: Any = dlib.face_recognition_model_v1(str(model_path("dlib_resnet")))
+        self.dim = 128
+        self.flip, self.size, self.zoom = flip, size, zoom
+        self.model_id = "dlib_resnet" + ("+flip" if flip else "")
+
+    def chip(self, image: Image, landmarks5: Landmarks) -> Image:
+        from smilepay.vision.align import ARCFACE_TEMPLATE_112
+
+        centre = np.array([56.0, 56.0], dtype=np.float32)
+        template = (ARCFACE_TEMPLATE_112 - centre) * self.zoom + centre
+        return align_face(image, landmarks5, size=self.size, template=template)
+
+    def embed_chip(self, chip: Image) -> Vector:
+        rgb = np.ascontiguousarray(chip[:, :, ::-1])
+        vec = normalise(np.array(self._net.compute_face_descriptor(rgb)))
+        if self.flip:
+            mirrored = np.ascontiguousarray(rgb[:, ::-1])
+            vec = normalise(vec + normalise(np.array(self._net.compute_face_descriptor(mirrored))))
+        return vec
+
+    def embed_face(self, image: Image, landmarks5: Landmarks) -> Vector:
+        return self.embed_chip(self.chip(image, landmarks5))

@@ -1,0 +1,58 @@
+"""Bytes to a BGR image, with named errors; the pixel count is capped before decoding."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image as PilImage
+from PIL import ImageOps, UnidentifiedImageError
+
+from smilepay.vision.errors import ImageEmpty, ImageTooLarge, ImageTruncated, NotAnImage
+from smilepay.vision.types import Image
+
+DEFAULT_MAX_PIXELS = 40_000_000  # a 48 MP phone photo is refused; 12 MP passes
+
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+    """Decode JPEG/PNG/WebP/... bytes to an upright H x W x 3 BGR ``uint8`` array.
+
+    The header is read first: an image whose width x height exceeds ``max_pixels`` is refused
+    as ``ImageTooLarge`` without decoding its pixels (a decompression bomb never expands).
+    EXIF orientation is applied, so phone photos come out upright.
+    """
+    if not data:
+        raise ImageEmpty("expected image bytes, got 0 bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PilImage.DecompressionBombWarning)
+            picture = PilImage.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:
+        raise NotAnImage(f"expected a JPEG, PNG or other image, got {len(data)} bytes of an "
+                         "unknown format", size_bytes=len(data)) from exc
+    except PilImage.DecompressionBombError as exc:
+        raise ImageTooLarge(f"expected at most {max_pixels} pixels, got a decompression bomb",
+                            max_pixels=max_pixels) from exc
+    width, height = picture.size
+    if width == 0 or height == 0:
+        raise ImageEmpty(f"expected a picture with pixels, got {width}x{height}")
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"expected at most {max_pixels} pixels, got {width}x{height} = {width * height}",
+            width=width, height=height, max_pixels=max_pixels,
+        )
+    try:
+        picture.load()
+        upright = ImageOps.exif_transpose(picture)
+        rgb = np.asarray(upright.convert("RGB"), dtype=np.uint8)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageTruncated(f"expected a complete {picture.format} image, got a truncated or "
+                             f"corrupt one ({exc})", format=picture.format) from exc
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def read_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+    """``decode_image`` of a file's bytes."""
+    with open(path, "rb") as fh:
+        return decode_image(fh.read(), max_pixels)
