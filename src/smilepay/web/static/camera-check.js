@@ -1,0 +1,41 @@
+// Camera check: open the camera, post one JPEG frame, show what the server saw.
+"use strict";
+(function () {
+  const params = new URLSearchParams(location.search);
+  const target = (params.get("post") || "/v1/face/camera-check");
+  const postTo = target.startsWith("/") && !target.startsWith("//") ? target : "/v1/face/camera-check";
+  const message = document.getElementById("message");
+  const button = document.getElementById("check");
+  const result = document.getElementById("result");
+  const camera = new SmileCamera(document.getElementById("video"));
+  if (params.get("key")) SmileApi.key = params.get("key");
+
+  async function sendOne() {
+    button.disabled = true;
+    showMessage(message, "Sending one frame…", "info");
+    try {
+      const frame = await camera.capture();
+      const answer = await SmileApi.request("POST", postTo, frame.blob,
+        { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
+      const faces = answer && typeof answer.faces === "number" ? answer.faces : null;
+      result.textContent = JSON.stringify(answer);
+      result.dataset.state = "done";
+      if (faces === null) showMessage(message, "Frame sent.", "ok");
+      else if (faces === 0) showMessage(message, "The camera works, but no face is in view.", "warn");
+      else if (faces === 1) showMessage(message, "The camera works and sees one face.", "ok");
+      else showMessage(message, "The camera works and sees " + faces + " faces.", "ok");
+    } catch (err) {
+      result.dataset.state = "error";
+      showMessage(message, err.message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  button.addEventListener("click", sendOne);
+  camera.open().then(() => {
+    showMessage(message, "Camera on (" + camera.video.videoWidth + "x" + camera.video.videoHeight + ").", "ok");
+    button.disabled = false;
+    if (params.get("auto") === "1") sendOne();
+  }).catch((err) => showMessage(message, err.message, "error"));
+})();
