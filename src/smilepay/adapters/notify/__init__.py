@@ -1,0 +1,1 @@
+"""Notifier and webhook-sender adapters: log, SMTP, httpx."""

@@ -1,0 +1,98 @@
+"""Engines for both databases, and the one way to run a unit of work with retries.
+
+SQLite (WAL): one writer at a time. Write transactions start with ``BEGIN IMMEDIATE`` (so two
+processes never both read-then-upgrade) and, inside one process, also take a lock (so threads
+queue in Python instead of spinning on ``busy_timeout``). Reads use plain ``BEGIN``.
+PostgreSQL: READ COMMITTED with ``SELECT ... FOR UPDATE`` on the rows a use case changes, in a
+stable order; a deadlock or serialization failure re-runs the whole unit of work.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+T = TypeVar("T")
+
+_RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
+MAX_ATTEMPTS = 8
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    """An engine with the settings this project relies on (WAL, FKs, timeouts)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("smilepay_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class TransactionRunner:
+    """Runs ``work(connection)`` in one transaction, retrying transient conflicts."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = is_sqlite(engine)
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(smilepay_write=write)
+            if self._sqlite and write:
+                with self._write_lock, conn.begin():
+                    yield conn
+            else:
+                with conn.begin():
+                    yield conn
+
+    def run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self._connection(write) as conn:
+                    return work(conn)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == MAX_ATTEMPTS or not self._is_retryable(exc):
+                    raise
+                time.sleep(min(0.2, 0.005 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    def _is_retryable(self, exc: DBAPIError) -> bool:
+        if self._sqlite:
+            return "database is locked" in str(exc.orig)
+        return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_PG

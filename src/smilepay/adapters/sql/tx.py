@@ -1,0 +1,289 @@
+"""``SqlMoneyTx``: the money core's reads and writes inside one open transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from smilepay.adapters.sql import schema
+from smilepay.adapters.sql.records import TABLES, from_row, to_row
+from smilepay.domain.customers import Customer
+from smilepay.domain.events import (
+    DeliveryStatus,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from smilepay.domain.ledger import Account, AccountKind, Hold, HoldStatus, Transfer
+from smilepay.domain.money_errors import IdempotencyKeyReused
+from smilepay.domain.payments import PaymentStatus
+from smilepay.domain.tenants import ApiKey, Scope
+from smilepay.ports.money import Page, StoredResponse
+
+R = TypeVar("R")
+
+
+def _in_scope(table: Any, scope: Scope) -> Any:
+    return and_(table.c.tenant_id == scope.tenant_id, table.c.livemode == scope.livemode)
+
+
+class SqlMoneyTx:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._pg = conn.dialect.name == "postgresql"
+
+    # generic records -------------------------------------------------------------------
+    def insert(self, record: object) -> None:
+        self.conn.execute(TABLES[type(record)].insert().values(**to_row(record)))
+
+    def update(self, record: object) -> None:
+        table = TABLES[type(record)]
+        values = to_row(record)
+        record_id = values.pop("id")
+        self.conn.execute(table.update().where(table.c.id == record_id).values(**values))
+
+    def get(
+        self, cls: type[R], record_id: str, scope: Scope | None = None, *, for_update: bool = False
+    ) -> R | None:
+        table = TABLES[cls]
+        query = select(table).where(table.c.id == record_id)
+        if scope is not None:
+            query = query.where(_in_scope(table, scope))
+        if for_update and self._pg:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return None if row is None else from_row(cls, row)
+
+    def list_page(
+        self,
+        cls: type[R],
+        scope: Scope,
+        *,
+        limit: int,
+        starting_after: str | None = None,
+        equals: dict[str, object] | None = None,
+    ) -> Page[R]:
+        """Newest first; ``starting_after`` is the last id of the previous page."""
+        table = TABLES[cls]
+        query = select(table).where(_in_scope(table, scope))
+        for name, value in (equals or {}).items():
+            query = query.where(table.c[name] == value)
+        if starting_after is not None:
+            query = query.where(table.c.id < starting_after)
+        rows = self.conn.execute(query.order_by(table.c.id.desc()).limit(limit + 1)).all()
+        return Page([from_row(cls, r) for r in rows[:limit]], has_more=len(rows) > limit)
+
+    # keys and customers ----------------------------------------------------------------
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
+        t = schema.api_keys
+        row = self.conn.execute(select(t).where(t.c.key_hash == key_hash)).first()
+        return None if row is None else from_row(ApiKey, row)
+
+    def find_customers(
+        self, scope: Scope, *, phone_hmac: str | None = None, last4_hmac: str | None = None,
+        candidate_ids: Sequence[str] | None = None,
+    ) -> list[Customer]:
+        t = schema.customers
+        query = select(t).where(_in_scope(t, scope))
+        if phone_hmac is not None:
+            query = query.where(t.c.phone_hmac == phone_hmac)
+        if last4_hmac is not None:
+            query = query.where(t.c.phone_last4_hmac == last4_hmac)
+        if candidate_ids is not None:
+            query = query.where(t.c.id.in_(list(candidate_ids)))
+        return [from_row(Customer, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
+
+    # ledger ----------------------------------------------------------------------------
+    def find_account(
+        self, scope: Scope, kind: AccountKind, owner_id: str, currency: str
+    ) -> Account | None:
+        t = schema.accounts
+        row = self.conn.execute(
+            select(t).where(
+                _in_scope(t, scope), t.c.kind == kind.value, t.c.owner_id == owner_id,
+                t.c.currency == currency,
+            )
+        ).first()
+        return None if row is None else from_row(Account, row)
+
+    def lock_accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
+        """The accounts, row-locked in id order (a stable order, so no deadlocks)."""
+        t = schema.accounts
+        ids = sorted(set(account_ids))
+        query = select(t).where(t.c.id.in_(ids)).order_by(t.c.id)
+        if self._pg:
+            query = query.with_for_update()
+        return {r.id: from_row(Account, r) for r in self.conn.execute(query).all()}
+
+    def save_balances(self, accounts: Iterable[Account]) -> None:
+        t = schema.accounts
+        for a in accounts:
+            self.conn.execute(
+                update(t).where(t.c.id == a.id).values(
+                    balance_minor=a.balance_minor, pending_out_minor=a.pending_out_minor
+                )
+            )
+
+    def find_reversal(self, transfer_id: str) -> Transfer | None:
+        t = schema.transfers
+        row = self.conn.execute(select(t).where(t.c.reverses_id == transfer_id)).first()
+        return None if row is None else from_row(Transfer, row)
+
+    def all_accounts(self, scope: Scope | None = None) -> list[Account]:
+        t = schema.accounts
+        query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
+        return [from_row(Account, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
+
+    def all_transfers(self, scope: Scope | None = None) -> list[Transfer]:
+        t = schema.transfers
+        query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
+        return [from_row(Transfer, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
+
+    def account_transfers(
+        self, account_id: str, *, limit: int, starting_after: str | None
+    ) -> Page[Transfer]:
+        t = schema.transfers
+        query = select(t).where(
+            (t.c.debit_account_id == account_id) | (t.c.credit_account_id == account_id)
+        )
+        if starting_after is not None:
+            query = query.where(t.c.id < starting_after)
+        rows = self.conn.execute(query.order_by(t.c.id.desc()).limit(limit + 1)).all()
+        return Page([from_row(Transfer, r) for r in rows[:limit]], has_more=len(rows) > limit)
+
+    def expired_holds(self, now_ms: int, limit: int) -> list[Hold]:
+        t = schema.holds
+        rows = self.conn.execute(
+            select(t).where(t.c.status == HoldStatus.PENDING.value, t.c.expires_at_ms <= now_ms)
+            .order_by(t.c.id).limit(limit)
+        ).all()
+        return [from_row(Hold, r) for r in rows]
+
+    # risk ------------------------------------------------------------------------------
+    def spent_since_minor(self, customer_id: str, since_ms: int) -> int:
+        t = schema.payment_intents
+        total = self.conn.execute(
+            select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(
+                t.c.customer_id == customer_id,
+                t.c.status.in_(
+                    [PaymentStatus.SUCCEEDED.value, PaymentStatus.REQUIRES_CAPTURE.value]
+                ),
+                t.c.updated_at_ms >= since_ms,
+            )
+        ).scalar_one()
+        return int(total)
+
+    def record_attempt(
+        self, scope: Scope, attempt_id: str, customer_id: str, payment_intent_id: str | None,
+        succeeded: bool, reason: str, now_ms: int,
+    ) -> None:
+        self.conn.execute(schema.payment_attempts.insert().values(
+            id=attempt_id, tenant_id=scope.tenant_id, livemode=scope.livemode,
+            customer_id=customer_id, payment_intent_id=payment_intent_id,
+            succeeded=succeeded, reason=reason, created_at_ms=now_ms,
+        ))
+
+    def failure_times_ms(self, customer_id: str, since_ms: int) -> list[int]:
+        t = schema.payment_attempts
+        rows = self.conn.execute(
+            select(t.c.created_at_ms).where(
+                t.c.customer_id == customer_id, t.c.succeeded.is_(False),
+                t.c.created_at_ms >= since_ms,
+            )
+        ).all()
+        return [int(r[0]) for r in rows]
+
+    # idempotency -----------------------------------------------------------------------
+    def claim_idempotency_key(
+        self, scope: Scope, key: str, fingerprint: str, now_ms: int, expires_at_ms: int
+    ) -> StoredResponse | None:
+        """None when this transaction now owns the key; the stored response for a replay."""
+        t = schema.idempotency_keys
+        values = dict(
+            tenant_id=scope.tenant_id, livemode=scope.livemode, key=key,
+            fingerprint=fingerprint, created_at_ms=now_ms, expires_at_ms=expires_at_ms,
+        )
+        dialect_insert = postgresql.insert if self._pg else sqlite.insert
+        while True:
+            inserted = self.conn.execute(
+                dialect_insert(t).values(**values).on_conflict_do_nothing().returning(t.c.key)
+            ).first()
+            if inserted is not None:
+                return None
+            where = and_(_in_scope(t, scope), t.c.key == key)
+            query = select(t).where(where)
+            row = self.conn.execute(query.with_for_update() if self._pg else query).first()
+            if row is None:
+                continue  # the owner rolled back; try to own it
+            if row.expires_at_ms <= now_ms or row.status_code is None:
+                self.conn.execute(update(t).where(where).values(
+                    fingerprint=fingerprint, created_at_ms=now_ms, expires_at_ms=expires_at_ms,
+                    status_code=None, response_body=None,
+                ))
+                return None
+            if row.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    "expected the same request as the first use of this Idempotency-Key, "
+                    "got a different one", param="Idempotency-Key",
+                )
+            return StoredResponse(int(row.status_code), bytes(row.response_body))
+
+    def store_idempotent_response(self, scope: Scope, key: str, response: StoredResponse) -> None:
+        t = schema.idempotency_keys
+        self.conn.execute(
+            update(t).where(_in_scope(t, scope), t.c.key == key).values(
+                status_code=response.status_code, response_body=response.body
+            )
+        )
+
+    def purge_idempotency_keys(self, now_ms: int) -> int:
+        t = schema.idempotency_keys
+        return self.conn.execute(t.delete().where(t.c.expires_at_ms <= now_ms)).rowcount
+
+    # webhooks outbox -------------------------------------------------------------------
+    def endpoints(self, scope: Scope) -> list[WebhookEndpoint]:
+        t = schema.webhook_endpoints
+        rows = self.conn.execute(select(t).where(_in_scope(t, scope)).order_by(t.c.id)).all()
+        return [from_row(WebhookEndpoint, r) for r in rows]
+
+    def due_deliveries(self, now_ms: int, limit: int) -> list[WebhookDelivery]:
+        t = schema.webhook_deliveries
+        query = (
+            select(t).where(
+                t.c.status == DeliveryStatus.PENDING.value, t.c.next_attempt_at_ms <= now_ms
+            ).order_by(t.c.next_attempt_at_ms, t.c.id).limit(limit)
+        )
+        if self._pg:
+            query = query.with_for_update(skip_locked=True)
+        return [from_row(WebhookDelivery, r) for r in self.conn.execute(query).all()]
+
+    def record_webhook_attempt(
+        self, delivery_id: str, now_ms: int, status_code: int | None, error: str | None,
+        duration_ms: int,
+    ) -> None:
+        self.conn.execute(schema.webhook_attempts.insert().values(
+            delivery_id=delivery_id, attempted_at_ms=now_ms, status_code=status_code,
+            error=error, duration_ms=duration_ms,
+        ))
+
+    def webhook_attempts(self, delivery_id: str) -> list[dict[str, Any]]:
+        t = schema.webhook_attempts
+        rows = self.conn.execute(
+            select(t).where(t.c.delivery_id == delivery_id).order_by(t.c.id)
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def deliveries_for_event(self, event_id: str) -> list[WebhookDelivery]:
+        t = schema.webhook_deliveries
+        rows = self.conn.execute(select(t).where(t.c.event_id == event_id).order_by(t.c.id)).all()
+        return [from_row(WebhookDelivery, r) for r in rows]
+
+    def undelivered_notifications(self, limit: int) -> list[Notification]:
+        t = schema.notifications
+        rows = self.conn.execute(
+            select(t).where(t.c.delivered_at_ms.is_(None)).order_by(t.c.id).limit(limit)
+        ).all()
+        return [from_row(Notification, r) for r in rows]

@@ -1,0 +1,196 @@
+"""Payment intents: create, confirm (risk rules, then the ledger), capture, cancel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from smilepay.domain.events import EventType
+from smilepay.domain.ids import new_id
+from smilepay.domain.ledger import AccountKind, TransferKind
+from smilepay.domain.money import check_amount_minor, fee_minor, parse_currency
+from smilepay.domain.money_errors import InvalidPaymentState, PaymentDeclined
+from smilepay.domain.payments import CaptureMethod, PaymentIntent, PaymentStatus, move_payment
+from smilepay.domain.risk import (
+    DAY_MS,
+    CustomerLimits,
+    check_limits,
+    check_not_locked,
+    lookback_ms,
+)
+from smilepay.domain.tenants import Scope, Tenant, Terminal
+from smilepay.errors import InvalidInput, NotFound
+from smilepay.ports.money import MoneyTx
+from smilepay.services.context import MoneyContext
+from smilepay.services.customers import get_customer, new_attempt_id
+from smilepay.services.events import notify_customer, record_event
+from smilepay.services.ledger import (
+    capture_hold,
+    ensure_account,
+    expire_holds,
+    place_hold,
+    post_transfer,
+    void_hold,
+)
+from smilepay.services.views import payment_view
+
+S = PaymentStatus
+
+
+def create_payment(
+    tx: MoneyTx, ctx: MoneyContext, scope: Scope, *, amount_minor: int, currency: str,
+    capture_method: CaptureMethod = CaptureMethod.AUTOMATIC, customer_id: str | None = None,
+    terminal_id: str | None = None, description: str = "",
+) -> PaymentIntent:
+    check_amount_minor(amount_minor)
+    currency = parse_currency(currency)
+    if customer_id is not None:
+        get_customer(tx, scope, customer_id)
+    if terminal_id is not None and tx.get(Terminal, terminal_id, scope) is None:
+        raise InvalidInput(f"expected a terminal id, got {terminal_id!r}", param="terminal")
+    now_ms = ctx.clock.now_ms()
+    intent = PaymentIntent(
+        id=new_id("pi", now_ms), tenant_id=scope.tenant_id, livemode=scope.livemode,
+        amount_minor=amount_minor, currency=currency, status=S.REQUIRES_CONFIRMATION,
+        capture_method=capture_method, customer_id=customer_id, terminal_id=terminal_id,
+        description=description, hold_id=None, amount_captured_minor=0,
+        amount_refunded_minor=0, last_error_code=None, last_error_message=None,
+        created_at_ms=now_ms, updated_at_ms=now_ms,
+    )
+    tx.insert(intent)
+    return intent
+
+
+def get_payment(tx: MoneyTx, scope: Scope, payment_id: str, *, lock: bool = False) -> PaymentIntent:
+    intent = tx.get(PaymentIntent, payment_id, scope, for_update=lock)
+    if intent is None:
+        raise NotFound(f"expected a payment intent id, got {payment_id!r}", param="id")
+    return intent
+
+
+def record_verification_attempt(
+    tx: MoneyTx, ctx: MoneyContext, scope: Scope, customer_id: str, *, succeeded: bool,
+    reason: str, payment_id: str | None = None,
+) -> None:
+    """A face/phone verification outcome; failures count toward the lockout."""
+    now_ms = ctx.clock.now_ms()
+    tx.record_attempt(scope, new_attempt_id(now_ms), customer_id, payment_id, succeeded,
+                      reason, now_ms)
+
+
+def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str) -> None:
+    customer = get_customer(tx, Scope(intent.tenant_id, intent.livemode), customer_id)
+    now_ms = ctx.clock.now_ms()
+    policy = ctx.policy.lockout
+    check_not_locked(tx.failure_times_ms(customer_id, now_ms - lookback_ms(policy)), policy, now_ms)
+    limits = CustomerLimits(customer.limit_per_payment_minor, customer.limit_per_day_minor)
+    check_limits(intent.amount_minor, tx.spent_since_minor(customer_id, now_ms - DAY_MS), limits)
+
+
+def _take_fee(tx: MoneyTx, scope: Scope, intent: PaymentIntent, merchant_id: str,
+              amount_minor: int, now_ms: int) -> None:
+    tenant = tx.get(Tenant, scope.tenant_id)
+    fee = fee_minor(amount_minor, tenant.fee_bps if tenant else 0)
+    if fee > 0:
+        fees = ensure_account(tx, scope, AccountKind.PLATFORM_FEES, intent.currency, now_ms)
+        post_transfer(tx, scope, debit_id=merchant_id, credit_id=fees.id, amount_minor=fee,
+                      currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
+                      payment_intent_id=intent.id)
+
+
+def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: int,
+             now_ms: int) -> PaymentIntent:
+    done = replace(move_payment(intent, S.SUCCEEDED, now_ms),
+                   amount_captured_minor=captured_minor)
+    tx.update(done)
+    record_event(tx, scope, EventType.PAYMENT_SUCCEEDED, payment_view(done), now_ms)
+    if done.customer_id is not None:
+        notify_customer(
+            tx, scope, done.customer_id, "receipt", f"Receipt {done.id}",
+            f"Paid {captured_minor} {done.currency} (minor units). {done.description}".strip(),
+            now_ms,
+        )
+    return done
+
+
+def confirm_payment(
+    tx: MoneyTx, ctx: MoneyContext, scope: Scope, payment_id: str,
+    customer_id: str | None = None,
+) -> PaymentIntent:
+    """Move the money (or place a hold); a decline is recorded on the intent, not raised."""
+    intent = get_payment(tx, scope, payment_id, lock=True)
+    payer = customer_id or intent.customer_id
+    if payer is None:
+        raise InvalidInput("expected a customer to confirm the payment for, got none",
+                           param="customer")
+    now_ms = ctx.clock.now_ms()
+    intent = replace(move_payment(intent, S.PROCESSING, now_ms), customer_id=payer,
+                     last_error_code=None, last_error_message=None)
+    wallet = ensure_account(tx, scope, AccountKind.CUSTOMER_WALLET, intent.currency, now_ms,
+                            owner_id=payer)
+    merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
+    try:
+        _check_risk(tx, ctx, intent, payer)
+        if intent.capture_method is CaptureMethod.MANUAL:
+            hold = place_hold(tx, scope, debit_id=wallet.id, credit_id=merchant.id,
+                              amount_minor=intent.amount_minor, currency=intent.currency,
+                              now_ms=now_ms, ttl_s=ctx.policy.hold_ttl_s,
+                              payment_intent_id=intent.id)
+            held = replace(move_payment(intent, S.REQUIRES_CAPTURE, now_ms), hold_id=hold.id)
+            tx.update(held)
+            record_event(tx, scope, EventType.PAYMENT_REQUIRES_CAPTURE, payment_view(held), now_ms)
+            return held
+        post_transfer(tx, scope, debit_id=wallet.id, credit_id=merchant.id,
+                      amount_minor=intent.amount_minor, currency=intent.currency,
+                      kind=TransferKind.PAYMENT, now_ms=now_ms, payment_intent_id=intent.id)
+    except PaymentDeclined as declined:
+        failed = replace(move_payment(intent, S.FAILED, now_ms), last_error_code=declined.code,
+                         last_error_message=declined.message)
+        tx.update(failed)
+        record_event(tx, scope, EventType.PAYMENT_FAILED, payment_view(failed), now_ms)
+        return failed
+    _take_fee(tx, scope, intent, merchant.id, intent.amount_minor, now_ms)
+    return _succeed(tx, scope, intent, intent.amount_minor, now_ms)
+
+
+def capture_payment(
+    tx: MoneyTx, ctx: MoneyContext, scope: Scope, payment_id: str,
+    amount_to_capture_minor: int | None = None,
+) -> PaymentIntent:
+    intent = get_payment(tx, scope, payment_id, lock=True)
+    if intent.status is not S.REQUIRES_CAPTURE or intent.hold_id is None:
+        raise InvalidPaymentState(
+            f"expected a payment intent in requires_capture, got {intent.status.value}",
+            payment_intent=intent.id,
+        )
+    now_ms = ctx.clock.now_ms()
+    amount = intent.amount_minor if amount_to_capture_minor is None else amount_to_capture_minor
+    _hold, transfer = capture_hold(tx, scope, intent.hold_id, amount, now_ms)
+    _take_fee(tx, scope, intent, transfer.credit_account_id, amount, now_ms)
+    return _succeed(tx, scope, intent, amount, now_ms)
+
+
+def cancel_payment(tx: MoneyTx, ctx: MoneyContext, scope: Scope, payment_id: str) -> PaymentIntent:
+    intent = get_payment(tx, scope, payment_id, lock=True)
+    now_ms = ctx.clock.now_ms()
+    canceled = move_payment(intent, S.CANCELED, now_ms)
+    if intent.status is S.REQUIRES_CAPTURE and intent.hold_id is not None:
+        void_hold(tx, scope, intent.hold_id, now_ms)
+    tx.update(canceled)
+    record_event(tx, scope, EventType.PAYMENT_CANCELED, payment_view(canceled), now_ms)
+    return canceled
+
+
+def expire_payment_holds(tx: MoneyTx, ctx: MoneyContext) -> int:
+    """Release expired holds and cancel the payments that waited on them."""
+    now_ms = ctx.clock.now_ms()
+    expired = expire_holds(tx, now_ms)
+    for hold in expired:
+        if hold.payment_intent_id is None:
+            continue
+        scope = Scope(hold.tenant_id, hold.livemode)
+        intent = get_payment(tx, scope, hold.payment_intent_id, lock=True)
+        if intent.status is S.REQUIRES_CAPTURE:
+            canceled = move_payment(intent, S.CANCELED, now_ms)
+            tx.update(canceled)
+            record_event(tx, scope, EventType.PAYMENT_CANCELED, payment_view(canceled), now_ms)
+    return len(expired)
