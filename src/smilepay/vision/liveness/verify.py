@@ -1,0 +1,148 @@
+"""The challenge verifier: order, timing, same face, natural dynamics. Pure.
+
+A step is answered when, inside its window, the action's activation goes from neutral to
+active (onset) and back to neutral (release). The next step's window opens at the release.
+A step fails when its window closes first, or when another deliberate action becomes active
+inside it (blinks are involuntary and tolerated). The answers must lie between the
+challenge's issue and expiry (later frames are ignored), with capture timestamps that
+increase, no long gaps, no long absence of the face, and embeddings that stay close to the
+first face's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from smilepay.vision.liveness.actions import (
+    DEFAULT_THRESHOLDS,
+    ActionThresholds,
+    Baseline,
+    measure_baseline,
+)
+from smilepay.vision.liveness.challenge import INVOLUNTARY
+from smilepay.vision.liveness.types import (
+    Action,
+    Challenge,
+    ChallengeOutcome,
+    FrameObservation,
+    StepResult,
+)
+from smilepay.vision.types import FaceSignals
+
+
+@dataclass(frozen=True)
+class VerifierSettings:
+    thresholds: dict[Action, ActionThresholds] = field(
+        default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    max_gap_ms: int = 500  # frames at >= 2 fps; a blink needs more, so terminals send 10+ fps
+    max_face_lost_ms: int = 700
+    same_face_cosine: float = 0.40  # every frame against the first face
+    continuity_cosine: float = 0.55  # consecutive face frames
+
+
+@dataclass(frozen=True)
+class _Seen:
+    t_ms: int
+    signals: FaceSignals
+
+
+def _check_timeline(challenge: Challenge, frames: Sequence[FrameObservation],
+                    settings: VerifierSettings) -> list[str]:
+    reasons: list[str] = []
+    if not frames:
+        return ["no_frames"]
+    times = [f.timestamp_ms for f in frames]
+    if any(b <= a for a, b in itertools.pairwise(times)):
+        reasons.append("timestamps_not_increasing")
+    if times[0] < challenge.issued_at_ms:
+        reasons.append("frame_before_challenge")
+    if len(times) > 1 and max(np.diff(times)) > settings.max_gap_ms:
+        reasons.append("frame_gap")
+    lost_since: int | None = None
+    for f in frames:
+        if f.signals is None:
+            lost_since = f.timestamp_ms if lost_since is None else lost_since
+            if f.timestamp_ms - lost_since > settings.max_face_lost_ms:
+                reasons.append("face_lost")
+                break
+        else:
+            lost_since = None
+    return reasons
+
+
+def check_same_face(frames: Sequence[FrameObservation],
+                    settings: VerifierSettings) -> tuple[list[str], float | None]:
+    """Reasons (if any) and the lowest cosine of any frame against the first face."""
+    vectors = [f.embedding for f in frames if f.embedding is not None and f.signals is not None]
+    if not vectors:
+        return ["no_embedding"], None
+    unit = np.stack([v / max(float(np.linalg.norm(v)), 1e-9) for v in vectors])
+    to_first = unit @ unit[0]
+    consecutive = np.sum(unit[1:] * unit[:-1], axis=1) if len(unit) > 1 else np.ones(1)
+    reasons = []
+    if float(to_first.min()) < settings.same_face_cosine:
+        reasons.append("face_changed")
+    if float(consecutive.min()) < settings.continuity_cosine:
+        reasons.append("face_discontinuous")
+    return reasons, float(to_first.min())
+
+
+def _answer_step(action: Action, seen: Sequence[_Seen], start_ms: int, end_ms: int,
+                 baseline: Baseline, settings: VerifierSettings,
+                 deliberate: Sequence[Action]) -> StepResult:
+    th = settings.thresholds[action]
+    neutral_at: int | None = None
+    peak_at: int | None = None
+    for s in seen:
+        if s.t_ms < start_ms:
+            continue
+        if s.t_ms > end_ms:
+            break
+        for other in deliberate:
+            if other is not action and (
+                    baseline.activation(other, s.signals) >= settings.thresholds[other].active):
+                return StepResult(action, False, neutral_at, peak_at, None,
+                                  f"unexpected_{other.value}")
+        level = baseline.activation(action, s.signals)
+        if peak_at is None:
+            if level <= th.neutral:
+                neutral_at = s.t_ms
+            elif level >= th.active and neutral_at is not None:
+                peak_at = s.t_ms
+        elif level <= th.neutral:
+            return StepResult(action, True, neutral_at, peak_at, s.t_ms)
+    if neutral_at is None:
+        why = "no_neutral_onset"
+    elif peak_at is None:
+        why = "not_done"
+    else:
+        why = "not_released"
+    return StepResult(action, False, neutral_at, peak_at, None, f"{action.value}_{why}")
+
+
+def verify_challenge(challenge: Challenge, frames: Sequence[FrameObservation],
+                     settings: VerifierSettings | None = None) -> ChallengeOutcome:
+    """Whether ``frames`` (in capture order) answer ``challenge``; reasons when not."""
+    settings = settings or VerifierSettings()
+    reasons = _check_timeline(challenge, frames, settings)
+    face_reasons, min_cos = check_same_face(frames, settings)
+    reasons += face_reasons
+    seen = [_Seen(f.timestamp_ms, f.signals) for f in frames if f.signals is not None]
+    baseline = measure_baseline([s.signals for s in seen])
+    deliberate = [a for a in settings.thresholds if a not in INVOLUNTARY]
+    results: list[StepResult] = []
+    start = challenge.issued_at_ms
+    for action in challenge.steps:
+        end = min(start + challenge.step_timeout_ms, challenge.expires_at_ms)
+        result = _answer_step(action, seen, start, end, baseline, settings, deliberate)
+        results.append(result)
+        if not result.passed:
+            reasons.append(result.reason)
+            break
+        start = result.release_ms if result.release_ms is not None else end
+    passed = not reasons and len(results) == len(challenge.steps)
+    return ChallengeOutcome(passed, tuple(results), tuple(reasons), min_cos)
