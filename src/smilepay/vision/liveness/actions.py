@@ -28,7 +28,7 @@ class ActionThresholds:
 DEFAULT_THRESHOLDS: dict[Action, ActionThresholds] = {
     Action.SMILE: ActionThresholds(active=0.35, neutral=0.15),
     Action.BLINK: ActionThresholds(active=0.30, neutral=0.12),
-    Action.OPEN_MOUTH: ActionThresholds(active=0.30, neutral=0.12),
+    Action.OPEN_MOUTH: ActionThresholds(active=0.40, neutral=0.15),
     Action.TURN_LEFT: ActionThresholds(active=18.0, neutral=8.0),  # degrees
     Action.TURN_RIGHT: ActionThresholds(active=18.0, neutral=8.0),
 }

@@ -2,8 +2,8 @@
 
 A step is answered when, inside its window, the action's activation goes from neutral to
 active (onset) and back to neutral (release). The next step's window opens at the release.
-A step fails when its window closes first, or when another deliberate action becomes active
-inside it (blinks are involuntary and tolerated). The answers must lie between the
+A step fails when its window closes first, or when another deliberate action starts (from
+rest to active) inside it; blinks are involuntary and tolerated. The answers must lie between the
 challenge's issue and expiry (later frames are ignored), with capture timestamps that
 increase, no long gaps, no long absence of the face, and embeddings that stay close to the
 first face's.
@@ -97,14 +97,21 @@ def _answer_step(action: Action, seen: Sequence[_Seen], start_ms: int, end_ms: i
     th = settings.thresholds[action]
     neutral_at: int | None = None
     peak_at: int | None = None
+    rested: set[Action] = set()  # other actions seen at rest inside this window
     for s in seen:
         if s.t_ms < start_ms:
             continue
         if s.t_ms > end_ms:
             break
         for other in deliberate:
-            if other is not action and (
-                    baseline.activation(other, s.signals) >= settings.thresholds[other].active):
+            if other is action:
+                continue
+            level_other = baseline.activation(other, s.signals)
+            if level_other <= settings.thresholds[other].neutral:
+                rested.add(other)
+            elif other in rested and level_other >= settings.thresholds[other].active:
+                # Another action started inside the window (one still fading from before
+                # the window opened does not count).
                 return StepResult(action, False, neutral_at, peak_at, None,
                                   f"unexpected_{other.value}")
         level = baseline.activation(action, s.signals)

@@ -1,0 +1,1 @@
+"""Model-backed passive liveness scorers (``PassiveScorer`` adapters)."""
