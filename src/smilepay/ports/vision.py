@@ -33,3 +33,11 @@ class FaceAnalyzer(Protocol):
     """Expression and head pose of the main face in an image; ``None`` when none is found."""
 
     def analyze(self, image: Image) -> FaceSignals | None: ...
+
+
+class SmileScorer(Protocol):
+    """How much a detected face smiles, 0..1; ``None`` when the model cannot read the face."""
+
+    model_id: str
+
+    def score_smile(self, image: Image, face: Face) -> float | None: ...

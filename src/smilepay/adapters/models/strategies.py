@@ -63,13 +63,18 @@ def make_embedder(name: str) -> Embedder:
     return EMBEDDER_FACTORIES[name]()
 
 
-def load_strategy(name: str | None = None) -> Embedder:
-    """The strategy's embedder (fused when it has several members); default when ``None``."""
+def strategy_spec(name: str | None = None) -> StrategySpec:
+    """The named strategy (the default when ``None``); ``InvalidInput`` for an unknown name."""
     spec_name = name or DEFAULT_STRATEGY
     if spec_name not in STRATEGIES:
         raise InvalidInput(f"expected a strategy in {sorted(STRATEGIES)}, got {spec_name!r}")
-    spec = STRATEGIES[spec_name]
+    return STRATEGIES[spec_name]
+
+
+def load_strategy(name: str | None = None) -> Embedder:
+    """The strategy's embedder (fused when it has several members); default when ``None``."""
+    spec = strategy_spec(name)
     members = [FusionMember(make_embedder(model), weight) for model, weight in spec.members]
     if len(members) == 1:
         return members[0].embedder
-    return FusedEmbedder(spec_name, members)
+    return FusedEmbedder(spec.name, members)

@@ -1,0 +1,106 @@
+"""``smilepay bench pipeline``: per-stage and total ms per 640x480 frame, 1 thread."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from smilepay.cli.apps import bench_app
+from smilepay.cli.eval_face import _progress, _write_json, console
+
+STAGES = ("detect", "align", "landmarks", "quality", "embed")
+
+
+def read_frames(video: Path, count: int, size: tuple[int, int]) -> list[Any]:
+    """Up to ``count`` frames of ``video``, resized to ``size`` (width, height), BGR."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(video))
+    frames: list[Any] = []
+    try:
+        while len(frames) < count:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    finally:
+        capture.release()
+    return frames
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    import numpy as np
+
+    array = np.asarray(values, dtype=np.float64)
+    return {"p50": float(np.percentile(array, 50)), "p95": float(np.percentile(array, 95)),
+            "mean": float(array.mean())}
+
+
+@bench_app.command("pipeline")
+def pipeline(
+    video: list[Path] = typer.Option(None, "--video", help="Video file(s); default: the "
+                                     "bona fide webcam clip under the data folder."),
+    frames: int = typer.Option(150, help="Frames to time (after warm-up)."),
+    warmup: int = typer.Option(10, help="Frames run first and not timed."),
+    strategy: str = typer.Option("", help="Recognition strategy (default: the default)."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the JSON report here."),
+) -> None:
+    """Detect, align, embed, landmarks/blendshapes and quality on real 640x480 frames."""
+    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.config import get_settings
+    from smilepay.errors import SmilePayError
+    from smilepay.vision.pipeline import FacePipeline
+
+    sources = video or [get_settings().data_dir / "video" / "bona_fide" / "apfol_webcam_real.webm"]
+    clips = []
+    for source in sources:
+        if not source.is_file():
+            raise typer.BadParameter(f"expected a video file, got {source}")
+        clips.extend(read_frames(source, warmup + frames, (640, 480)))
+    if len(clips) <= warmup:
+        raise typer.BadParameter(f"expected more than {warmup} frames, got {len(clips)}")
+    engine = FacePipeline.load(strategy or None)
+    for frame in clips[:warmup]:
+        with contextlib.suppress(SmilePayError):
+            engine.analyze_frame(frame)
+    timed = clips[warmup: warmup + frames]
+    per_stage: dict[str, list[float]] = {s: [] for s in STAGES}
+    totals: list[float] = []
+    no_face = 0
+    with _progress() as progress:
+        task = progress.add_task("frames", total=len(timed))
+        for frame in timed:
+            start = time.perf_counter()
+            try:
+                result = engine.analyze_frame(frame)
+            except SmilePayError:
+                no_face += 1
+                progress.advance(task)
+                continue
+            totals.append((time.perf_counter() - start) * 1000)
+            for stage in STAGES:
+                per_stage[stage].append(result.timings_ms.get(stage, 0.0))
+            progress.advance(task)
+    if not totals:
+        raise typer.BadParameter("expected frames with a face, got none")
+    report: dict[str, Any] = {
+        "strategy": strategy or DEFAULT_STRATEGY, "frame_size": [640, 480],
+        "frames": len(totals), "no_face_frames": no_face, "threads": 1,
+        "videos": [str(s) for s in sources],
+        "stages_ms": {s: percentiles(v) for s, v in per_stage.items()},
+        "total_ms": percentiles(totals),
+    }
+    table = Table(title=f"pipeline per 640x480 frame, 1 thread ({len(totals)} frames, "
+                        f"strategy {report['strategy']})")
+    for column in ("stage", "p50 ms", "p95 ms", "mean ms"):
+        table.add_column(column, justify="right")
+    for name, stats in [*report["stages_ms"].items(), ("total", report["total_ms"])]:
+        table.add_row(name, f"{stats['p50']:.1f}", f"{stats['p95']:.1f}", f"{stats['mean']:.1f}")
+    console.print(table)
+    if json_out is not None:
+        _write_json(json_out, report)

@@ -1,0 +1,142 @@
+"""``smilepay eval verify|identify|smile``: face accuracy on your own data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smilepay.cli.apps import eval_app
+
+console = Console()
+
+DATA_OPT = typer.Option(..., "--data", help="Folder the CSV paths are relative to.")
+JSON_OPT = typer.Option(..., "--json", help="Where to write the JSON report.")
+CACHE_OPT = typer.Option(None, "--cache", help="Keep embeddings here between runs (npz).")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    console.print(f"wrote {path}")
+
+
+def _evaluator(data: Path, cache_dir: Path | None) -> Any:
+    from smilepay.adapters.models.yunet import YuNetDetector
+    from smilepay.evaluation.embeddings import EmbeddingCache
+    from smilepay.evaluation.strategy_vectors import StrategyEvaluator
+
+    return StrategyEvaluator(data, YuNetDetector(), EmbeddingCache(cache_dir))
+
+
+def _members(models: list[str]) -> int:
+    from smilepay.adapters.models.strategies import strategy_spec
+
+    return len({name for m in models for name, _ in strategy_spec(m).members})
+
+
+@eval_app.command("verify")
+def verify(
+    data: Path = DATA_OPT,
+    pairs: Path = typer.Option(..., "--pairs", help="CSV with path_a,path_b,same."),
+    model: str = typer.Option("", "--model", help="Strategy or model name; several with commas "
+                              "(the first is reported at the top level). Default: the default."),
+    json_out: Path = JSON_OPT,
+    extra_impostors: bool = typer.Option(True, help="Add every cross-identity pair."),
+    calibration_out: Path | None = typer.Option(
+        None, "--calibration-out", help="Also write the first model's calibration table here."),
+    cache: Path | None = CACHE_OPT,
+) -> None:
+    """Verification (1:1): AUC, EER, TAR and threshold at FAR 1e-2..1e-5, DET/ROC plot."""
+    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.evaluation.pairs import read_pairs, with_extra_impostors
+    from smilepay.evaluation.plots import plot_verification
+    from smilepay.evaluation.verify import evaluate_verification
+
+    models = [m.strip() for m in (model or DEFAULT_STRATEGY).split(",") if m.strip()]
+    pair_list = read_pairs(pairs)
+    if extra_impostors:
+        pair_list = with_extra_impostors(pair_list)
+    paths = sorted({p.path_a for p in pair_list} | {p.path_b for p in pair_list})
+    evaluator = _evaluator(data, cache)
+    reports = []
+    with _progress() as progress:
+        task = progress.add_task("embedding", total=len(paths) * _members(models))
+        for name in models:
+            vectors = evaluator.strategy_vectors(name, paths, lambda: progress.advance(task))
+            reports.append(evaluate_verification(name, pair_list, vectors))
+    evaluator.cache.save()
+    for report in reports:
+        table = Table(title=f"verification: {report.model_id}  AUC {report.auc:.4f}  "
+                            f"EER {report.eer:.4f}  no face: {report.fail_to_detect}")
+        for column in ("FAR", "TAR", "threshold", "impostor pairs above / total", "supported"):
+            table.add_column(column, justify="right")
+        for p in report.points:
+            table.add_row(f"{p.far_target:g}", f"{p.tar:.3f}", f"{p.threshold:.4f}",
+                          f"{p.impostors_above} / {p.impostor_pairs}",
+                          "yes" if p.supported else "no (too few impostors)")
+        console.print(table)
+    payload = reports[0].to_json()
+    png = json_out.with_suffix(".png")
+    plot_verification({r.model_id: (r.genuine, r.impostor) for r in reports}, png,
+                      title=f"{pairs.name}: {len(reports[0].genuine)} genuine, "
+                            f"{len(reports[0].impostor)} impostor pairs")
+    payload["plot"] = str(png)
+    if len(reports) > 1:
+        payload["candidates"] = {r.model_id: r.to_json() for r in reports}
+    _write_json(json_out, payload)
+    if calibration_out is not None:
+        _write_json(calibration_out, reports[0].calibration_json(source=f"{pairs.name} with "
+                    f"{'all cross-identity impostors' if extra_impostors else 'its impostors'}"))
+
+
+@eval_app.command("identify")
+def identify(
+    data: Path = DATA_OPT,
+    protocol: Path = typer.Option(..., "--protocol", help="CSV with path,identity,role."),
+    model: str = typer.Option("", "--model", help="Strategy or model name; several with commas."),
+    json_out: Path = JSON_OPT,
+    cache: Path | None = CACHE_OPT,
+) -> None:
+    """Identification (1:N): rank-1 and FNIR at FPIR 0.01 / 0.1 (enrol, probe, probe_unknown)."""
+    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.evaluation.identify import identify as run_identify
+    from smilepay.evaluation.identify import read_protocol
+
+    models = [m.strip() for m in (model or DEFAULT_STRATEGY).split(",") if m.strip()]
+    entries = read_protocol(protocol)
+    paths = sorted({e.path for e in entries})
+    evaluator = _evaluator(data, cache)
+    results: dict[str, dict[str, Any]] = {}
+    with _progress() as progress:
+        task = progress.add_task("embedding", total=len(paths) * _members(models))
+        for name in models:
+            vectors = evaluator.strategy_vectors(name, paths, lambda: progress.advance(task))
+            found = run_identify(entries, vectors)
+            results[name] = {"model": name, **found.__dict__}
+    evaluator.cache.save()
+    table = Table(title=f"identification: {protocol.name}")
+    for column in ("model", "rank-1", "FNIR @ FPIR 0.01", "FNIR @ FPIR 0.1", "gallery",
+                   "probes", "unknown probes", "no face"):
+        table.add_column(column, justify="right")
+    for name, row in results.items():
+        fnir = row["fnir_at_fpir"]
+        table.add_row(name, f"{row['rank1']:.3f}", f"{fnir.get('0.01', float('nan')):.3f}",
+                      f"{fnir.get('0.1', float('nan')):.3f}", str(row["n_gallery"]),
+                      str(row["n_probe"]), str(row["n_probe_unknown"]),
+                      str(row["fail_to_detect"]))
+    console.print(table)
+    payload = dict(results[models[0]])
+    if len(models) > 1:
+        payload["candidates"] = results
+    _write_json(json_out, payload)
