@@ -42,6 +42,7 @@ class FaceTemplate:
 
     template_id: str
     tenant_id: str
+    livemode: bool
     customer_id: str
     model_id: str
     rotation_version: int
@@ -59,6 +60,7 @@ class SealedTemplate:
 
     template_id: str
     tenant_id: str
+    livemode: bool
     customer_id: str
     model_id: str
     rotation_version: int
@@ -79,8 +81,16 @@ def require_active_consent(consent: ConsentRecord | None, customer_id: str) -> C
 
 
 def template_associated_data(tenant_id: str, template_id: str, model_id: str) -> bytes:
-    """AEAD associated data: a ciphertext only opens for the tenant and template it was made for."""
+    """AEAD associated data: a ciphertext only opens for the tenant and template it was made for.
+
+    ``tenant_id`` is the rotation space (``rotation_space``: tenant and mode).
+    """
     return f"smilepay-template|{tenant_id}|{template_id}|{model_id}".encode()
+
+
+def rotation_space(tenant_id: str, livemode: bool) -> str:
+    """Test and live objects never meet: each mode of a tenant has its own rotation and gallery."""
+    return f"{tenant_id}|{'live' if livemode else 'test'}"
 
 
 def pack_vector(vector: Vector) -> bytes:

@@ -1,0 +1,197 @@
+"""Enrol: phone sign-up by one-time code, consent, frames with a challenge, one template.
+
+Rules: no consent, no template; a face already enrolled on another account is refused; the
+template is the quality-weighted mean of the best frames, rotated into the tenant space and
+sealed with AES-GCM before it is stored; every decision is audited without pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from smilepay.bootstrap import Container
+from smilepay.domain.consent import ConsentRecord, grant_consent
+from smilepay.domain.customers import Customer, mask_phone, normalize_phone
+from smilepay.domain.events import Notification
+from smilepay.domain.identity import (
+    FaceAlreadyEnrolled,
+    OneTimeCodeRejected,
+    best_per_customer,
+    check_code,
+    draw_code,
+    find_duplicate_owner,
+    issue_code,
+)
+from smilepay.domain.ids import new_id
+from smilepay.domain.templates import Vector, merge_embeddings, require_active_consent
+from smilepay.domain.tenants import Scope
+from smilepay.errors import InvalidInput
+from smilepay.ports.money import MoneyTx
+from smilepay.ports.notify import Contact
+from smilepay.services.customers import create_customer, find_customer_by_phone
+from smilepay.services.face_context import FaceContext, now_utc, threshold_for
+from smilepay.services.face_frames import open_challenge
+
+WALLET_SESSION_TTL_MS = 30 * 24 * 3600 * 1000
+CODE_ERRORS = {"wrong_code": "a wrong code", "expired": "an expired code",
+               "used": "a code already used", "too_many_attempts": "too many wrong tries"}
+
+
+@dataclass(frozen=True)
+class SignUp:
+    code_id: str
+    phone_masked: str
+    test_code: str | None  # shown on the page and in the log in test mode only
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_signup(fc: FaceContext, money: Container, scope: Scope, phone: str,
+                 now_ms: int) -> SignUp:
+    """Send a one-time code to ``phone`` (through the notifier)."""
+    phone_e164 = normalize_phone(phone)
+    phones = money.ctx.phones
+    code = draw_code()
+    record = issue_code(pepper=fc.pepper, code_id=new_id("otp", now_ms),
+                        phone_digest=phones.full_hmac(phone_e164, scope.tenant_id), code=code,
+                        now=now_utc(now_ms))
+    fc.identity.add_code(scope, record, phones.encrypt(phone_e164, scope.tenant_id))
+    test = not scope.livemode
+    subject = f"SmilePay sign-up code {code} (test mode)" if test else "Your SmilePay code"
+    notice = Notification(
+        id=new_id("ntf", now_ms), tenant_id=scope.tenant_id, livemode=scope.livemode,
+        customer_id="", kind="signup_code", subject=subject,
+        body=f"Your SmilePay sign-up code is {code}. It expires in 10 minutes.",
+        created_at_ms=now_ms, delivered_at_ms=None,
+    )
+    money.notifier.send(notice, Contact(mask_phone(phone_e164), None))
+    return SignUp(record.code_id, mask_phone(phone_e164), code if test else None)
+
+
+@dataclass(frozen=True)
+class WalletLogin:
+    customer_id: str
+    session_token: str
+    created: bool
+
+
+def verify_signup(fc: FaceContext, money: Container, scope: Scope, code_id: str, code: str,
+                  name: str, now_ms: int) -> WalletLogin:
+    """Check the code; create the customer (or sign the known one in); open a wallet session."""
+    found = fc.identity.get_code(scope, code_id)
+    if found is None:
+        raise OneTimeCodeRejected("expected a sign-up id from this terminal, got an unknown one",
+                                  param="signup")
+    record, phone_ciphertext = found
+    ok, updated, reason = check_code(record, pepper=fc.pepper, entered=code, now=now_utc(now_ms))
+    fc.identity.save_code(scope, updated)
+    if not ok:
+        raise OneTimeCodeRejected(f"expected the code sent to the phone, got {CODE_ERRORS[reason]}",
+                                  reason=reason, param="code")
+    phone = money.ctx.phones.decrypt(phone_ciphertext, scope.tenant_id)
+
+    def work(tx: MoneyTx) -> tuple[Customer, bool]:
+        known = find_customer_by_phone(tx, money.ctx, scope, phone)
+        if known is not None:
+            return known, False
+        return create_customer(tx, money.ctx, scope, phone, name=name[:100]), True
+
+    customer, created = money.store.run(work)
+    token = "ws_" + secrets.token_urlsafe(32)
+    fc.identity.add_wallet_session(scope, hash_token(token), customer.id, now_ms,
+                                   now_ms + WALLET_SESSION_TTL_MS)
+    return WalletLogin(customer.id, token, created)
+
+
+def give_consent(fc: FaceContext, scope: Scope, customer_id: str, version: str, digest: str,
+                 now_ms: int) -> ConsentRecord:
+    existing = fc.identity.active_consent(scope, customer_id)
+    if existing is not None and existing.version == version:
+        return existing
+    record = grant_consent(consent_id=new_id("fcon", now_ms), tenant_id=scope.tenant_id,
+                           customer_id=customer_id, version=version, accepted_digest=digest,
+                           now=now_utc(now_ms))
+    fc.identity.add_consent(scope, record)
+    fc.audit(scope, "consent", "granted", (), customer_id, now_ms,
+             {"version": version, "digest": digest[:16]})
+    return record
+
+
+def start_enrolment(fc: FaceContext, scope: Scope, customer_id: str, now_ms: int) -> Any:
+    """A challenge for the enrolment frames (no consent, no template: checked first)."""
+    require_active_consent(fc.identity.active_consent(scope, customer_id), customer_id)
+    return open_challenge(fc, scope, "enrol", customer_id, None, now_ms)
+
+
+def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_id: str,
+                     now_ms: int) -> dict[str, Any]:
+    session = fc.sessions.get(challenge_id)
+    if session.purpose != "enrol" or session.subject_id != customer_id or session.scope != scope:
+        raise InvalidInput("expected this customer's enrolment session, got another",
+                           param="session")
+    outcome = session.outcome or {}
+    if session.last_state != "passed":
+        fc.audit(scope, "enrol", "refused", ("challenge_not_passed",), customer_id, now_ms,
+                 {"frames": session.frames_seen, "good_frames": len(session.good)})
+        raise InvalidInput("expected a passed enrolment challenge, got "
+                           f"{session.last_state} ({', '.join(outcome.get('reasons', []))})",
+                           param="session")
+    best = sorted(session.good, key=lambda g: -g[0])[: fc.policy.enrol_templates_from]
+    if len(session.good) < 1 or session.model_id is None:
+        raise InvalidInput("expected good frames of the face, got none", param="session")
+    try:
+        return store_template(fc, scope, customer_id, [g[1] for g in best],
+                              [max(g[0], 0.05) for g in best], session.model_id, now_ms,
+                              source="camera", extra={"challenge": challenge_id,
+                                                      "steps": ",".join(a.value for a in
+                                                                        session.challenge.steps)})
+    finally:
+        fc.sessions.drop(challenge_id)
+
+
+def store_template(fc: FaceContext, scope: Scope, customer_id: str, rotated: Sequence[Vector],
+                   weights: Sequence[float], model_id: str, now_ms: int, *, source: str,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge, refuse duplicates, seal, store, index; the summary (no vectors)."""
+    require_active_consent(fc.identity.active_consent(scope, customer_id), customer_id)
+    template = merge_embeddings(list(rotated), list(weights))
+    dim = int(template.shape[0])
+    index = fc.galleries.index(scope, model_id, dim)
+    hits = index.search(template, fc.policy.search_k)
+    owners = fc.identity.owners(scope, [h.template_id for h in hits])
+    candidates = best_per_customer(hits, owners)
+    dup_threshold, dup_source = threshold_for(model_id, fc.policy.duplicate_far,
+                                              fc.policy.fallback_duplicate_threshold)
+    duplicate = find_duplicate_owner(candidates, dup_threshold, customer_id)
+    values: dict[str, Any] = {"model_id": model_id, "frames": len(rotated), "source": source,
+                              "duplicate_threshold": round(dup_threshold, 4),
+                              "threshold_source": dup_source,
+                              "best_other_score": round(max((c.score for c in candidates
+                                                             if c.customer_id != customer_id),
+                                                            default=-1.0), 4)}
+    values.update({k: v for k, v in (extra or {}).items() if isinstance(v, str | int | float)})
+    if duplicate is not None:
+        fc.audit(scope, "enrol", "refused", ("face_already_enrolled",), customer_id, now_ms,
+                 values)
+        raise FaceAlreadyEnrolled(
+            "expected a face not enrolled on another account, got one that is "
+            f"(score {duplicate.score:.3f} >= {dup_threshold:.3f})", param="face")
+    old = fc.identity.delete_templates_of(scope, customer_id)
+    fc.galleries.remove(scope, old)
+    quality = float(np.mean(weights))
+    sealed = fc.seal(scope, customer_id, template, model_id, quality, now_ms)
+    fc.identity.add_template(sealed)
+    fc.galleries.add(scope, model_id, sealed.template_id, template)
+    values["replaced_templates"] = len(old)
+    fc.audit(scope, "enrol", "accepted", (), customer_id, now_ms, values)
+    return {"object": "face_enrolment", "customer": customer_id, "template": sealed.template_id,
+            "model_id": model_id, "frames_used": len(rotated),
+            "replaced_templates": len(old), "key_id": sealed.sealed.key_id}

@@ -1,0 +1,189 @@
+"""Frames of a challenge: draw the challenge, analyse each frame, say how the customer is doing.
+
+A frame is decoded, analysed (paying face, quality, signals, embedding) and dropped; what is
+kept is a ``FrameObservation`` and, for good frames, the embedding rotated into the tenant
+space. The challenge is re-verified on every frame and decided once: passed, or failed when
+the verifier reports a final reason or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from smilepay.adapters.sql.identity_store import StoredChallenge
+from smilepay.domain.ids import new_id
+from smilepay.domain.tenants import Scope
+from smilepay.errors import InvalidInput
+from smilepay.services.face_context import FaceContext, FrameSession
+from smilepay.vision.errors import AmbiguousFaces, ImageError, NoFaceFound
+from smilepay.vision.liveness.actions import DEFAULT_THRESHOLDS
+from smilepay.vision.liveness.challenge import draw_challenge
+from smilepay.vision.liveness.types import Action, Challenge, ChallengePolicy, FrameObservation
+from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
+
+MAX_FRAME_BYTES = 2_000_000
+WAITING = ("_not_done", "_no_neutral_onset", "_not_released")
+PROMPTS = {
+    Action.SMILE: "Smile",
+    Action.BLINK: "Blink",
+    Action.TURN_LEFT: "Turn your head to your left",
+    Action.TURN_RIGHT: "Turn your head to your right",
+    Action.OPEN_MOUTH: "Open your mouth",
+}
+MESSAGES = {
+    "no_face": "We can't see a face. Look at the camera.",
+    "two_faces": "More than one face: only the person paying, please step forward.",
+    "bad_image": "The camera sent a broken picture. Hold on.",
+    "too_small": "Come a little closer to the camera.",
+    "look_at_camera": "Look straight at the camera.",
+    "too_dark": "It's too dark here: face the light.",
+    "too_bright": "Too much light behind or on you.",
+    "blurry": "Hold still for a moment.",
+    "challenge_failed": "The check did not work. Please try again.",
+    "expired": "Time is up. Please try again.",
+    "passed": "Thank you!",
+}
+
+
+@dataclass(frozen=True)
+class FrameFeedback:
+    state: str  # "collecting" | "passed" | "failed"
+    code: str  # what the kiosk shows: "prompt", "no_face", "two_faces", ... (MESSAGES)
+    message: str
+    step_index: int
+    steps: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {"state": self.state, "code": self.code, "message": self.message,
+                "step_index": self.step_index, "steps": list(self.steps),
+                "reasons": list(self.reasons)}
+
+
+def verifier_settings(ctx: FaceContext, challenge: Challenge) -> VerifierSettings:
+    """A fixed-step terminal (e.g. smile only) checks only its own actions; gaps up to 1.2 s."""
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    if ctx.policy.fixed_steps is not None:
+        keep = set(challenge.steps) | {Action.BLINK}
+        thresholds = {a: t for a, t in thresholds.items() if a in keep}
+    return VerifierSettings(thresholds=thresholds, max_gap_ms=1200, max_face_lost_ms=1500)
+
+
+def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str,
+                   terminal_id: str | None, now_ms: int) -> FrameSession:
+    """A fresh challenge bound to ``subject_id`` (payment intent or customer) and a nonce."""
+    nonce = f"{subject_id}:{secrets.token_hex(8)}"
+    policy = ctx.policy
+    if policy.fixed_steps is not None:
+        timeout = policy.step_timeout_ms
+        challenge = Challenge(nonce, policy.fixed_steps, now_ms, timeout,
+                              now_ms + timeout * len(policy.fixed_steps) + 2000)
+    else:
+        challenge = draw_challenge(
+            ChallengePolicy(steps=policy.challenge_steps, step_timeout_ms=policy.step_timeout_ms),
+            nonce, now_ms)
+    challenge_id = new_id("chl", now_ms)
+    ctx.identity.add_challenge(StoredChallenge(
+        challenge_id, scope, purpose, subject_id, terminal_id, nonce,
+        tuple(a.value for a in challenge.steps), challenge.issued_at_ms,
+        challenge.expires_at_ms, "open", None))
+    session = FrameSession(challenge_id, scope, purpose, subject_id, challenge)
+    ctx.sessions.put(session)
+    return session
+
+
+def quality_code(reasons: tuple[str, ...]) -> str:
+    first = reasons[0] if reasons else ""
+    for key, code in (("small", "too_small"), ("turned", "look_at_camera"),
+                      ("tilted", "look_at_camera"), ("dark", "too_dark"),
+                      ("bright", "too_bright"), ("blurred", "blurry"), ("flat", "too_dark")):
+        if key in first:
+            return code
+    return "look_at_camera"
+
+
+def quality_score(face_px: float, sharpness: float, yaw_deg: float) -> float:
+    return min(face_px, 250.0) / 250.0 + min(sharpness, 300.0) / 300.0 - abs(yaw_deg) / 60.0
+
+
+def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_ms: int,
+              now_ms: int) -> FrameFeedback:
+    """Analyse one frame into ``session`` and re-verify its challenge."""
+    if session.outcome is not None:
+        return _feedback(session, session.last_state, session.outcome.get("code", "passed"))
+    if len(jpeg) > MAX_FRAME_BYTES:
+        raise InvalidInput(f"expected a frame of <= {MAX_FRAME_BYTES} bytes, got {len(jpeg)}")
+    if abs(captured_at_ms - now_ms) > ctx.policy.max_clock_skew_ms:
+        captured_at_ms = now_ms  # a terminal clock that is off: trust our own
+    if session.observations and captured_at_ms <= session.observations[-1].timestamp_ms:
+        captured_at_ms = session.observations[-1].timestamp_ms + 1
+    session.frames_seen += 1
+    code = "prompt"
+    from smilepay.vision.decode import decode_image
+
+    try:
+        analysis = ctx.pipeline.analyze_frame(decode_image(jpeg))
+    except NoFaceFound:
+        session.observations.append(FrameObservation(captured_at_ms, None, None))
+        code = "no_face"
+    except AmbiguousFaces:
+        session.observations.append(FrameObservation(captured_at_ms, None, None))
+        code = "two_faces"
+    except ImageError:
+        code = "bad_image"
+    else:
+        vector = None
+        if analysis.embedding is not None:
+            session.model_id = analysis.embedding.model_id
+            vector = ctx.rotate(session.scope, analysis.embedding.vector)
+        session.observations.append(FrameObservation(captured_at_ms, analysis.signals, vector))
+        smile = analysis.signals.smile if analysis.signals is not None else 0.0
+        session.smile_max = max(session.smile_max, smile)
+        q = analysis.quality
+        if q.passed and vector is not None:
+            session.good.append((quality_score(q.face_px, q.sharpness, q.yaw_deg), vector, smile))
+        elif not q.passed:
+            code = quality_code(q.reasons)
+    return _decide(ctx, session, code, now_ms)
+
+
+def _decide(ctx: FaceContext, session: FrameSession, code: str, now_ms: int) -> FrameFeedback:
+    challenge = session.challenge
+    faces = [o for o in session.observations if o.signals is not None]
+    outcome = verify_challenge(challenge, session.observations, verifier_settings(ctx, challenge)) \
+        if faces else None
+    if outcome is not None:
+        session.steps_done = sum(1 for s in outcome.steps if s.passed)
+    if outcome is not None and outcome.passed and len(session.good) >= 1:
+        return _finish(ctx, session, "passed", "passed", outcome.reasons,
+                       outcome.min_identity_cosine)
+    reasons = outcome.reasons if outcome is not None else ("no_face",)
+    final = [r for r in reasons if not r.endswith(WAITING) and r not in {"no_face", "no_frames"}]
+    if final:
+        return _finish(ctx, session, "failed", "challenge_failed", tuple(reasons),
+                       outcome.min_identity_cosine if outcome else None)
+    if now_ms > challenge.expires_at_ms:
+        return _finish(ctx, session, "failed", "expired", tuple(reasons) or ("expired",), None)
+    return _feedback(session, "collecting", code)
+
+
+def _finish(ctx: FaceContext, session: FrameSession, state: str, code: str,
+            reasons: tuple[str, ...], min_cosine: float | None) -> FrameFeedback:
+    outcome = {"code": code, "reasons": list(reasons), "frames": session.frames_seen,
+               "good_frames": len(session.good), "min_identity_cosine": min_cosine}
+    session.outcome = outcome
+    session.last_state = state
+    ctx.identity.finish_challenge(session.scope, session.challenge_id, state, outcome)
+    return _feedback(session, state, code, reasons)
+
+
+def _feedback(session: FrameSession, state: str, code: str,
+              reasons: tuple[str, ...] = ()) -> FrameFeedback:
+    steps = session.challenge.steps
+    done = len(steps) if state == "passed" else min(session.steps_done, len(steps) - 1)
+    if code == "prompt":
+        message = PROMPTS[steps[min(done, len(steps) - 1)]]
+    else:
+        message = MESSAGES.get(code, code)
+    return FrameFeedback(state, code, message, done, tuple(a.value for a in steps), reasons)

@@ -1,0 +1,159 @@
+"""Smile to pay: a challenge bound to the payment intent, then face + phone, then the money core.
+
+Order of decisions for one payment: the challenge (liveness) is passed with good frames; the
+probe (mean of the best frames, in the tenant's rotated space) is searched in the gallery;
+the phone entry (full or last four, by policy) narrows the candidates to its owners; the match
+must be an owner above the 1:1 threshold. Only then does the money core run its risk rules and
+move money. A Happy Go promotion may refund part of it, funded by the merchant, from the smile
+intensity read after the identity decision. Each outcome is audited (no pixels).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smilepay.bootstrap import Container
+from smilepay.domain.happy_go import happy_go_discount
+from smilepay.domain.identity import (
+    Match,
+    PhonePolicy,
+    best_per_customer,
+    decide_identity,
+    normalise_phone_entry,
+)
+from smilepay.domain.payments import PaymentIntent, PaymentStatus
+from smilepay.domain.templates import merge_embeddings
+from smilepay.domain.tenants import Scope
+from smilepay.errors import Conflict, InvalidInput
+from smilepay.ports.money import MoneyTx
+from smilepay.services.customers import find_customer_by_phone, find_customers_by_last4
+from smilepay.services.face_context import FaceContext, FrameSession, now_utc, threshold_for
+from smilepay.services.face_frames import open_challenge
+from smilepay.services.payments import confirm_payment, get_payment, record_verification_attempt
+from smilepay.services.refunds import create_refund
+from smilepay.services.views import payment_view
+
+MAX_CHALLENGES_PER_PAYMENT = 3
+KIOSK_MESSAGES = {
+    "no_match": "We could not match your face with this phone number.",
+    "challenge_not_passed": "The face check was not completed.",
+    "declined": "Payment declined.",
+}
+
+
+def start_face_payment(fc: FaceContext, money: Container, scope: Scope, payment_id: str,
+                       terminal_id: str | None, now_ms: int) -> tuple[FrameSession, PaymentIntent]:
+    """A random challenge bound to this payment; at most a few per payment (replay odds)."""
+    intent = money.store.run(lambda tx: get_payment(tx, scope, payment_id), write=False)
+    if intent.status is not PaymentStatus.REQUIRES_CONFIRMATION:
+        raise Conflict(f"expected a payment waiting for confirmation, got {intent.status.value}",
+                       param="payment_intent")
+    if terminal_id is not None and intent.terminal_id not in (None, terminal_id):
+        raise InvalidInput("expected a payment created for this terminal, got another's",
+                           param="payment_intent")
+    if fc.identity.count_challenges(scope, payment_id) >= MAX_CHALLENGES_PER_PAYMENT:
+        raise Conflict(f"expected at most {MAX_CHALLENGES_PER_PAYMENT} face checks per payment, "
+                       "got more: create a new payment", param="payment_intent")
+    return open_challenge(fc, scope, "pay", payment_id, terminal_id, now_ms), intent
+
+
+def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challenge_id: str,
+                         phone_entry: str, now_ms: int) -> dict[str, Any]:
+    """The identity decision and, on a match, the payment; a JSON-ready result."""
+    session = fc.sessions.get(challenge_id)
+    if session.purpose != "pay" or session.scope != scope:
+        raise InvalidInput("expected a payment session of this terminal, got another",
+                           param="session")
+    payment_id = session.subject_id
+    policy = fc.policy
+    phone_digits = normalise_phone_entry(phone_entry, policy.phone_policy)
+    base: dict[str, Any] = {"object": "face_payment", "payment_intent": payment_id,
+                            "session": challenge_id}
+    values: dict[str, Any] = {"frames": session.frames_seen, "good_frames": len(session.good),
+                              "steps": ",".join(a.value for a in session.challenge.steps),
+                              "phone_policy": policy.phone_policy.value}
+    if session.last_state != "passed" or not session.good or session.model_id is None:
+        reasons = tuple((session.outcome or {}).get("reasons", [])) or ("not_passed",)
+        fc.audit(scope, "pay", "refused", ("challenge_not_passed", *reasons), payment_id,
+                 now_ms, values)
+        return {**base, "status": "refused", "reason": "challenge_not_passed",
+                "message": KIOSK_MESSAGES["challenge_not_passed"]}
+    model_id = session.model_id
+    best = sorted(session.good, key=lambda g: -g[0])[:3]
+    probe = merge_embeddings([g[1] for g in best], [max(g[0], 0.05) for g in best])
+    index = fc.galleries.index(scope, model_id, int(probe.shape[0]))
+    hits = index.search(probe, policy.search_k)
+    candidates = best_per_customer(hits, fc.identity.owners(scope, [h.template_id for h in hits]))
+    threshold, source = threshold_for(model_id, policy.match_far, policy.fallback_match_threshold)
+    owners = _phone_owners(money, scope, phone_digits, policy.phone_policy,
+                           [c.customer_id for c in candidates])
+    decision = decide_identity(candidates, threshold, owners)
+    values.update({"model_id": model_id, "threshold": round(threshold, 4),
+                   "threshold_source": source, "candidates": len(candidates),
+                   "best_score": round(candidates[0].score, 4) if candidates else None,
+                   "phone_owners_among_candidates": len(owners)})
+    fc.sessions.drop(challenge_id)
+    if not isinstance(decision, Match):
+        fc.audit(scope, "pay", "refused", ("no_match", decision.reason), payment_id, now_ms,
+                 values)
+        if policy.phone_policy is PhonePolicy.FULL and len(owners) == 1:
+            _record_failure(money, scope, next(iter(owners)), payment_id, decision.reason)
+        return {**base, "status": "refused", "reason": "no_match",
+                "message": KIOSK_MESSAGES["no_match"]}
+    values.update({"score": round(decision.score, 4), "margin": round(decision.margin, 4)})
+    return _pay(fc, money, scope, session, decision, payment_id, now_ms, values, base)
+
+
+def _phone_owners(money: Container, scope: Scope, digits: str, policy: PhonePolicy,
+                  candidate_ids: list[str]) -> set[str]:
+    if not candidate_ids:
+        return set()
+
+    def work(tx: MoneyTx) -> set[str]:
+        if policy is PhonePolicy.LAST_FOUR:
+            found = find_customers_by_last4(tx, money.ctx, scope, digits, candidate_ids)
+            return {c.id for c in found}
+        one = find_customer_by_phone(tx, money.ctx, scope, "+" + digits)
+        return {one.id} if one is not None and one.id in candidate_ids else set()
+
+    return money.store.run(work, write=False)
+
+
+def _record_failure(money: Container, scope: Scope, customer_id: str, payment_id: str,
+                    reason: str) -> None:
+    money.store.run(lambda tx: record_verification_attempt(
+        tx, money.ctx, scope, customer_id, succeeded=False, reason=f"face_{reason}",
+        payment_id=payment_id))
+
+
+def _pay(fc: FaceContext, money: Container, scope: Scope, session: FrameSession,
+         decision: Match, payment_id: str, now_ms: int, values: dict[str, Any],
+         base: dict[str, Any]) -> dict[str, Any]:
+    customer_id = decision.customer_id
+    intent = money.store.run(
+        lambda tx: confirm_payment(tx, money.ctx, scope, payment_id, customer_id))
+    consent = fc.identity.active_consent(scope, customer_id)
+    if consent is not None:
+        fc.identity.touch_consent(scope, consent.consent_id, now_utc(now_ms))
+    if intent.status is not PaymentStatus.SUCCEEDED:
+        code = intent.last_error_code or "declined"
+        fc.audit(scope, "pay", "declined", ("money_declined", code), payment_id, now_ms,
+                 {**values, "customer": customer_id})
+        return {**base, "status": "declined", "reason": code, "customer": customer_id,
+                "message": intent.last_error_message or KIOSK_MESSAGES["declined"],
+                "payment": payment_view(intent)}
+    discount = happy_go_discount(fc.identity.active_promotion(scope), session.smile_max,
+                                 intent.amount_minor)
+    receipt: dict[str, Any] = {"amount_minor": intent.amount_minor, "currency": intent.currency,
+                               "discount_minor": 0, "paid_minor": intent.amount_minor}
+    if discount is not None:
+        refund, intent = money.store.run(lambda tx: create_refund(
+            tx, money.ctx, scope, payment_id, discount.amount_minor, reason="happy_go"))
+        receipt.update({"discount_minor": discount.amount_minor, "smile": discount.smile,
+                        "promotion": discount.promotion_id, "refund": refund.id,
+                        "paid_minor": intent.amount_minor - discount.amount_minor})
+        values.update({"happy_go_discount_minor": discount.amount_minor,
+                       "smile": discount.smile})
+    fc.audit(scope, "pay", "accepted", (), payment_id, now_ms, {**values, "customer": customer_id})
+    return {**base, "status": "succeeded", "customer": customer_id, "receipt": receipt,
+            "message": "Paid. Thank you!", "payment": payment_view(intent)}
