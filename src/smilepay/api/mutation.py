@@ -1,0 +1,54 @@
+"""Running a mutating call: idempotency key, fingerprint and response in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from smilepay.api.auth import container_of
+from smilepay.api.errors import render_json
+from smilepay.ports.money import MoneyTx, StoredResponse
+from smilepay.services.idempotency import fingerprint_request, run_idempotent
+from smilepay.services.tenants import Caller
+
+Operation = Callable[[MoneyTx], tuple[int, Any]]
+
+
+def run_mutation(
+    request: Request, caller: Caller, body: BaseModel | None, operation: Operation
+) -> Response:
+    """Run ``operation`` (returning status and JSON payload) under the request's
+    ``Idempotency-Key``; a replay returns the first response's exact bytes."""
+    container = container_of(request)
+    key = request.headers.get("idempotency-key")
+    canonical = body.model_dump_json().encode() if body is not None else b""
+    fingerprint = fingerprint_request(request.method, request.url.path, canonical)
+
+    def stored(tx: MoneyTx) -> StoredResponse:
+        status, payload = operation(tx)
+        return StoredResponse(status, render_json(payload))
+
+    ctx = container.ctx
+    response, replayed = run_idempotent(
+        container.store, caller.scope, key, fingerprint, ctx.clock.now_ms(),
+        ctx.policy.idempotency_ttl_s, stored,
+    )
+    headers = {"Idempotency-Key": key} if key else {}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(response.body, status_code=response.status_code,
+                    media_type="application/json", headers=headers)
+
+
+def read(request: Request, work: Callable[[MoneyTx], Any]) -> Response:
+    """A read-only call in one read transaction."""
+    payload = container_of(request).store.run(work, write=False)
+    return Response(render_json(payload), media_type="application/json")
+
+
+def page_payload(url: str, items: list[Any], has_more: bool) -> dict[str, Any]:
+    return {"object": "list", "url": url, "data": items, "has_more": has_more}

@@ -1,0 +1,203 @@
+"""The merchant's own objects: terminals, API keys, balance and its transactions, payouts,
+events and webhook endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from smilepay.api.auth import container_of, require_secret_key
+from smilepay.api.mutation import page_payload, read, run_mutation
+from smilepay.api.paging import Paging, paging
+from smilepay.api.schemas import ApiKeyCreate, PayoutCreate, TerminalCreate, WebhookEndpointCreate
+from smilepay.domain.events import Event, WebhookEndpoint
+from smilepay.domain.ledger import Account, AccountKind
+from smilepay.domain.money import parse_currency
+from smilepay.domain.tenants import ApiKey, KeyKind, Terminal
+from smilepay.errors import NotFound
+from smilepay.ports.money import MoneyTx
+from smilepay.services.events import event_payload
+from smilepay.services.ledger import SYSTEM_OWNER
+from smilepay.services.refunds import create_payout
+from smilepay.services.tenants import Caller, create_terminal, issue_api_key, revoke_api_key
+from smilepay.services.views import (
+    account_view,
+    api_key_view,
+    endpoint_view,
+    terminal_view,
+    transfer_view,
+)
+from smilepay.services.webhook_delivery import create_endpoint
+
+router = APIRouter(prefix="/v1", tags=["merchant"])
+
+
+def _now(request: Request) -> int:
+    return container_of(request).ctx.clock.now_ms()
+
+
+@router.post("/terminals")
+def create_terminal_route(
+    body: TerminalCreate, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    return run_mutation(request, caller, body, lambda tx: (200, terminal_view(create_terminal(
+        tx, caller.scope, body.name, _now(request), body.store_gate))))
+
+
+@router.get("/terminals")
+def list_terminals(
+    request: Request, caller: Caller = Depends(require_secret_key),
+    page: Paging = Depends(paging),
+) -> Response:
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        got = tx.list_page(Terminal, caller.scope, limit=page.limit,
+                           starting_after=page.starting_after)
+        return page_payload(request.url.path, [terminal_view(t) for t in got.items],
+                            got.has_more)
+
+    return read(request, work)
+
+
+@router.post("/api_keys")
+def create_api_key(
+    body: ApiKeyCreate, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    def op(tx: MoneyTx) -> tuple[int, Any]:
+        issued = issue_api_key(tx, caller.scope, KeyKind(body.kind), _now(request), body.terminal)
+        return 200, api_key_view(issued.key, issued.raw)
+
+    return run_mutation(request, caller, body, op)
+
+
+@router.get("/api_keys")
+def list_api_keys(
+    request: Request, caller: Caller = Depends(require_secret_key),
+    page: Paging = Depends(paging),
+) -> Response:
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        got = tx.list_page(ApiKey, caller.scope, limit=page.limit,
+                           starting_after=page.starting_after)
+        return page_payload(request.url.path, [api_key_view(k) for k in got.items],
+                            got.has_more)
+
+    return read(request, work)
+
+
+@router.post("/api_keys/{key_id}/revoke")
+def revoke_api_key_route(
+    key_id: str, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    return run_mutation(request, caller, None, lambda tx: (200, api_key_view(
+        revoke_api_key(tx, caller.scope, key_id, _now(request)))))
+
+
+def _merchant_account(tx: MoneyTx, caller: Caller, currency: str) -> Account | None:
+    return tx.find_account(caller.scope, AccountKind.MERCHANT_BALANCE, SYSTEM_OWNER, currency)
+
+
+@router.get("/balance")
+def get_balance(
+    request: Request, caller: Caller = Depends(require_secret_key), currency: str = "EUR"
+) -> Response:
+    code = parse_currency(currency)
+
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        account = _merchant_account(tx, caller, code)
+        if account is None:
+            return {"object": "balance", "currency": code, "available_minor": 0,
+                    "pending_minor": 0, "balance_minor": 0}
+        return account_view(account)
+
+    return read(request, work)
+
+
+@router.get("/balance_transactions")
+def list_balance_transactions(
+    request: Request, caller: Caller = Depends(require_secret_key),
+    page: Paging = Depends(paging), currency: str = "EUR",
+) -> Response:
+    code = parse_currency(currency)
+
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        account = _merchant_account(tx, caller, code)
+        if account is None:
+            return page_payload(request.url.path, [], False)
+        got = tx.account_transfers(account.id, limit=page.limit,
+                                   starting_after=page.starting_after)
+        return page_payload(request.url.path, [transfer_view(t, account.id) for t in got.items],
+                            got.has_more)
+
+    return read(request, work)
+
+
+@router.post("/payouts")
+def create_payout_route(
+    body: PayoutCreate, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    ctx = container_of(request).ctx
+
+    def op(tx: MoneyTx) -> tuple[int, Any]:
+        transfer = create_payout(tx, ctx, caller.scope, body.amount_minor, body.currency)
+        return 200, {"id": transfer.id, "object": "payout", "amount_minor": transfer.amount_minor,
+                     "currency": transfer.currency, "status": "paid",
+                     "created": transfer.created_at_ms // 1000}
+
+    return run_mutation(request, caller, body, op)
+
+
+@router.get("/events")
+def list_events(
+    request: Request, caller: Caller = Depends(require_secret_key),
+    page: Paging = Depends(paging), type: str | None = None,
+) -> Response:
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        got = tx.list_page(Event, caller.scope, limit=page.limit,
+                           starting_after=page.starting_after,
+                           equals={"type": type} if type else None)
+        return page_payload(request.url.path, [event_payload(e) for e in got.items],
+                            got.has_more)
+
+    return read(request, work)
+
+
+@router.get("/events/{event_id}")
+def get_event(
+    event_id: str, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        event = tx.get(Event, event_id, caller.scope)
+        if event is None:
+            raise NotFound(f"expected an event id, got {event_id!r}", param="id")
+        payload = event_payload(event)
+        payload["deliveries"] = [
+            {"endpoint": d.endpoint_id, "status": d.status.value, "attempts": d.attempts,
+             "last_status_code": d.last_status_code}
+            for d in tx.deliveries_for_event(event.id)
+        ]
+        return payload
+
+    return read(request, work)
+
+
+@router.post("/webhook_endpoints")
+def create_webhook_endpoint(
+    body: WebhookEndpointCreate, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    return run_mutation(request, caller, body, lambda tx: (200, endpoint_view(create_endpoint(
+        tx, caller.scope, body.url, body.enabled_events, _now(request)), with_secret=True)))
+
+
+@router.get("/webhook_endpoints")
+def list_webhook_endpoints(
+    request: Request, caller: Caller = Depends(require_secret_key),
+    page: Paging = Depends(paging),
+) -> Response:
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        got = tx.list_page(WebhookEndpoint, caller.scope, limit=page.limit,
+                           starting_after=page.starting_after)
+        return page_payload(request.url.path, [endpoint_view(e) for e in got.items],
+                            got.has_more)
+
+    return read(request, work)

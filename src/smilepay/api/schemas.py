@@ -1,0 +1,77 @@
+"""Request bodies, validated with limits at the edge (amounts in minor units)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smilepay.domain.money import MAX_AMOUNT_MINOR
+
+Amount = Field(gt=0, le=MAX_AMOUNT_MINOR, description="Integer minor units (cents).")
+Currency = Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$", examples=["EUR"])
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerLimitsIn(Body):
+    per_payment_minor: int = Field(gt=0, le=MAX_AMOUNT_MINOR)
+    per_day_minor: int = Field(gt=0, le=MAX_AMOUNT_MINOR)
+
+
+class CustomerCreate(Body):
+    phone: str = Field(min_length=7, max_length=32, description="Verified number, E.164.")
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    limits: CustomerLimitsIn | None = None
+
+
+class TopUpCreate(Body):
+    amount_minor: int = Amount
+    currency: str = Currency
+
+
+class TerminalCreate(Body):
+    name: str = Field(min_length=1, max_length=200)
+    store_gate: str | None = Field(default=None, max_length=200)
+
+
+class ApiKeyCreate(Body):
+    kind: Literal["secret", "terminal"]
+    terminal: str | None = Field(default=None, min_length=3, max_length=40)
+
+
+class PaymentIntentCreate(Body):
+    amount_minor: int = Amount
+    currency: str = Currency
+    capture_method: Literal["automatic", "manual"] = "automatic"
+    customer: str | None = Field(default=None, min_length=3, max_length=40)
+    terminal: str | None = Field(default=None, min_length=3, max_length=40)
+    description: str = Field(default="", max_length=500)
+    confirm: bool = Field(default=False, description="Confirm at once (needs a customer).")
+
+
+class PaymentIntentConfirm(Body):
+    customer: str | None = Field(default=None, min_length=3, max_length=40)
+
+
+class PaymentIntentCapture(Body):
+    amount_to_capture_minor: int | None = Field(default=None, gt=0, le=MAX_AMOUNT_MINOR)
+
+
+class RefundCreate(Body):
+    payment_intent: str = Field(min_length=3, max_length=40)
+    amount_minor: int | None = Field(default=None, gt=0, le=MAX_AMOUNT_MINOR)
+    reason: str = Field(default="", max_length=200)
+
+
+class PayoutCreate(Body):
+    amount_minor: int = Amount
+    currency: str = Currency
+
+
+class WebhookEndpointCreate(Body):
+    url: str = Field(min_length=8, max_length=2000)
+    enabled_events: list[str] = Field(default_factory=lambda: ["*"], max_length=50)
