@@ -24,7 +24,7 @@ def write_det_plot(curves: Mapping[str, tuple[Scores, Scores]], path: Path, titl
         return np.asarray(norm.ppf(np.clip(p, 5e-4, 1 - 5e-4)), dtype=np.float64)
 
     fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
-    palette = plt.get_cmap("tab10").colors
+    palette = [plt.get_cmap("tab10")(i) for i in range(10)]
     for i, (name, (bona_fide, attack)) in enumerate(curves.items()):
         apcer, bpcer = det_curve(bona_fide, attack)
         ax.plot(deviate(apcer), deviate(bpcer), label=name, linewidth=1.4,

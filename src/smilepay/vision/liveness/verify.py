@@ -40,8 +40,9 @@ class VerifierSettings:
         default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     max_gap_ms: int = 500  # frames at >= 2 fps; a blink needs more, so terminals send 10+ fps
     max_face_lost_ms: int = 700
-    same_face_cosine: float = 0.40  # every frame against the first face
-    continuity_cosine: float = 0.55  # consecutive face frames
+    same_face_cosine: float = 0.30  # frontal frames against the first frontal one
+    continuity_cosine: float = 0.55  # consecutive face frames (one odd frame forgiven)
+    frontal_yaw_deg: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,35 @@ def _check_timeline(challenge: Challenge, frames: Sequence[FrameObservation],
 
 def check_same_face(frames: Sequence[FrameObservation],
                     settings: VerifierSettings) -> tuple[list[str], float | None]:
-    """Reasons (if any) and the lowest cosine of any frame against the first face."""
-    vectors = [f.embedding for f in frames if f.embedding is not None and f.signals is not None]
-    if not vectors:
+    """Reasons (if any) and the lowest cosine of a frontal frame against the first frontal one.
+
+    Embeddings drop a lot with head pose (cosine 0.2 between a face turned 35 degrees each
+    way), so identity is compared on frontal frames only (yaw within ``frontal_yaw_deg`` of
+    the customer's resting yaw). A switch of person shows as a drop between consecutive
+    frames that persists: one odd frame (motion blur) is forgiven when the next frame agrees
+    with the one before it.
+    """
+    pairs = [(f.embedding, f.signals.yaw_deg) for f in frames
+             if f.embedding is not None and f.signals is not None]
+    if not pairs:
         return ["no_embedding"], None
-    unit = np.stack([v / max(float(np.linalg.norm(v)), 1e-9) for v in vectors])
-    to_first = unit @ unit[0]
-    consecutive = np.sum(unit[1:] * unit[:-1], axis=1) if len(unit) > 1 else np.ones(1)
+    unit = np.stack([v / max(float(np.linalg.norm(v)), 1e-9) for v, _ in pairs])
+    yaw = np.array([y for _, y in pairs])
+    frontal = np.abs(yaw - np.median(yaw)) <= settings.frontal_yaw_deg
     reasons = []
-    if float(to_first.min()) < settings.same_face_cosine:
-        reasons.append("face_changed")
-    if float(consecutive.min()) < settings.continuity_cosine:
-        reasons.append("face_discontinuous")
-    return reasons, float(to_first.min())
+    min_cos: float | None = None
+    if frontal.any():
+        ref = unit[frontal]
+        min_cos = float((ref @ ref[0]).min())
+        if min_cos < settings.same_face_cosine:
+            reasons.append("face_changed")
+    for i in range(1, len(unit)):
+        if float(unit[i] @ unit[i - 1]) >= settings.continuity_cosine:
+            continue
+        if i + 1 >= len(unit) or float(unit[i + 1] @ unit[i - 1]) < settings.continuity_cosine:
+            reasons.append("face_discontinuous")
+            break
+    return reasons, min_cos
 
 
 def _answer_step(action: Action, seen: Sequence[_Seen], start_ms: int, end_ms: int,
