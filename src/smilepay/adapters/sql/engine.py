@@ -22,7 +22,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 T = TypeVar("T")
 
-_RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
+# serialization failure, deadlock detected, and a unique violation: two units of work that
+# both open the same account (or customer) at once; the re-run finds the row the winner made.
+_RETRYABLE_PG = {"40001", "40P01", "23505"}
 MAX_ATTEMPTS = 8
 
 
