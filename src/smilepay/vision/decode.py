@@ -32,8 +32,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise NotAnImage(f"expected a JPEG, PNG or other image, got {len(data)} bytes of an "
                          "unknown format", size_bytes=len(data)) from exc
     except PilImage.DecompressionBombError as exc:
-        raise ImageTooLarge(f"expected at most {max_pixels} pixels, got a decompression bomb",
-                            max_pixels=max_pixels) from exc
+        raise ImageTooLarge(f"expected at most {max_pixels} pixels, got a decompression bomb "
+                            f"({exc})", max_pixels=max_pixels) from exc
     width, height = picture.size
     if width == 0 or height == 0:
         raise ImageEmpty(f"expected a picture with pixels, got {width}x{height}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -108,3 +109,9 @@ def require_quality(analysis: FrameAnalysis) -> FrameAnalysis:
         raise PoorQuality("expected a face that passes the quality gate, got: "
                           + "; ".join(analysis.quality.reasons), analysis.quality.reasons)
     return analysis
+
+
+@lru_cache(maxsize=4)
+def shared_pipeline(strategy: str | None = None) -> FacePipeline:
+    """One ``FacePipeline`` per strategy for the whole process (models load once)."""
+    return FacePipeline.load(strategy)

@@ -107,27 +107,38 @@ class MobileFaceNetEmbedder:
         return self.embed_chip(align_face(image, landmarks5))
 
 
+# dlib's own 150x150 chip (get_face_chip_details, padding 0.25) puts the eye centres at
+# (0.324, 0.315) and (0.669, 0.315) of the chip: higher and slightly larger than ArcFace's.
+# The ArcFace 5 points are mapped into that frame (same eye midpoint and eye distance).
+_ARC_EYE_MID = np.array([55.912, 51.599], dtype=np.float32) / 112.0
+_DLIB_EYE_MID = np.array([0.4965, 0.3150], dtype=np.float32)
+_DLIB_SCALE = 0.3453 / 0.3146  # dlib eye distance / ArcFace eye distance (chip fractions)
+
+
+def dlib_template(zoom: float = 1.0, shift_y: float = 0.0) -> Landmarks:
+    """The ArcFace 5-point template moved onto dlib's chip geometry, in 112-pixel units
+
+    (``align_face`` scales a template to the chip size)."""
+    from smilepay.vision.align import ARCFACE_TEMPLATE_112
+
+    unit = (ARCFACE_TEMPLATE_112 / 112.0 - _ARC_EYE_MID) * _DLIB_SCALE * zoom + _DLIB_EYE_MID
+    return ((unit + np.array([0.0, shift_y], dtype=np.float32)) * 112.0).astype(np.float32)
+
+
 class DlibResnetEmbedder:
-    """dlib ResNet v1, 128-d, on a 150x150 RGB chip (about 75-100 ms on one core).
+    """dlib ResNet v1, 128-d, on its own 150x150 RGB chip (about 75-100 ms on one core)."""
 
-    The chip is the ArcFace alignment scaled to dlib's geometry (``padding`` around the face);
-    see docs/accuracy.md for how it was chosen.
-    """
-
-    def __init__(self, flip: bool = False, size: int = 150, zoom: float = 1.0) -> None:
+    def __init__(self, flip: bool = False, zoom: float = 1.0, shift_y: float = 0.0) -> None:
         import dlib
 
         self._net: Any = dlib.face_recognition_model_v1(str(model_path("dlib_resnet")))
         self.dim = 128
-        self.flip, self.size, self.zoom = flip, size, zoom
+        self.flip = flip
+        self._template = dlib_template(zoom, shift_y)
         self.model_id = "dlib_resnet" + ("+flip" if flip else "")
 
     def chip(self, image: Image, landmarks5: Landmarks) -> Image:
-        from smilepay.vision.align import ARCFACE_TEMPLATE_112
-
-        centre = np.array([56.0, 56.0], dtype=np.float32)
-        template = (ARCFACE_TEMPLATE_112 - centre) * self.zoom + centre
-        return align_face(image, landmarks5, size=self.size, template=template)
+        return align_face(image, landmarks5, size=150, template=self._template)
 
     def embed_chip(self, chip: Image) -> Vector:
         rgb = np.ascontiguousarray(chip[:, :, ::-1])
