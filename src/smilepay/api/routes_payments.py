@@ -58,7 +58,7 @@ def create_payment_intent(
             terminal_id=body.terminal, description=body.description,
         )
         if body.confirm:
-            intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id)
+            intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id, created=intent)
         return payment_result(intent)
 
     return run_mutation(request, caller, body, op)

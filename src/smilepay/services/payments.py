@@ -114,10 +114,14 @@ def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: i
 
 def confirm_payment(
     tx: MoneyTx, ctx: MoneyContext, scope: Scope, payment_id: str,
-    customer_id: str | None = None,
+    customer_id: str | None = None, *, created: PaymentIntent | None = None,
 ) -> PaymentIntent:
-    """Move the money (or place a hold); a decline is recorded on the intent, not raised."""
-    intent = get_payment(tx, scope, payment_id, lock=True)
+    """Move the money (or place a hold); a decline is recorded on the intent, not raised.
+
+    ``created``: the intent as just inserted by this same transaction (create-and-confirm),
+    which saves reading back and locking a row no one else can see yet."""
+    intent = created if created is not None and created.id == payment_id else get_payment(
+        tx, scope, payment_id, lock=True)
     payer = customer_id or intent.customer_id
     if payer is None:
         raise InvalidInput("expected a customer to confirm the payment for, got none",

@@ -1,14 +1,18 @@
 """Engines for both databases, and the one way to run a unit of work with retries.
 
 SQLite (WAL): one writer at a time. Write transactions start with ``BEGIN IMMEDIATE`` (so two
-processes never both read-then-upgrade) and, inside one process, also take a lock (so threads
-queue in Python instead of spinning on ``busy_timeout``). Reads use plain ``BEGIN``.
+processes never both read-then-upgrade) and first take a thread lock and an ``flock`` on
+``<db>.write.lock`` (so writers queue in the kernel and wake at once, instead of polling with
+``busy_timeout``'s sleeps: that polling gave second-long tails with two uvicorn workers).
+Reads use plain ``BEGIN`` and never wait for writers (WAL).
 PostgreSQL: READ COMMITTED with ``SELECT ... FOR UPDATE`` on the rows a use case changes, in a
 stable order; a deadlock or serialization failure re-runs the whole unit of work.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +45,8 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping (it costs a round trip per checkout); stale connections are recycled instead.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -64,24 +69,55 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+class _WriterLock:
+    """One writer per database file across threads and processes."""
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = (
+            Path(f"{database}.write.lock") if database and database != ":memory:" else None
+        )
+        self._fd: int | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._path is None:
+                yield
+                return
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class TransactionRunner:
     """Runs ``work(connection)`` in one transaction, retrying transient conflicts."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
-        self._write_lock = threading.Lock()
+        self._writer = _WriterLock(engine.url.database if self._sqlite else None)
 
     @contextmanager
     def _connection(self, write: bool) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(smilepay_write=write)
-            if self._sqlite and write:
-                with self._write_lock, conn.begin():
-                    yield conn
-            else:
+        if self._sqlite and write:
+            with self._writer.held(), self.engine.connect() as conn:
+                conn = conn.execution_options(smilepay_write=write)
                 with conn.begin():
                     yield conn
+            return
+        with self.engine.connect() as conn:
+            if not write and not self._sqlite:
+                # READ COMMITTED gives each statement its own snapshot anyway, so a read-only
+                # unit of work skips BEGIN/COMMIT (two round trips) by running in autocommit.
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn = conn.execution_options(smilepay_write=write)
+            with conn.begin():
+                yield conn
 
     def run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
         for attempt in range(1, MAX_ATTEMPTS + 1):

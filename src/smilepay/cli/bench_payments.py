@@ -1,0 +1,188 @@
+"""``smilepay bench payments``: the real payments API against a bare one-row FastAPI app.
+
+For each engine: a fresh database (a temp SQLite file, or a scratch PostgreSQL schema), seeded
+with a merchant and customers with funded wallets; then uvicorn with N workers serves the real
+API and a local httpx load generator creates-and-confirms payments (one request = one payment,
+each with its own Idempotency-Key) for a fixed time; then the bare app (one INSERT per request)
+is driven the same way on the same engine. Reports payments/s, p50/p99 and the ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from smilepay.cli.apps import bench_app
+
+console = Console()
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _server(app_path: str, env: dict[str, str], workers: int) -> Iterator[str]:
+    import httpx
+
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [sys.executable, "-m", "uvicorn", app_path, "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"uvicorn for {app_path} did not start: {err[-2000:]}")
+            time.sleep(0.2)
+        time.sleep(0.5)  # let every worker finish start-up
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def _database(engine: str, postgres_url: str) -> Iterator[str]:
+    from smilepay.adapters.sql.provision import scratch_database
+
+    with tempfile.TemporaryDirectory(prefix="smilepay-bench-") as tmp, scratch_database(
+        engine, Path(tmp), postgres_url if engine == "postgres" else None
+    ) as url:
+        yield url
+
+
+def _seed(url: str, customers: int) -> tuple[str, list[str]]:
+    from smilepay.adapters.sql.store import SqlMoneyStore
+    from smilepay.domain.risk import CustomerLimits
+    from smilepay.services.context import MoneyContext, SystemClock
+    from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
+    from smilepay.services.seed import seed_customers, seed_merchant
+
+    store = SqlMoneyStore.from_url(url)
+    ctx = MoneyContext(clock=SystemClock(), phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
+    merchant = seed_merchant(store, ctx, "Bench shop")
+    ids = seed_customers(store, ctx, merchant.scope, customers, topup_minor=10**9,
+                         limits=CustomerLimits(10**6, 10**12))
+    store.dispose()
+    return merchant.secret_key, ids
+
+
+def _row(engine: str, app: str, result: Any, baseline: float | None) -> dict[str, Any]:
+    return {
+        "engine": engine, "app": app, "per_s": round(result.per_s(), 1),
+        "p50_ms": round(result.percentile_ms(0.50), 2),
+        "p99_ms": round(result.percentile_ms(0.99), 2), "ok": result.ok,
+        "errors": result.errors, "statuses": {str(k): v for k, v in result.statuses.items()},
+        "ratio_to_bare": None if baseline in (None, 0) else round(result.per_s() / baseline, 3),
+    }
+
+
+def _bench_engine(engine: str, args: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
+    from smilepay.cli._bench_payments_load import run_load
+
+    with _database(engine, args["postgres_url"]) as url:
+        key, customer_ids = _seed(url, args["customers"])
+        rng = random.Random(1)
+        auth = {"Authorization": f"Bearer {key}"}
+
+        def payment(i: int) -> tuple[str, dict[str, Any], dict[str, str]]:
+            body = {"amount_minor": 100 + i % 50, "currency": "EUR",
+                    "customer": rng.choice(customer_ids), "confirm": True}
+            return "/v1/payment_intents", body, {**auth, "Idempotency-Key": f"bench-{i}"}
+
+        def row(i: int) -> tuple[str, dict[str, Any], dict[str, str]]:
+            return "/rows", {"amount_minor": 100 + i % 50}, {}
+
+        results = {}
+        env_api = {"SMILEPAY_DATABASE_URL": url}
+        env_bare = {"SMILEPAY_BENCH_DATABASE_URL": url}
+        for app, path, env, make in (
+            ("payments_api", "smilepay.api.app:create_app", env_api, payment),
+            ("bare_insert", "smilepay.cli._bench_payments_bare:create_bare_app", env_bare, row),
+        ):
+            task = progress.add_task(f"{engine} {app}", total=1.0)
+
+            def tick(fraction: float, task: TaskID = task) -> None:
+                progress.update(task, completed=fraction)
+
+            with _server(path, env, args["workers"]) as base:
+                results[app] = run_load(
+                    base, make, concurrency=args["concurrency"], duration_s=args["duration_s"],
+                    warmup_s=args["warmup_s"], tick=tick,
+                )
+            progress.update(task, completed=1.0)
+    bare = results["bare_insert"].per_s()
+    return [_row(engine, "payments_api", results["payments_api"], bare),
+            _row(engine, "bare_insert", results["bare_insert"], None)]
+
+
+@bench_app.command("payments")
+def bench_payments(
+    engine: str = typer.Option("both", help="sqlite, postgres or both."),
+    duration_s: float = typer.Option(20.0, min=1.0, help="Measured seconds per app."),
+    warmup_s: float = typer.Option(3.0, min=0.0, help="Unmeasured seconds first."),
+    concurrency: int = typer.Option(32, min=1, max=512, help="Concurrent connections."),
+    workers: int = typer.Option(2, min=1, max=16, help="uvicorn worker processes."),
+    customers: int = typer.Option(500, min=1, help="Seeded customers paid from at random."),
+    postgres_url: str = typer.Option(
+        os.environ.get("SMILEPAY_TEST_POSTGRES_URL", DEFAULT_PG), help="PostgreSQL server."),
+    json_out: Path = typer.Option(None, "--json", help="Write the results here."),
+) -> None:
+    """Payments/s, p50/p99 of the real API vs a bare one-insert FastAPI app, per engine."""
+    if engine not in ("sqlite", "postgres", "both"):
+        raise typer.BadParameter(f"expected sqlite, postgres or both, got {engine!r}")
+    engines = ["sqlite", "postgres"] if engine == "both" else [engine]
+    args = {"duration_s": duration_s, "warmup_s": warmup_s, "concurrency": concurrency,
+            "workers": workers, "customers": customers, "postgres_url": postgres_url}
+    rows: list[dict[str, Any]] = []
+    with Progress(console=console) as progress:
+        for name in engines:
+            rows += _bench_engine(name, args, progress)
+    table = Table("engine", "app", "req/s", "p50 ms", "p99 ms", "ok", "errors", "ratio")
+    for r in rows:
+        table.add_row(r["engine"], r["app"], f"{r['per_s']:.0f}", f"{r['p50_ms']:.1f}",
+                      f"{r['p99_ms']:.1f}", str(r["ok"]), str(r["errors"]),
+                      "" if r["ratio_to_bare"] is None else f"{r['ratio_to_bare']:.2f}")
+    console.print(table)
+    if json_out is not None:
+        report = {"benchmark": "payments", "args": {**args, "postgres_url": "(redacted)"},
+                  "command": " ".join(["smilepay", "bench", "payments", *sys.argv[3:]]),
+                  "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                  "load_average": os.getloadavg(), "results": rows}
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, indent=2))
+        console.print(f"wrote {json_out}")
