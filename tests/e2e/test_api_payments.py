@@ -212,3 +212,26 @@ def test_validation_errors_have_the_stripe_shape_and_lists_paginate(
     assert (page1["has_more"], page2["has_more"], page3["has_more"]) == (True, True, False)
     assert client.get("/docs").status_code == 200
     assert client.get("/health").json()["status"] == "ok"
+
+
+def test_webhook_endpoints_show_their_secret_once_and_events_are_listed(
+    client: TestClient, container: Container
+) -> None:
+    key = new_merchant(container)
+    made = client.post("/v1/webhook_endpoints", json={"url": "https://shop.example/hooks"},
+                       headers=auth(key)).json()
+    assert made["secret"].startswith("whsec_")
+    listed = client.get("/v1/webhook_endpoints", headers=auth(key)).json()["data"]
+    assert [e["id"] for e in listed] == [made["id"]] and "secret" not in listed[0]
+    cus = client.post("/v1/customers", json={"phone": "+4915199990004"}, headers=auth(key))
+    event = client.get("/v1/events?type=customer.created", headers=auth(key)).json()["data"][0]
+    assert event["data"]["object"]["id"] == cus.json()["id"]
+    detail = client.get(f"/v1/events/{event['id']}", headers=auth(key)).json()
+    assert detail["deliveries"] == [{"endpoint": made["id"], "status": "pending",
+                                     "attempts": 0, "last_status_code": None}]
+    gone = client.delete(f"/v1/webhook_endpoints/{made['id']}", headers=auth(key)).json()
+    assert gone["disabled"] is True
+    client.post("/v1/customers", json={"phone": "+4915199990005"}, headers=auth(key))
+    newest = client.get("/v1/events?limit=1", headers=auth(key)).json()["data"][0]
+    assert client.get(f"/v1/events/{newest['id']}",
+                      headers=auth(key)).json()["deliveries"] == []

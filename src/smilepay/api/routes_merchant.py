@@ -3,6 +3,7 @@ events and webhook endpoints."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -201,3 +202,20 @@ def list_webhook_endpoints(
                             got.has_more)
 
     return read(request, work)
+
+
+@router.delete("/webhook_endpoints/{endpoint_id}")
+def disable_webhook_endpoint(
+    endpoint_id: str, request: Request, caller: Caller = Depends(require_secret_key)
+) -> Response:
+    """Stop delivering to this endpoint (deliveries already queued are kept as history)."""
+
+    def op(tx: MoneyTx) -> tuple[int, Any]:
+        endpoint = tx.get(WebhookEndpoint, endpoint_id, caller.scope)
+        if endpoint is None:
+            raise NotFound(f"expected a webhook endpoint id, got {endpoint_id!r}", param="id")
+        disabled = replace(endpoint, disabled=True)
+        tx.update(disabled)
+        return 200, endpoint_view(disabled)
+
+    return run_mutation(request, caller, None, op)

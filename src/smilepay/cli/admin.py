@@ -67,7 +67,8 @@ def webhooks_deliver(
     interval_s: float = typer.Option(1.0, min=0.05, help="Pause between polls when idle."),
     database_url: str = typer.Option("", help="Default: SMILEPAY_DATABASE_URL or embedded SQLite."),
 ) -> None:
-    """Deliver due webhooks (signed, retried with backoff), send notifications, expire holds."""
+    """Deliver due webhooks (signed, retried with backoff), send notifications, expire holds
+    and idempotency keys."""
     from smilepay.bootstrap import build_container
     from smilepay.ports.money import MoneyTx
     from smilepay.services.notifications import dispatch_notifications
@@ -78,6 +79,7 @@ def webhooks_deliver(
     ctx = container.ctx
 
     def expire(tx: MoneyTx) -> int:
+        tx.purge_idempotency_keys(ctx.clock.now_ms())  # keys live 24 h
         return expire_payment_holds(tx, ctx)
 
     try:
