@@ -33,6 +33,15 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+class _CropHeight:
+    """Not a liveness cue: the image height, to show how much a set's crop sizes alone give away."""
+
+    name = "confound:crop_height"
+
+    def score(self, image: Any, face: Any) -> float:
+        return float(image.shape[0] if face is None else face.height)
+
+
 def _intervals(times: list[int], step: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for t in times:
@@ -72,7 +81,8 @@ def eval_pad(
     root = data or get_settings().data_dir
     only = tuple(source) or (PAD_SOURCES if data is None else ())
     presentations = find_presentations(root, only)
-    scorers: list[Any] = [FrLivenessScorer(), DtnAntiSpoofScorer(), *[CueScorer(c) for c in CUES]]
+    scorers: list[Any] = [FrLivenessScorer(), DtnAntiSpoofScorer(), *[CueScorer(c) for c in CUES],
+                          _CropHeight()]
 
     def find_face(image: Any) -> Any:
         found = detect_faces(image)
@@ -89,10 +99,10 @@ def eval_pad(
         s.name: (matrix[:, i], False) for i, s in enumerate(scorers)}
     sources = {p.source for p in presentations}
     if len(sources) >= 2:
-        cue_cols = list(range(2, len(scorers)))
+        cue_cols = list(range(2, 2 + len(CUES)))  # never the crop-height confound
         columns["lr(cues) LOSO"] = (trained_scores(matrix, presentations, cue_cols), True)
         columns["lr(all) LOSO"] = (trained_scores(matrix, presentations,
-                                                  range(len(scorers))), True)
+                                                  range(2 + len(CUES))), True)
     results = []
     for name, (scores, trained) in columns.items():
         results += summarise(name, scores, presentations, trained)
