@@ -15,6 +15,8 @@ from smilepay.vision.liveness.layered import LayeredLivenessCheck
 from smilepay.vision.liveness.scripted import answer, perform
 from smilepay.vision.liveness.synthetic_depth import make_scene
 from smilepay.vision.liveness.types import (
+    Action,
+    Challenge,
     ChallengePolicy,
     Decision,
     FrameObservation,
@@ -48,11 +50,9 @@ def frames_for(observed: list[FrameObservation], depth_kind: str | None) -> list
     return out
 
 
-def run(check: LayeredLivenessCheck, capability: TerminalCapability, depth_kind: str | None,
-        cooperative: bool = True):
+def run(check: LayeredLivenessCheck, capability: TerminalCapability, depth_kind: str | None):
     challenge = check.issue_challenge("pi_123", capability, T0)
-    steps = challenge.steps if cooperative else tuple(reversed(challenge.steps))
-    observed = perform(answer(steps, T0), T0, challenge.expires_at_ms - T0 - 1, seed=11)
+    observed = perform(answer(challenge.steps, T0), T0, challenge.expires_at_ms - T0 - 1, seed=11)
     evidence = [check.examine_frame(f) for f in frames_for(observed, depth_kind)]
     return check.decide(challenge, evidence, capability)
 
@@ -70,9 +70,15 @@ def test_rgb_terminal_live_customer_passes() -> None:
 
 
 def test_wrong_order_is_an_attack_with_a_reason() -> None:
-    verdict = run(LayeredLivenessCheck(), RGB, None, cooperative=False)
+    check = LayeredLivenessCheck()
+    steps = (Action.SMILE, Action.TURN_LEFT, Action.OPEN_MOUTH)
+    challenge = Challenge("pi_9", steps, T0, 5000, T0 + 17_000)
+    observed = perform(answer((Action.TURN_LEFT, Action.SMILE, Action.OPEN_MOUTH), T0), T0,
+                       16_000, seed=3)
+    evidence = [check.examine_frame(f) for f in frames_for(observed, None)]
+    verdict = check.decide(challenge, evidence, RGB)
     assert verdict.decision is Decision.ATTACK
-    assert any(r.startswith("challenge:") for r in verdict.reasons)
+    assert "challenge:unexpected_turn_left" in verdict.reasons
 
 
 def test_depth_terminal_passes_a_face_and_refuses_a_bent_photo() -> None:
