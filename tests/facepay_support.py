@@ -31,11 +31,12 @@ class FaceApp:
         return {"Authorization": f"Bearer {self.keys.secret_key}"}
 
 
-def build_face_app(tmp: Path, challenge: str = "smile", **policy: Any) -> FaceApp:
+def build_face_app(tmp: Path, challenge: str = "smile", *, real_clock: bool = False,
+                   step_timeout_ms: int = 6000, **policy: Any) -> FaceApp:
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
     from smilepay.api.app import create_app
     from smilepay.bootstrap import build_container
-    from smilepay.services.context import FixedClock
+    from smilepay.services.context import FixedClock, SystemClock
     from smilepay.services.demo import create_demo_merchant
     from smilepay.services.face_context import (
         FaceSettings,
@@ -43,10 +44,10 @@ def build_face_app(tmp: Path, challenge: str = "smile", **policy: Any) -> FaceAp
         policy_from,
     )
 
-    clock = FixedClock(now=int(time.time() * 1000))
+    clock: Any = SystemClock() if real_clock else FixedClock(now=int(time.time() * 1000))
     container = build_container(f"sqlite:///{tmp / 'smilepay.db'}", clock=clock)
     settings = FaceSettings(challenge=challenge, secrets_file=str(tmp / "secrets.json"),
-                            index_dir=str(tmp / "index"))
+                            index_dir=str(tmp / "index"), step_timeout_ms=step_timeout_ms)
     base = policy_from(settings)
     from dataclasses import replace
 

@@ -35,8 +35,13 @@ from smilepay.errors import InvalidInput
 from smilepay.ports.money import MoneyTx
 from smilepay.ports.notify import Contact
 from smilepay.services.customers import create_customer, find_customer_by_phone
-from smilepay.services.face_context import FaceContext, now_utc, threshold_for
-from smilepay.services.face_frames import open_challenge
+from smilepay.services.face_context import (
+    FaceContext,
+    liveness_values,
+    now_utc,
+    threshold_for,
+)
+from smilepay.services.face_frames import open_challenge, quality_score
 
 WALLET_SESSION_TTL_MS = 30 * 24 * 3600 * 1000
 CODE_ERRORS = {"wrong_code": "a wrong code", "expired": "an expired code",
@@ -150,7 +155,8 @@ def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_
     try:
         return store_template(fc, scope, customer_id, [g[1] for g in best],
                               [max(g[0], 0.05) for g in best], session.model_id, now_ms,
-                              source="camera", extra={"challenge": challenge_id,
+                              source="camera", extra={**liveness_values(session),
+                                                      "challenge": challenge_id,
                                                       "steps": ",".join(a.value for a in
                                                                         session.challenge.steps)})
     finally:
@@ -195,3 +201,39 @@ def store_template(fc: FaceContext, scope: Scope, customer_id: str, rotated: Seq
     return {"object": "face_enrolment", "customer": customer_id, "template": sealed.template_id,
             "model_id": model_id, "frames_used": len(rotated),
             "replaced_templates": len(old), "key_id": sealed.sealed.key_id}
+
+
+def enrol_from_images(fc: FaceContext, scope: Scope, customer_id: str,
+                      images: Sequence[Any], now_ms: int,
+                      progress: Any = None) -> dict[str, Any]:
+    """Operator enrolment from photos (BGR arrays): same quality gate, consent and duplicate
+    rules; no challenge (the operator is present), which the audit records."""
+    from smilepay.vision.errors import AmbiguousFaces, NoFaceFound
+
+    good: list[tuple[float, Vector]] = []
+    model_id: str | None = None
+    rejected: dict[str, int] = {}
+    for image in images:
+        try:
+            analysis = fc.pipeline.analyze_frame(image, signals=False)
+        except (NoFaceFound, AmbiguousFaces) as exc:
+            rejected[exc.code] = rejected.get(exc.code, 0) + 1
+        else:
+            q = analysis.quality
+            if q.passed and analysis.embedding is not None:
+                model_id = analysis.embedding.model_id
+                weight = quality_score(q.face_px, q.sharpness, q.yaw_deg)
+                good.append((weight, fc.rotate(scope, analysis.embedding.vector)))
+            else:
+                rejected["poor_quality"] = rejected.get("poor_quality", 0) + 1
+        if progress is not None:
+            progress()
+    if not good or model_id is None:
+        raise InvalidInput(f"expected at least one photo passing the quality gate, got none "
+                           f"({rejected})", param="images")
+    best = sorted(good, key=lambda g: -g[0])[: max(fc.policy.enrol_templates_from, 5)]
+    return store_template(fc, scope, customer_id, [g[1] for g in best],
+                          [max(g[0], 0.05) for g in best], model_id, now_ms,
+                          source="operator_images",
+                          extra={"liveness": "not_checked_operator_present",
+                                 "photos": len(images), "photos_rejected": sum(rejected.values())})

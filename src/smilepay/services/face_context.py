@@ -36,7 +36,7 @@ from smilepay.domain.templates import (
 )
 from smilepay.domain.tenants import Scope
 from smilepay.errors import NotFound
-from smilepay.vision.liveness.types import Action, Challenge, FrameObservation
+from smilepay.vision.liveness.types import Action, Challenge, FrameEvidence, FrameObservation
 
 log = logging.getLogger("smilepay.face")
 ROTATION_VERSION = 1
@@ -53,8 +53,8 @@ class FacePolicy:
     phone_policy: PhonePolicy = PhonePolicy.LAST_FOUR
     search_k: int = 20
     fixed_steps: tuple[Action, ...] | None = None  # e.g. (SMILE,) for a smile-only terminal
-    challenge_steps: int = 2
-    step_timeout_ms: int = 6000
+    step_timeout_ms: int = 6000  # for fixed steps; random ones follow the liveness policy
+    passive_liveness: bool = True  # advisory passive scores in the audit (fr_liveness)
     enrol_templates_from: int = 3  # best frames merged into the template
     min_good_frames: int = 3
     session_ttl_s: int = 120
@@ -76,6 +76,7 @@ class FrameSession:
     challenge: Challenge
     created_s: float = field(default_factory=time.monotonic)
     observations: list[FrameObservation] = field(default_factory=list)
+    evidence: list[FrameEvidence] = field(default_factory=list)
     good: list[tuple[float, Vector, float]] = field(default_factory=list)  # quality, vec, smile
     frames_seen: int = 0
     model_id: str | None = None
@@ -194,7 +195,9 @@ class FaceContext:
     sessions: FrameSessions
     policy: FacePolicy
     load_pipeline: Callable[[], Any]
+    load_liveness: Callable[[], Any]
     _pipeline: Any = None
+    _liveness: Any = None
     _pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -204,6 +207,14 @@ class FaceContext:
             if self._pipeline is None:
                 self._pipeline = self.load_pipeline()
             return self._pipeline
+
+    @property
+    def liveness(self) -> Any:
+        """The ``LivenessCheck`` port (layered: challenge, passive, depth), loaded on first use."""
+        with self._pipeline_lock:
+            if self._liveness is None:
+                self._liveness = self.load_liveness()
+            return self._liveness
 
     def rotations_for(self, dim: int) -> TenantRotations:
         if self.rotations is None or self.rotations.dim != dim:
@@ -238,6 +249,13 @@ class FaceContext:
         self.identity.add_audit(scope, new_id("aud", now_ms), entry)
 
 
+def liveness_values(session: FrameSession) -> dict[str, AuditValue]:
+    """The liveness layer scores of a decided session, as flat audit values."""
+    layers = (session.outcome or {}).get("layers", {})
+    return {"liveness_" + "".join(ch if ch.isalnum() else "_" for ch in k).strip("_"): v
+            for k, v in layers.items() if isinstance(v, int | float)}
+
+
 def threshold_for(model_id: str, far: float, fallback: float) -> tuple[float, str]:
     """(threshold, source): the calibration table's value, or the fallback when none ships."""
     from smilepay.vision.calibration import threshold_at_far
@@ -260,7 +278,6 @@ class FaceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMILEPAY_FACE_", extra="ignore")
 
     challenge: str = "random"
-    challenge_steps: int = 2
     step_timeout_ms: int = 6000
     phone_policy: str = "last_four"
     strategy: str = ""
@@ -274,13 +291,13 @@ def policy_from(settings: FaceSettings) -> FacePolicy:
     if settings.challenge != "random":
         fixed = tuple(Action(a.strip()) for a in settings.challenge.split(",") if a.strip())
     return FacePolicy(phone_policy=PhonePolicy(settings.phone_policy), fixed_steps=fixed,
-                      challenge_steps=settings.challenge_steps,
                       step_timeout_ms=settings.step_timeout_ms)
 
 
 def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None = None,
                        policy: FacePolicy | None = None,
-                       load_pipeline: Callable[[], Any] | None = None) -> FaceContext:
+                       load_pipeline: Callable[[], Any] | None = None,
+                       load_liveness: Callable[[], Any] | None = None) -> FaceContext:
     """The face side of the composition root (secrets file, galleries, lazy face engine)."""
     from smilepay.adapters.crypto import load_or_create_secrets
     from smilepay.config import get_settings
@@ -296,6 +313,11 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
 
         return FacePipeline.load(strategy)
 
+    def default_liveness() -> Any:
+        from smilepay.services.face_frames import layered_liveness
+
+        return layered_liveness(holder["ctx"].policy)
+
     holder: dict[str, FaceContext] = {}
     galleries = Galleries(identity, lambda t: holder["ctx"].open_vector(t), index_dir,
                           settings.exact_below)
@@ -303,6 +325,7 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
     ctx = FaceContext(identity=identity, keys=found.key_ring, rotations=None,
                       rotation_secret=found.rotation_secret, pepper=found.pepper,
                       galleries=galleries, sessions=FrameSessions(chosen.session_ttl_s),
-                      policy=chosen, load_pipeline=load_pipeline or default_pipeline)
+                      policy=chosen, load_pipeline=load_pipeline or default_pipeline,
+                      load_liveness=load_liveness or default_liveness)
     holder["ctx"] = ctx
     return ctx

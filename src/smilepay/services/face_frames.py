@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from smilepay.adapters.sql.identity_store import StoredChallenge
 from smilepay.domain.ids import new_id
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
-from smilepay.services.face_context import FaceContext, FrameSession
+from smilepay.services.face_context import FaceContext, FacePolicy, FrameSession
 from smilepay.vision.errors import AmbiguousFaces, ImageError, NoFaceFound
 from smilepay.vision.liveness.actions import DEFAULT_THRESHOLDS
-from smilepay.vision.liveness.challenge import draw_challenge
-from smilepay.vision.liveness.types import Action, Challenge, ChallengePolicy, FrameObservation
+from smilepay.vision.liveness.types import (
+    Action,
+    Challenge,
+    LivenessFrame,
+    TerminalCapability,
+)
 from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
 
 MAX_FRAME_BYTES = 2_000_000
@@ -61,13 +66,48 @@ class FrameFeedback:
                 "reasons": list(self.reasons)}
 
 
-def verifier_settings(ctx: FaceContext, challenge: Challenge) -> VerifierSettings:
-    """A fixed-step terminal (e.g. smile only) checks only its own actions; gaps up to 1.2 s."""
+CAPABILITY = TerminalCapability.RGB  # browser kiosks send colour frames only
+
+
+def verifier_settings(policy: FacePolicy) -> VerifierSettings:
+    """A fixed-step terminal (e.g. smile only) checks only its own actions; gaps up to 1.2 s
+    (a browser kiosk on a busy machine sends 4-8 frames a second, not 15)."""
     thresholds = dict(DEFAULT_THRESHOLDS)
-    if ctx.policy.fixed_steps is not None:
-        keep = set(challenge.steps) | {Action.BLINK}
+    if policy.fixed_steps is not None:
+        keep = set(policy.fixed_steps) | {Action.BLINK}
         thresholds = {a: t for a, t in thresholds.items() if a in keep}
     return VerifierSettings(thresholds=thresholds, max_gap_ms=1200, max_face_lost_ms=1500)
+
+
+def layered_liveness(policy: FacePolicy) -> Any:
+    """The ``LivenessCheck`` port: challenge always; fr_liveness as an advisory passive layer."""
+    from smilepay.vision.liveness.layered import LayeredLivenessCheck
+
+    passive: list[Any] = []
+    if policy.passive_liveness:
+        from smilepay.adapters.liveness.fr_liveness import FrLivenessScorer
+
+        passive.append(FrLivenessScorer())
+    return LayeredLivenessCheck(passive=passive, verifier=verifier_settings(policy))
+
+
+def warm_up(ctx: FaceContext) -> None:
+    """Run every model once on a dummy face, so the first customer frame is not seconds slow."""
+    import numpy as np
+
+    from smilepay.vision.align import ARCFACE_TEMPLATE_112
+    from smilepay.vision.types import Face
+
+    image = np.full((480, 640, 3), 127, np.uint8)
+    landmarks = (ARCFACE_TEMPLATE_112 * 2 + np.array([208.0, 128.0])).astype(np.float32)
+    face = Face((240.0, 150.0, 400.0, 350.0), landmarks, 0.99)
+    pipeline = ctx.pipeline
+    if pipeline.embedder is not None:
+        pipeline.embedder.embed_face(image, landmarks)
+    if pipeline.analyzer is not None:
+        pipeline.analyzer.analyze(image)
+    pipeline.find_faces(image)
+    ctx.liveness.examine_frame(LivenessFrame(0, image, face, None, None))
 
 
 def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str,
@@ -80,9 +120,7 @@ def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str
         challenge = Challenge(nonce, policy.fixed_steps, now_ms, timeout,
                               now_ms + timeout * len(policy.fixed_steps) + 2000)
     else:
-        challenge = draw_challenge(
-            ChallengePolicy(steps=policy.challenge_steps, step_timeout_ms=policy.step_timeout_ms),
-            nonce, now_ms)
+        challenge = ctx.liveness.issue_challenge(nonce, CAPABILITY, now_ms)
     challenge_id = new_id("chl", now_ms)
     ctx.identity.add_challenge(StoredChallenge(
         challenge_id, scope, purpose, subject_id, terminal_id, nonce,
@@ -123,21 +161,21 @@ def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_
     from smilepay.vision.decode import decode_image
 
     try:
-        analysis = ctx.pipeline.analyze_frame(decode_image(jpeg))
-    except NoFaceFound:
-        session.observations.append(FrameObservation(captured_at_ms, None, None))
-        code = "no_face"
-    except AmbiguousFaces:
-        session.observations.append(FrameObservation(captured_at_ms, None, None))
-        code = "two_faces"
+        image = decode_image(jpeg)
     except ImageError:
-        code = "bad_image"
+        return _decide(ctx, session, "bad_image", now_ms)
+    try:
+        analysis = ctx.pipeline.analyze_frame(image)
+    except (NoFaceFound, AmbiguousFaces) as exc:
+        _observe(ctx, session, LivenessFrame(captured_at_ms, image, None, None, None))
+        code = "no_face" if isinstance(exc, NoFaceFound) else "two_faces"
     else:
         vector = None
         if analysis.embedding is not None:
             session.model_id = analysis.embedding.model_id
             vector = ctx.rotate(session.scope, analysis.embedding.vector)
-        session.observations.append(FrameObservation(captured_at_ms, analysis.signals, vector))
+        _observe(ctx, session, LivenessFrame(captured_at_ms, image, analysis.face,
+                                             analysis.signals, vector))
         smile = analysis.signals.smile if analysis.signals is not None else 0.0
         session.smile_max = max(session.smile_max, smile)
         q = analysis.quality
@@ -148,30 +186,53 @@ def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_
     return _decide(ctx, session, code, now_ms)
 
 
+def _observe(ctx: FaceContext, session: FrameSession, frame: LivenessFrame) -> None:
+    """Keep the frame's evidence (numbers) and drop the frame.
+
+    Before the first step is answered, a gap longer than the verifier allows (a slow first
+    frame, a network stall) restarts the observation window instead of failing the check;
+    after it, a gap fails as the verifier says.
+    """
+    last = session.observations[-1].timestamp_ms if session.observations else None
+    if (last is not None and session.steps_done == 0
+            and frame.timestamp_ms - last > verifier_settings(ctx.policy).max_gap_ms):
+        session.observations.clear()
+        session.evidence.clear()
+    evidence = ctx.liveness.examine_frame(frame)
+    session.evidence.append(evidence)
+    session.observations.append(evidence.observation)
+
+
 def _decide(ctx: FaceContext, session: FrameSession, code: str, now_ms: int) -> FrameFeedback:
     challenge = session.challenge
     faces = [o for o in session.observations if o.signals is not None]
-    outcome = verify_challenge(challenge, session.observations, verifier_settings(ctx, challenge)) \
-        if faces else None
-    if outcome is not None:
-        session.steps_done = sum(1 for s in outcome.steps if s.passed)
-    if outcome is not None and outcome.passed and len(session.good) >= 1:
-        return _finish(ctx, session, "passed", "passed", outcome.reasons,
+    if not faces:
+        if now_ms > challenge.expires_at_ms:
+            return _finish(ctx, session, "failed", "expired", ("no_face",), {})
+        return _feedback(session, "collecting", code)
+    outcome = verify_challenge(challenge, session.observations, verifier_settings(ctx.policy))
+    session.steps_done = sum(1 for s in outcome.steps if s.passed)
+    verdict = ctx.liveness.decide(challenge, session.evidence, CAPABILITY)
+    layers = {k: round(v, 3) for k, v in verdict.layer_scores.items()}
+    if verdict.is_live and session.good:
+        return _finish(ctx, session, "passed", "passed", verdict.reasons, layers,
                        outcome.min_identity_cosine)
-    reasons = outcome.reasons if outcome is not None else ("no_face",)
+    reasons = tuple(r.removeprefix("challenge:") for r in verdict.reasons)
     final = [r for r in reasons if not r.endswith(WAITING) and r not in {"no_face", "no_frames"}]
     if final:
-        return _finish(ctx, session, "failed", "challenge_failed", tuple(reasons),
-                       outcome.min_identity_cosine if outcome else None)
+        return _finish(ctx, session, "failed", "challenge_failed", reasons, layers,
+                       outcome.min_identity_cosine)
     if now_ms > challenge.expires_at_ms:
-        return _finish(ctx, session, "failed", "expired", tuple(reasons) or ("expired",), None)
+        return _finish(ctx, session, "failed", "expired", reasons or ("expired",), layers)
     return _feedback(session, "collecting", code)
 
 
 def _finish(ctx: FaceContext, session: FrameSession, state: str, code: str,
-            reasons: tuple[str, ...], min_cosine: float | None) -> FrameFeedback:
+            reasons: tuple[str, ...], layers: dict[str, float],
+            min_cosine: float | None = None) -> FrameFeedback:
     outcome = {"code": code, "reasons": list(reasons), "frames": session.frames_seen,
-               "good_frames": len(session.good), "min_identity_cosine": min_cosine}
+               "good_frames": len(session.good), "min_identity_cosine": min_cosine,
+               "layers": layers}
     session.outcome = outcome
     session.last_state = state
     ctx.identity.finish_challenge(session.scope, session.challenge_id, state, outcome)

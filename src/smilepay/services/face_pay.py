@@ -27,7 +27,13 @@ from smilepay.domain.tenants import Scope
 from smilepay.errors import Conflict, InvalidInput
 from smilepay.ports.money import MoneyTx
 from smilepay.services.customers import find_customer_by_phone, find_customers_by_last4
-from smilepay.services.face_context import FaceContext, FrameSession, now_utc, threshold_for
+from smilepay.services.face_context import (
+    FaceContext,
+    FrameSession,
+    liveness_values,
+    now_utc,
+    threshold_for,
+)
 from smilepay.services.face_frames import open_challenge
 from smilepay.services.payments import confirm_payment, get_payment, record_verification_attempt
 from smilepay.services.refunds import create_refund
@@ -71,7 +77,8 @@ def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challe
                             "session": challenge_id}
     values: dict[str, Any] = {"frames": session.frames_seen, "good_frames": len(session.good),
                               "steps": ",".join(a.value for a in session.challenge.steps),
-                              "phone_policy": policy.phone_policy.value}
+                              "phone_policy": policy.phone_policy.value,
+                              **liveness_values(session)}
     if session.last_state != "passed" or not session.good or session.model_id is None:
         reasons = tuple((session.outcome or {}).get("reasons", [])) or ("not_passed",)
         fc.audit(scope, "pay", "refused", ("challenge_not_passed", *reasons), payment_id,

@@ -105,21 +105,27 @@ def playwright_driver(browser_tools: None) -> Iterator[Any]:
         yield driver
 
 
+def launch_page(driver: Any, camera_feed: Path, origin: str) -> tuple[Any, Any]:
+    """(browser, page): Debian chromium whose camera plays ``camera_feed``, camera granted."""
+    browser = driver.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={camera_feed}"],
+    )
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.grant_permissions(["camera"], origin=origin)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return browser, page
+
+
 @pytest.fixture()
 def open_browser(playwright_driver: Any) -> Iterator[Callable[[Path, str], Any]]:
     """``open_browser(feed_y4m, origin)`` -> a Playwright page whose camera plays the feed."""
     browsers: list[Any] = []
 
     def launch(camera_feed: Path, origin: str) -> Any:
-        browser = playwright_driver.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={camera_feed}"],
-        )
+        browser, page = launch_page(playwright_driver, camera_feed, origin)
         browsers.append(browser)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        context.grant_permissions(["camera"], origin=origin)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
         return page
 
     yield launch

@@ -47,3 +47,34 @@ def make_y4m(source: Path, name: str, *, fps: int = 15, start_s: float = 0.0,
     subprocess.run([*cmd, str(tmp)], check=True, timeout=300)
     tmp.replace(out)
     return out
+
+
+def make_slideshow_y4m(stills: list[tuple[Path, float]], name: str, *, fps: int = 15) -> Path:
+    """Photos shown one after another (EXIF orientation applied, letterboxed to 640x480)."""
+    from PIL import Image, ImageOps
+
+    out = cache_dir() / f"{name}.y4m"
+    newest = max(p.stat().st_mtime for p, _ in stills)
+    if out.exists() and out.stat().st_mtime >= newest:
+        return out
+    work = cache_dir() / f"{name}.parts"
+    work.mkdir(exist_ok=True)
+    lines = []
+    for i, (path, seconds) in enumerate(stills):
+        with Image.open(path) as img:
+            picture = ImageOps.exif_transpose(img).convert("RGB")
+        picture.thumbnail((640, 480))
+        canvas = Image.new("RGB", (640, 480))
+        canvas.paste(picture, ((640 - picture.width) // 2, (480 - picture.height) // 2))
+        frame = work / f"{i:03d}.png"
+        canvas.save(frame)
+        lines += [f"file '{frame}'", f"duration {seconds}"]
+    lines.append(f"file '{work / f'{len(stills) - 1:03d}.png'}'")
+    listing = work / "list.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    tmp = out.with_suffix(".part")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i",
+                    str(listing), "-vf", f"fps={fps}", "-pix_fmt", "yuv420p", "-f",
+                    "yuv4mpegpipe", str(tmp)], check=True, timeout=300)
+    tmp.replace(out)
+    return out
