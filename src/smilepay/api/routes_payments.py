@@ -55,7 +55,7 @@ def create_payment_intent(
         intent = svc.create_payment(
             tx, ctx, caller.scope, amount_minor=body.amount_minor, currency=body.currency,
             capture_method=CaptureMethod(body.capture_method), customer_id=body.customer,
-            terminal_id=body.terminal, description=body.description,
+            terminal_id=body.terminal, description=body.description, insert=not body.confirm,
         )
         if body.confirm:
             intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id, created=intent)

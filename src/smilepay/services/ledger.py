@@ -48,13 +48,34 @@ def ensure_account(
     return account
 
 
+def open_locked(
+    tx: MoneyTx, scope: Scope, wanted: list[tuple[AccountKind, str, str]], now_ms: int
+) -> list[Account]:
+    """The accounts (kind, owner, currency), opened at zero when new, row-locked in id order
+    for the rest of the transaction; in the order asked. One query when they all exist."""
+    found = {(a.kind, a.owner_id, a.currency): a for a in tx.lock_owned_accounts(scope, wanted)}
+    if len(found) < len(set(wanted)):
+        for kind, owner, currency in wanted:
+            if (kind, owner, currency) not in found:
+                ensure_account(tx, scope, kind, currency, now_ms, owner_id=owner)
+        found = {(a.kind, a.owner_id, a.currency): a
+                 for a in tx.lock_owned_accounts(scope, wanted)}
+    return [found[w] for w in wanted]
+
+
 def post_transfer(
     tx: MoneyTx, scope: Scope, *, debit_id: str, credit_id: str, amount_minor: int,
     currency: str, kind: TransferKind, now_ms: int, payment_intent_id: str | None = None,
-    reverses_id: str | None = None,
+    reverses_id: str | None = None, locked_pair: tuple[Account, Account] | None = None,
 ) -> Transfer:
-    locked = tx.lock_accounts([debit_id, credit_id])
-    debit, credit = apply_transfer(locked[debit_id], locked[credit_id], amount_minor, currency)
+    """``locked_pair``: the (debit, credit) accounts as just locked by ``open_locked`` in this
+    transaction, which saves locking them again."""
+    if locked_pair is not None and (locked_pair[0].id, locked_pair[1].id) == (debit_id, credit_id):
+        debit, credit = locked_pair
+    else:
+        locked = tx.lock_accounts([debit_id, credit_id])
+        debit, credit = locked[debit_id], locked[credit_id]
+    debit, credit = apply_transfer(debit, credit, amount_minor, currency)
     tx.save_balances([debit, credit])
     transfer = Transfer(
         id=new_id("tr", now_ms), tenant_id=scope.tenant_id, livemode=scope.livemode, kind=kind,
@@ -87,9 +108,14 @@ def reverse_transfer(tx: MoneyTx, scope: Scope, transfer_id: str, now_ms: int) -
 def place_hold(
     tx: MoneyTx, scope: Scope, *, debit_id: str, credit_id: str, amount_minor: int,
     currency: str, now_ms: int, ttl_s: int, payment_intent_id: str | None = None,
+    locked_pair: tuple[Account, Account] | None = None,
 ) -> Hold:
-    locked = tx.lock_accounts([debit_id, credit_id])
-    debit = reserve_hold(locked[debit_id], locked[credit_id], amount_minor, currency)
+    if locked_pair is not None and (locked_pair[0].id, locked_pair[1].id) == (debit_id, credit_id):
+        pair = locked_pair
+    else:
+        locked = tx.lock_accounts([debit_id, credit_id])
+        pair = (locked[debit_id], locked[credit_id])
+    debit = reserve_hold(pair[0], pair[1], amount_minor, currency)
     tx.save_balances([debit])
     hold = Hold(
         id=new_id("hold", now_ms), tenant_id=scope.tenant_id, livemode=scope.livemode,

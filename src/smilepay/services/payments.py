@@ -24,9 +24,11 @@ from smilepay.services.context import MoneyContext
 from smilepay.services.customers import get_customer, new_attempt_id
 from smilepay.services.events import notify_customer, record_event
 from smilepay.services.ledger import (
+    SYSTEM_OWNER,
     capture_hold,
     ensure_account,
     expire_holds,
+    open_locked,
     place_hold,
     post_transfer,
     void_hold,
@@ -39,8 +41,10 @@ S = PaymentStatus
 def create_payment(
     tx: MoneyTx, ctx: MoneyContext, scope: Scope, *, amount_minor: int, currency: str,
     capture_method: CaptureMethod = CaptureMethod.AUTOMATIC, customer_id: str | None = None,
-    terminal_id: str | None = None, description: str = "",
+    terminal_id: str | None = None, description: str = "", insert: bool = True,
 ) -> PaymentIntent:
+    """A new intent in ``requires_confirmation``. ``insert=False`` leaves storing it to
+    ``confirm_payment(created=...)`` in the same transaction (create-and-confirm: one write)."""
     check_amount_minor(amount_minor)
     currency = parse_currency(currency)
     if customer_id is not None:
@@ -56,7 +60,8 @@ def create_payment(
         amount_refunded_minor=0, last_error_code=None, last_error_message=None,
         created_at_ms=now_ms, updated_at_ms=now_ms,
     )
-    tx.insert(intent)
+    if insert:
+        tx.insert(intent)
     return intent
 
 
@@ -98,10 +103,13 @@ def _take_fee(tx: MoneyTx, scope: Scope, intent: PaymentIntent, merchant_id: str
 
 
 def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: int,
-             now_ms: int) -> PaymentIntent:
+             now_ms: int, *, is_new: bool = False) -> PaymentIntent:
     done = replace(move_payment(intent, S.SUCCEEDED, now_ms),
                    amount_captured_minor=captured_minor)
-    tx.update(done)
+    if is_new:
+        tx.insert(done)
+    else:
+        tx.update(done)
     record_event(tx, scope, EventType.PAYMENT_SUCCEEDED, payment_view(done), now_ms)
     if done.customer_id is not None:
         notify_customer(
@@ -118,9 +126,10 @@ def confirm_payment(
 ) -> PaymentIntent:
     """Move the money (or place a hold); a decline is recorded on the intent, not raised.
 
-    ``created``: the intent as just inserted by this same transaction (create-and-confirm),
-    which saves reading back and locking a row no one else can see yet."""
-    intent = created if created is not None and created.id == payment_id else get_payment(
+    ``created``: an intent made by ``create_payment(insert=False)`` in this same transaction;
+    it is stored once, in its final state (create-and-confirm is one request)."""
+    is_new = created is not None and created.id == payment_id
+    intent = created if created is not None and is_new else get_payment(
         tx, scope, payment_id, lock=True)
     payer = customer_id or intent.customer_id
     if payer is None:
@@ -129,31 +138,40 @@ def confirm_payment(
     now_ms = ctx.clock.now_ms()
     intent = replace(move_payment(intent, S.PROCESSING, now_ms), customer_id=payer,
                      last_error_code=None, last_error_message=None)
-    wallet = ensure_account(tx, scope, AccountKind.CUSTOMER_WALLET, intent.currency, now_ms,
-                            owner_id=payer)
-    merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
+
+    def save(record: PaymentIntent) -> None:
+        if is_new:
+            tx.insert(record)
+        else:
+            tx.update(record)
+
     try:
         _check_risk(tx, ctx, intent, payer)
+        wallet, merchant = open_locked(tx, scope, [
+            (AccountKind.CUSTOMER_WALLET, payer, intent.currency),
+            (AccountKind.MERCHANT_BALANCE, SYSTEM_OWNER, intent.currency),
+        ], now_ms)
         if intent.capture_method is CaptureMethod.MANUAL:
             hold = place_hold(tx, scope, debit_id=wallet.id, credit_id=merchant.id,
                               amount_minor=intent.amount_minor, currency=intent.currency,
                               now_ms=now_ms, ttl_s=ctx.policy.hold_ttl_s,
-                              payment_intent_id=intent.id)
+                              payment_intent_id=intent.id, locked_pair=(wallet, merchant))
             held = replace(move_payment(intent, S.REQUIRES_CAPTURE, now_ms), hold_id=hold.id)
-            tx.update(held)
+            save(held)
             record_event(tx, scope, EventType.PAYMENT_REQUIRES_CAPTURE, payment_view(held), now_ms)
             return held
         post_transfer(tx, scope, debit_id=wallet.id, credit_id=merchant.id,
                       amount_minor=intent.amount_minor, currency=intent.currency,
-                      kind=TransferKind.PAYMENT, now_ms=now_ms, payment_intent_id=intent.id)
+                      kind=TransferKind.PAYMENT, now_ms=now_ms, payment_intent_id=intent.id,
+                      locked_pair=(wallet, merchant))
     except PaymentDeclined as declined:
         failed = replace(move_payment(intent, S.FAILED, now_ms), last_error_code=declined.code,
                          last_error_message=declined.message)
-        tx.update(failed)
+        save(failed)
         record_event(tx, scope, EventType.PAYMENT_FAILED, payment_view(failed), now_ms)
         return failed
     _take_fee(tx, scope, intent, merchant.id, intent.amount_minor, now_ms)
-    return _succeed(tx, scope, intent, intent.amount_minor, now_ms)
+    return _succeed(tx, scope, intent, intent.amount_minor, now_ms, is_new=is_new)
 
 
 def capture_payment(

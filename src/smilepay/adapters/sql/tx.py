@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from smilepay.adapters.sql import schema
@@ -30,6 +31,65 @@ def _in_scope(table: Any, scope: Scope) -> Any:
     return and_(table.c.tenant_id == scope.tenant_id, table.c.livemode == scope.livemode)
 
 
+# Statements built once with bind parameters: building a statement per call (and computing
+# its cache key) was a large share of the Python time of a payment.
+@cache
+def _insert_stmt(table: Table) -> Any:
+    return table.insert()
+
+
+@cache
+def _update_stmt(table: Table) -> Any:
+    return table.update().where(table.c.id == bindparam("b_id"))
+
+
+@cache
+def _get_stmt(table: Table, scoped: bool, for_update: bool) -> Any:
+    query = select(table).where(table.c.id == bindparam("b_id"))
+    if scoped:
+        query = query.where(table.c.tenant_id == bindparam("b_tenant"),
+                            table.c.livemode == bindparam("b_livemode"))
+    return query.with_for_update() if for_update else query
+
+
+@cache
+def _save_balance_stmt() -> Any:
+    t = schema.accounts
+    return t.update().where(t.c.id == bindparam("b_id")).values(
+        balance_minor=bindparam("b_balance"), pending_out_minor=bindparam("b_pending"))
+
+
+@cache
+def _lock_accounts_stmt(for_update: bool) -> Any:
+    t = schema.accounts
+    query = select(t).where(t.c.id.in_(bindparam("b_ids", expanding=True))).order_by(t.c.id)
+    return query.with_for_update() if for_update else query
+
+
+@cache
+def _find_account_stmt() -> Any:
+    t = schema.accounts
+    return select(t).where(
+        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
+        t.c.kind == bindparam("b_kind"), t.c.owner_id == bindparam("b_owner"),
+        t.c.currency == bindparam("b_currency"),
+    )
+
+
+@cache
+def _claim_key_stmt(pg: bool) -> Any:
+    t = schema.idempotency_keys
+    dialect_insert = postgresql.insert if pg else sqlite.insert
+    return dialect_insert(t).on_conflict_do_nothing().returning(t.c.key)
+
+
+@cache
+def _endpoints_stmt() -> Any:
+    t = schema.webhook_endpoints
+    return select(t).where(t.c.tenant_id == bindparam("b_tenant"),
+                           t.c.livemode == bindparam("b_livemode")).order_by(t.c.id)
+
+
 class SqlMoneyTx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -37,24 +97,21 @@ class SqlMoneyTx:
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
-        self.conn.execute(TABLES[type(record)].insert().values(**to_row(record)))
+        self.conn.execute(_insert_stmt(TABLES[type(record)]), to_row(record))
 
     def update(self, record: object) -> None:
-        table = TABLES[type(record)]
         values = to_row(record)
-        record_id = values.pop("id")
-        self.conn.execute(table.update().where(table.c.id == record_id).values(**values))
+        values["b_id"] = values.pop("id")
+        self.conn.execute(_update_stmt(TABLES[type(record)]), values)
 
     def get(
         self, cls: type[R], record_id: str, scope: Scope | None = None, *, for_update: bool = False
     ) -> R | None:
-        table = TABLES[cls]
-        query = select(table).where(table.c.id == record_id)
+        params: dict[str, object] = {"b_id": record_id}
         if scope is not None:
-            query = query.where(_in_scope(table, scope))
-        if for_update and self._pg:
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+            params.update(b_tenant=scope.tenant_id, b_livemode=scope.livemode)
+        query = _get_stmt(TABLES[cls], scope is not None, for_update and self._pg)
+        row = self.conn.execute(query, params).first()
         return None if row is None else from_row(cls, row)
 
     def list_page(
@@ -100,32 +157,37 @@ class SqlMoneyTx:
     def find_account(
         self, scope: Scope, kind: AccountKind, owner_id: str, currency: str
     ) -> Account | None:
-        t = schema.accounts
-        row = self.conn.execute(
-            select(t).where(
-                _in_scope(t, scope), t.c.kind == kind.value, t.c.owner_id == owner_id,
-                t.c.currency == currency,
-            )
-        ).first()
+        row = self.conn.execute(_find_account_stmt(), {
+            "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
+            "b_owner": owner_id, "b_currency": currency,
+        }).first()
         return None if row is None else from_row(Account, row)
 
     def lock_accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """The accounts, row-locked in id order (a stable order, so no deadlocks)."""
+        rows = self.conn.execute(_lock_accounts_stmt(self._pg),
+                                 {"b_ids": sorted(set(account_ids))}).all()
+        return {r.id: from_row(Account, r) for r in rows}
+
+    def lock_owned_accounts(
+        self, scope: Scope, keys: Sequence[tuple[AccountKind, str, str]]
+    ) -> list[Account]:
+        """Accounts by (kind, owner, currency) in one query, row-locked in id order."""
         t = schema.accounts
-        ids = sorted(set(account_ids))
-        query = select(t).where(t.c.id.in_(ids)).order_by(t.c.id)
+        wanted = or_(*(
+            and_(t.c.kind == kind.value, t.c.owner_id == owner, t.c.currency == currency)
+            for kind, owner, currency in keys
+        ))
+        query = select(t).where(_in_scope(t, scope), wanted).order_by(t.c.id)
         if self._pg:
             query = query.with_for_update()
-        return {r.id: from_row(Account, r) for r in self.conn.execute(query).all()}
+        return [from_row(Account, r) for r in self.conn.execute(query).all()]
 
     def save_balances(self, accounts: Iterable[Account]) -> None:
-        t = schema.accounts
-        for a in accounts:
-            self.conn.execute(
-                update(t).where(t.c.id == a.id).values(
-                    balance_minor=a.balance_minor, pending_out_minor=a.pending_out_minor
-                )
-            )
+        params = [{"b_id": a.id, "b_balance": a.balance_minor, "b_pending": a.pending_out_minor}
+                  for a in accounts]
+        if params:  # one executemany: a single round trip on PostgreSQL (pipeline mode)
+            self.conn.execute(_save_balance_stmt(), params)
 
     def find_reversal(self, transfer_id: str) -> Transfer | None:
         t = schema.transfers
@@ -206,11 +268,8 @@ class SqlMoneyTx:
             tenant_id=scope.tenant_id, livemode=scope.livemode, key=key,
             fingerprint=fingerprint, created_at_ms=now_ms, expires_at_ms=expires_at_ms,
         )
-        dialect_insert = postgresql.insert if self._pg else sqlite.insert
         while True:
-            inserted = self.conn.execute(
-                dialect_insert(t).values(**values).on_conflict_do_nothing().returning(t.c.key)
-            ).first()
+            inserted = self.conn.execute(_claim_key_stmt(self._pg), values).first()
             if inserted is not None:
                 return None
             where = and_(_in_scope(t, scope), t.c.key == key)
@@ -245,8 +304,8 @@ class SqlMoneyTx:
 
     # webhooks outbox -------------------------------------------------------------------
     def endpoints(self, scope: Scope) -> list[WebhookEndpoint]:
-        t = schema.webhook_endpoints
-        rows = self.conn.execute(select(t).where(_in_scope(t, scope)).order_by(t.c.id)).all()
+        rows = self.conn.execute(_endpoints_stmt(), {
+            "b_tenant": scope.tenant_id, "b_livemode": scope.livemode}).all()
         return [from_row(WebhookEndpoint, r) for r in rows]
 
     def due_deliveries(self, now_ms: int, limit: int) -> list[WebhookDelivery]:
