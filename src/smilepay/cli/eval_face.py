@@ -40,9 +40,10 @@ def _evaluator(data: Path, cache_dir: Path | None) -> Any:
 
 
 def _members(models: list[str]) -> int:
+    """Member embeddings the models need in all (each ticks the progress bar once a file)."""
     from smilepay.adapters.models.strategies import strategy_spec
 
-    return len({name for m in models for name, _ in strategy_spec(m).members})
+    return sum(len(strategy_spec(m).members) for m in models)
 
 
 @eval_app.command("verify")
@@ -53,8 +54,9 @@ def verify(
                               "(the first is reported at the top level). Default: the default."),
     json_out: Path = JSON_OPT,
     extra_impostors: bool = typer.Option(True, help="Add every cross-identity pair."),
-    calibration_out: Path | None = typer.Option(
-        None, "--calibration-out", help="Also write the first model's calibration table here."),
+    calibration_dir: Path | None = typer.Option(
+        None, "--calibration-dir", help="Also write each model's calibration table here "
+        "(calibration_<model>.json, the format smilepay ships in smilepay/data)."),
     cache: Path | None = CACHE_OPT,
 ) -> None:
     """Verification (1:1): AUC, EER, TAR and threshold at FAR 1e-2..1e-5, DET/ROC plot."""
@@ -95,9 +97,14 @@ def verify(
     if len(reports) > 1:
         payload["candidates"] = {r.model_id: r.to_json() for r in reports}
     _write_json(json_out, payload)
-    if calibration_out is not None:
-        _write_json(calibration_out, reports[0].calibration_json(source=f"{pairs.name} with "
-                    f"{'all cross-identity impostors' if extra_impostors else 'its impostors'}"))
+    if calibration_dir is not None:
+        from smilepay.vision.calibration import table_filename
+
+        source = (f"{pairs.name} with "
+                  f"{'all cross-identity impostors' if extra_impostors else 'its impostors'}")
+        for report in reports:
+            _write_json(calibration_dir / table_filename(report.model_id),
+                        report.calibration_json(source=source))
 
 
 @eval_app.command("identify")
@@ -126,8 +133,9 @@ def identify(
             results[name] = {"model": name, **found.__dict__}
     evaluator.cache.save()
     table = Table(title=f"identification: {protocol.name}")
-    for column in ("model", "rank-1", "FNIR @ FPIR 0.01", "FNIR @ FPIR 0.1", "gallery",
-                   "probes", "unknown probes", "no face"):
+    table.add_column("model", no_wrap=True)
+    for column in ("rank-1", "FNIR @ FPIR 0.01", "FNIR @ FPIR 0.1", "gallery", "probes",
+                   "unknown probes", "no face"):
         table.add_column(column, justify="right")
     for name, row in results.items():
         fnir = row["fnir_at_fpir"]

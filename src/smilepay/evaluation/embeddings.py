@@ -11,11 +11,14 @@ import numpy as np
 import numpy.typing as npt
 
 from smilepay.errors import SmilePayError
-from smilepay.ports.vision import Embedder, FaceDetector
+from smilepay.ports.vision import Embedder, FaceDetector, FaceReader
 from smilepay.vision.choose import payer_score
 from smilepay.vision.decode import read_image
 from smilepay.vision.detect import detect_faces
+from smilepay.vision.landmarks import choose_alignment_points
 from smilepay.vision.types import Face, Image, Vector
+
+Landmarks = npt.NDArray[np.float32]
 
 EVAL_MAX_SIDE_PX = 640  # photos, not kiosk frames: detect at more detail than the 320 default
 
@@ -68,14 +71,32 @@ class EmbeddingCache:
                      ok=np.array([table[n] is not None for n in names]))
 
 
+def cache_key(model_id: str, reader: FaceReader | None) -> str:
+    """Vectors aligned on the landmarker's points are kept apart from YuNet-aligned ones."""
+    return f"{model_id}@{'mediapipe' if reader is not None else 'yunet'}"
+
+
+def alignment_points(image: Image, face: Face, reader: FaceReader | None) -> Landmarks:
+    """The points a pipeline with the same settings would align ``face`` on."""
+    if reader is None:
+        return face.landmarks5
+    reading = reader.read_face(image, face)
+    return choose_alignment_points(face.landmarks5, reading.landmarks5 if reading else None)
+
+
 def embed_files(
     data_dir: Path, paths: Sequence[str], embedders: Sequence[Embedder], detector: FaceDetector,
     cache: EmbeddingCache, on_file: Callable[[], None] | None = None,
+    reader: FaceReader | None = None,
 ) -> tuple[dict[str, dict[str, Vector | None]], list[str]]:
-    """Vectors by model id then path, and the paths where no face was found (or unreadable)."""
+    """Vectors by cache key (``cache_key``) then path, and the paths where no face was found.
+
+    With a ``reader`` the faces are aligned on the dense landmarker's points, as the pipeline
+    does for strategies that ask for it."""
+    keys = [cache_key(e.model_id, reader) for e in embedders]
     failed: list[str] = []
     for rel in paths:
-        todo = [e for e in embedders if rel not in cache.table(e.model_id)]
+        todo = [(k, e) for k, e in zip(keys, embedders, strict=True) if rel not in cache.table(k)]
         if todo:
             face: Face | None = None
             image: npt.NDArray[np.uint8] | None = None
@@ -84,12 +105,14 @@ def embed_files(
                 face = main_face(image, detector)
             except SmilePayError:
                 face = None
-            for embedder in todo:
-                vec = None if face is None or image is None else embedder.embed_face(
-                    image, face.landmarks5)
-                cache.table(embedder.model_id)[rel] = vec
-        if all(cache.table(e.model_id)[rel] is None for e in embedders):
+            points = None if face is None or image is None else alignment_points(image, face,
+                                                                                 reader)
+            for key, embedder in todo:
+                vec = None if points is None or image is None else embedder.embed_face(image,
+                                                                                        points)
+                cache.table(key)[rel] = vec
+        if all(cache.table(k)[rel] is None for k in keys):
             failed.append(rel)
         if on_file is not None:
             on_file()
-    return {e.model_id: {p: cache.table(e.model_id)[p] for p in paths} for e in embedders}, failed
+    return {k: {p: cache.table(k)[p] for p in paths} for k in keys}, failed

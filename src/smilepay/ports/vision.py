@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from smilepay.vision.types import Face, FaceSignals, Image, Vector
+from smilepay.vision.types import Face, FaceReading, FaceSignals, Image, Vector
 
 
 class FaceDetector(Protocol):
@@ -33,6 +33,12 @@ class FaceAnalyzer(Protocol):
     """Expression and head pose of the main face in an image; ``None`` when none is found."""
 
     def analyze(self, image: Image) -> FaceSignals | None: ...
+
+
+class FaceReader(Protocol):
+    """Dense landmarks, signals and refined 5 alignment points of a detected face."""
+
+    def read_face(self, image: Image, face: Face) -> FaceReading | None: ...
 
 
 class SmileScorer(Protocol):

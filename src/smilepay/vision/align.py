@@ -45,6 +45,18 @@ def estimate_similarity(src: FloatArray, dst: FloatArray) -> npt.NDArray[np.floa
     return np.hstack([scale * rotation, shift[:, None]])
 
 
+def square_crop(image: Image, box_xyxy: tuple[float, float, float, float],
+                scale: float) -> tuple[Image, tuple[int, int]]:
+    """A square crop ``scale`` times the box's larger side around its centre, clipped to the
+    image, and the crop's top-left corner in image pixels."""
+    height, width = image.shape[:2]
+    cx, cy = (box_xyxy[0] + box_xyxy[2]) / 2, (box_xyxy[1] + box_xyxy[3]) / 2
+    half = max(box_xyxy[2] - box_xyxy[0], box_xyxy[3] - box_xyxy[1]) * scale / 2
+    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
+    x1, y1 = min(width, int(cx + half)), min(height, int(cy + half))
+    return np.ascontiguousarray(image[y0:y1, x0:x1]), (x0, y0)
+
+
 def alignment_matrix(
     landmarks5: FloatArray, size: int = 112, template: FloatArray = ARCFACE_TEMPLATE_112
 ) -> npt.NDArray[np.float64]:

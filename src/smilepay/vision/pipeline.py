@@ -7,14 +7,20 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar
 
-import numpy as np
-
-from smilepay.ports.vision import Embedder, FaceAnalyzer, FaceDetector
-from smilepay.vision.align import align_face
+from smilepay.ports.vision import Embedder, FaceAnalyzer, FaceDetector, FaceReader
+from smilepay.vision.align import align_face, square_crop
 from smilepay.vision.choose import AMBIGUITY_RATIO, choose_paying_face
 from smilepay.vision.detect import DEFAULT_MAX_SIDE_PX, detect_faces
+from smilepay.vision.landmarks import choose_alignment_points
 from smilepay.vision.quality import QualityPolicy, assess_quality
-from smilepay.vision.types import Embedding, Face, FaceSignals, FrameAnalysis, Image
+from smilepay.vision.types import (
+    Embedding,
+    Face,
+    FaceReading,
+    FaceSignals,
+    FrameAnalysis,
+    Image,
+)
 
 T = TypeVar("T")
 ANALYSIS_CROP_SCALE = 2.0  # the landmarker sees a square this many face-widths wide
@@ -22,28 +28,25 @@ ANALYSIS_CROP_SCALE = 2.0  # the landmarker sees a square this many face-widths 
 
 def face_crop(image: Image, face: Face, scale: float = ANALYSIS_CROP_SCALE) -> Image:
     """A square crop centred on ``face``, ``scale`` times its larger side, clipped to the frame."""
-    height, width = image.shape[:2]
-    cx = (face.box_xyxy[0] + face.box_xyxy[2]) / 2
-    cy = (face.box_xyxy[1] + face.box_xyxy[3]) / 2
-    half = max(face.width, face.height) * scale / 2
-    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
-    x1, y1 = min(width, int(cx + half)), min(height, int(cy + half))
-    return np.ascontiguousarray(image[y0:y1, x0:x1])
+    return square_crop(image, face.box_xyxy, scale)[0]
 
 
 class FacePipeline:
-    """Detect, choose the paying face, align, read signals, gate quality, embed.
+    """Detect, choose the paying face, read landmarks and signals, align, gate quality, embed.
 
     Build once with ``FacePipeline.load()`` (or inject ports, e.g. fakes in tests) and call
-    ``analyze_frame`` per frame.
+    ``analyze_frame`` per frame. With a ``reader`` (the dense landmarker) the face is aligned on
+    its finer points when ``refine_alignment`` is set (the strategy says so).
     """
 
     def __init__(
         self, detector: FaceDetector, analyzer: FaceAnalyzer | None, embedder: Embedder | None,
         policy: QualityPolicy | None = None, detect_max_side_px: int = DEFAULT_MAX_SIDE_PX,
-        ambiguity_ratio: float = AMBIGUITY_RATIO,
+        ambiguity_ratio: float = AMBIGUITY_RATIO, reader: FaceReader | None = None,
+        refine_alignment: bool = False,
     ) -> None:
         self.detector, self.analyzer, self.embedder = detector, analyzer, embedder
+        self.reader, self.refine_alignment = reader, refine_alignment
         self.policy = policy or QualityPolicy()
         self.detect_max_side_px = detect_max_side_px
         self.ambiguity_ratio = ambiguity_ratio
@@ -52,13 +55,18 @@ class FacePipeline:
     def load(cls, strategy: str | None = None, *, with_analyzer: bool = True,
              policy: QualityPolicy | None = None,
              detect_max_side_px: int = DEFAULT_MAX_SIDE_PX) -> FacePipeline:
-        """The real models: YuNet, MediaPipe FaceLandmarker and the named recognition strategy."""
+        """The real models: YuNet, MediaPipe FaceLandmarker and the named recognition strategy.
+
+        The landmarker is loaded without ``with_analyzer`` too when the strategy aligns on its
+        points, so enrolment and payment always align alike."""
         from smilepay.adapters.models.mediapipe_analyzer import MediaPipeFaceAnalyzer
-        from smilepay.adapters.models.strategies import load_strategy
+        from smilepay.adapters.models.strategies import load_strategy, strategy_spec
         from smilepay.adapters.models.yunet import YuNetDetector
 
-        analyzer = MediaPipeFaceAnalyzer() if with_analyzer else None
-        return cls(YuNetDetector(), analyzer, load_strategy(strategy), policy, detect_max_side_px)
+        refine = strategy_spec(strategy).landmarks == "mediapipe"
+        analyzer = MediaPipeFaceAnalyzer() if with_analyzer or refine else None
+        return cls(YuNetDetector(), analyzer, load_strategy(strategy), policy, detect_max_side_px,
+                   reader=analyzer, refine_alignment=refine)
 
     @property
     def model_id(self) -> str | None:
@@ -75,30 +83,41 @@ class FacePipeline:
         returned with ``quality.reasons`` set (call ``require_quality`` to raise instead).
         """
         timings: dict[str, float] = {}
+        cpu: dict[str, float] = {}
 
         def timed(stage: str, work: Callable[[], T]) -> T:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             result = work()
             timings[stage] = (time.perf_counter() - start) * 1000
+            cpu[stage] = (time.process_time() - start_cpu) * 1000
             return result
 
         height, width = image.shape[:2]
         faces = timed("detect", lambda: self.find_faces(image))
         face = choose_paying_face(faces, width, height, self.ambiguity_ratio)
-        chip = timed("align", lambda: align_face(image, face.landmarks5))
         face_signals: FaceSignals | None = None
-        if signals and self.analyzer is not None:
+        reading: FaceReading | None = None
+        if self.reader is not None and (signals or self.refine_alignment):
+            reader = self.reader
+            reading = timed("landmarks", lambda: reader.read_face(image, face))
+            face_signals = reading.signals if reading is not None and signals else None
+        elif signals and self.analyzer is not None:
             analyzer = self.analyzer
             face_signals = timed("landmarks", lambda: analyzer.analyze(face_crop(image, face)))
+        points = face.landmarks5
+        if self.refine_alignment:
+            points = choose_alignment_points(face.landmarks5,
+                                             reading.landmarks5 if reading else None)
+        chip = timed("align", lambda: align_face(image, points))
         quality = timed("quality", lambda: assess_quality(face, chip, face_signals, self.policy))
         embedding: Embedding | None = None
         if embed and self.embedder is not None:
             embedder = self.embedder
-            vector = timed("embed", lambda: embedder.embed_face(image, face.landmarks5))
+            vector = timed("embed", lambda: embedder.embed_face(image, points))
             embedding = Embedding(vector=vector, model_id=embedder.model_id)
         return FrameAnalysis(face=face, faces_found=len(faces), quality=quality,
                              signals=face_signals, embedding=embedding, chip=chip,
-                             timings_ms=timings)
+                             timings_ms=timings, landmarks5=points, cpu_ms=cpu)
 
 
 def require_quality(analysis: FrameAnalysis) -> FrameAnalysis:

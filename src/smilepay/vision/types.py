@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,15 @@ class FaceSignals:
 
 
 @dataclass(frozen=True)
+class FaceReading:
+    """What the dense landmarker read from one face, in frame pixel coordinates."""
+
+    signals: FaceSignals
+    landmarks5: npt.NDArray[np.float32]  # 5 x 2 from the dense points, YuNet's order
+    dense_landmarks: npt.NDArray[np.float32]  # 478 x 2
+
+
+@dataclass(frozen=True)
 class Embedding:
     """A face embedding, L2-normalised, with the model that made it."""
 
@@ -78,3 +87,5 @@ class FrameAnalysis:
     embedding: Embedding | None  # the strategy's template vector; None when not asked for
     chip: Image  # the aligned 112x112 BGR face
     timings_ms: dict[str, float]
+    landmarks5: npt.NDArray[np.float32] | None = None  # the points the chip was aligned with
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # process CPU time per stage

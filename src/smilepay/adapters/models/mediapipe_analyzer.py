@@ -9,7 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from smilepay.modelstore import model_path
-from smilepay.vision.types import FaceSignals, Image
+from smilepay.vision.align import square_crop
+from smilepay.vision.landmarks import landmarks5_from_dense
+from smilepay.vision.types import Face, FaceReading, FaceSignals, Image
 
 
 def pose_from_matrix(matrix: npt.NDArray[np.float64]) -> tuple[float, float, float]:
@@ -65,6 +67,25 @@ class MediaPipeFaceAnalyzer:
         result = self._detect(image)
         if result is None or not result.face_blendshapes:
             return None
+        return self._signals(result)
+
+    def read_face(self, image: Image, face: Face, crop_scale: float = 2.0) -> FaceReading | None:
+        """Signals and landmarks of ``face``, read on a square crop ``crop_scale`` times its size;
+        points come back in ``image`` pixels, the 5 alignment points in YuNet's order."""
+        crop, (x0, y0) = square_crop(image, face.box_xyxy, crop_scale)
+        if crop.shape[0] < 8 or crop.shape[1] < 8:
+            return None
+        result = self._detect(crop)
+        if result is None or not result.face_blendshapes:
+            return None
+        height, width = crop.shape[:2]
+        dense = np.array([[p.x * width + x0, p.y * height + y0] for p in result.face_landmarks[0]],
+                         dtype=np.float32)
+        return FaceReading(signals=self._signals(result),
+                           landmarks5=landmarks5_from_dense(dense, face.landmarks5),
+                           dense_landmarks=dense)
+
+    def _signals(self, result: Any) -> FaceSignals:
         shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
         yaw, pitch, roll = (0.0, 0.0, 0.0)
         if result.facial_transformation_matrixes:

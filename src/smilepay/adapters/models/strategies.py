@@ -39,17 +39,40 @@ class StrategySpec:
     members: tuple[tuple[str, float], ...]  # (embedder name, fusion weight)
     commercial: bool = True
     note: str = ""
+    landmarks: str = "mediapipe"  # alignment points: "mediapipe" (refined) or "yunet"
 
 
+# Fusion weights are ``1 / sd`` of each member's impostor cosine scores (z-normalised fusion with
+# equal weights), measured on the verification protocol; docs/accuracy.md has the grid around them.
 STRATEGIES: dict[str, StrategySpec] = {
     s.name: s
     for s in [
         StrategySpec("fr_feature", (("fr_feature", 1.0),)),
-        StrategySpec("mobilefacenet", (("mobilefacenet", 1.0),)),
-        StrategySpec("dlib_resnet", (("dlib_resnet", 1.0),)),
-        StrategySpec("w600k_mbf", (("w600k_mbf", 1.0),), commercial=False),
-        StrategySpec("fusion_fast", (("fr_feature", 1.0), ("mobilefacenet+flip", 1.0)),
-                     note="fr_feature + MobileFaceNet with its free flip"),
+        StrategySpec("fr_feature_flip", (("fr_feature+flip", 1.0),),
+                     note="fr_feature with its mirror image averaged (twice the cost)"),
+        StrategySpec("mobilefacenet", (("mobilefacenet+flip", 1.0),),
+                     note="the mirror rides in the model's fixed second batch slot"),
+        StrategySpec("dlib_resnet", (("dlib_resnet", 1.0),), note="75-110 ms a face"),
+        StrategySpec("w600k_mbf", (("w600k_mbf", 1.0),), commercial=False,
+                     note="NON-COMMERCIAL weights; needs SMILEPAY_ALLOW_NONCOMMERCIAL_MODELS"),
+        StrategySpec("fusion_fast", (("fr_feature", 10.22), ("mobilefacenet+flip", 7.02)),
+                     note="fr_feature + MobileFaceNet (with its free flip), z-score fusion"),
+        StrategySpec("fusion_full", (("fr_feature+flip", 10.20), ("mobilefacenet+flip", 7.02),
+                                     ("dlib_resnet", 26.89)),
+                     note="the most accurate clean strategy; dlib makes it 110 ms+ a face"),
+        # The same models aligned on YuNet's five points, kept to show what refinement buys.
+        StrategySpec("fr_feature_yunet", (("fr_feature", 1.0),), landmarks="yunet"),
+        StrategySpec("mobilefacenet_yunet", (("mobilefacenet+flip", 1.0),), landmarks="yunet"),
+        StrategySpec("dlib_resnet_yunet", (("dlib_resnet", 1.0),), landmarks="yunet"),
+        StrategySpec("w600k_mbf_yunet", (("w600k_mbf", 1.0),), commercial=False,
+                     landmarks="yunet"),
+        StrategySpec("fr_feature_rgb_yunet", (("fr_feature_rgb", 1.0),), landmarks="yunet",
+                     note="channel-order check: RGB input"),
+        StrategySpec("mobilefacenet_bgr_yunet", (("mobilefacenet_bgr", 1.0),), landmarks="yunet",
+                     note="channel-order check: BGR input"),
+        StrategySpec("mobilefacenet_noflip", (("mobilefacenet", 1.0),)),
+        StrategySpec("fusion_fast_yunet", (("fr_feature", 10.24), ("mobilefacenet+flip", 7.02)),
+                     landmarks="yunet"),
     ]
 }
 
@@ -75,6 +98,4 @@ def load_strategy(name: str | None = None) -> Embedder:
     """The strategy's embedder (fused when it has several members); default when ``None``."""
     spec = strategy_spec(name)
     members = [FusionMember(make_embedder(model), weight) for model, weight in spec.members]
-    if len(members) == 1:
-        return members[0].embedder
-    return FusedEmbedder(spec.name, members)
+    return FusedEmbedder(spec.name, members)  # model id = strategy name, even for one member
