@@ -68,12 +68,30 @@ def test_the_enrolled_customer_pays_with_a_smile_and_the_wallet_shows_the_receip
     assert result["status"] == "succeeded", result
     wallet = world.client.get("/v1/face/wallet",
                               headers={"Authorization": f"Bearer {enrolled}"}).json()
-    assert wallet["balance"]["available_minor"] == 5000 - 1250
+    assert wallet["balance"]["available_minor"] == 5000 - 1250  # the first payment
     assert any(n["kind"] == "receipt" for n in wallet["notifications"])
     assert wallet["face"]["templates"] == 1 and wallet["consent"] is not None
     audit = world.client.get("/v1/face/audit", headers=world.as_merchant()).json()["data"]
     accepted = [a for a in audit if a["kind"] == "pay" and a["decision"] == "accepted"]
     assert accepted and accepted[0]["values"]["score"] >= accepted[0]["values"]["threshold"]
+
+
+def test_a_happy_go_promotion_turns_the_smile_into_a_merchant_funded_discount(
+    world: FaceApp, enrolled: str, data_dir: Path
+) -> None:
+    r = world.client.post("/v1/face/promotions", headers=world.as_merchant(), json={
+        "active": True, "max_discount_bps": 1000, "cap_minor": 500, "min_smile": 0.2})
+    assert r.status_code == 200, r.text
+    try:
+        result = pay(world, video_frames(data_dir / REAL), "5678")
+    finally:
+        world.client.post("/v1/face/promotions", headers=world.as_merchant(),
+                          json={"active": False})
+    assert result["status"] == "succeeded", result
+    receipt = result["receipt"]
+    assert 0 < receipt["discount_minor"] <= 125  # at most 10% of 12.50
+    assert receipt["paid_minor"] == 1250 - receipt["discount_minor"]
+    assert result["payment"]["amount_refunded_minor"] == receipt["discount_minor"]
 
 
 def test_the_right_face_with_the_wrong_number_does_not_pay(

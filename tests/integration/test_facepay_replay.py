@@ -76,8 +76,11 @@ def test_the_phone_replay_is_refused_and_the_refusal_is_audited(
     assert intent["status"] == "requires_confirmation" and intent["amount_captured_minor"] == 0
     audit = world.client.get("/v1/face/audit", params={"subject": pi},
                              headers=world.as_merchant()).json()["data"]
-    assert len(audit) == tries
-    for entry in audit:
+    liveness = [a for a in audit if a["kind"] == "liveness_pay"]
+    assert len(liveness) == tries and all(a["decision"] == "failed" for a in liveness)
+    pay_entries = [a for a in audit if a["kind"] == "pay"]
+    assert len(pay_entries) == tries
+    for entry in pay_entries:
         assert entry["decision"] == "refused"
         assert entry["reasons"][0] == "challenge_not_passed" and len(entry["reasons"]) >= 2
         assert entry["values"]["liveness_challenge"] == 0.0

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from smilepay.bootstrap import Container
+from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import KeyKind, Scope
+from smilepay.errors import InvalidInput
 from smilepay.ports.money import MoneyTx
-from smilepay.services.tenants import create_tenant, create_terminal, issue_api_key
+from smilepay.services.tenants import (
+    authenticate,
+    create_tenant,
+    create_terminal,
+    issue_api_key,
+)
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,83 @@ def create_demo_merchant(container: Container, name: str = "Demo Café") -> Demo
 def seed_demo(container: Container, keys_file: Path) -> tuple[DemoKeys, bool]:
     """(the demo keys, whether they were created now)."""
     if keys_file.exists():
-        return DemoKeys(**json.loads(keys_file.read_text())), False
+        kept = DemoKeys(**json.loads(keys_file.read_text()))
+        try:
+            container.store.run(lambda tx: authenticate(tx, kept.secret_key), write=False)
+            return kept, False
+        except AuthenticationFailed:  # the database was reset: make a new demo merchant
+            keys_file.unlink()
     keys = create_demo_merchant(container)
     keys_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(asdict(keys), fh)
     return keys, True
+
+
+@dataclass(frozen=True)
+class ScriptedCustomer:
+    customer_id: str
+    wallet_token: str
+
+
+def sign_up_customer(fc: Any, money: Container, scope: Scope, phone: str, name: str,
+                     now_ms: int) -> ScriptedCustomer:
+    """What the enrol page does, scripted: code, verify, consent to the current text."""
+    from smilepay.domain.consent import consent_text
+    from smilepay.services.enrol import give_consent, start_signup, verify_signup
+
+    signup = start_signup(fc, money, scope, phone, now_ms)
+    if signup.test_code is None:
+        raise InvalidInput("expected a test-mode merchant for a scripted sign-up, got live")
+    login = verify_signup(fc, money, scope, signup.code_id, signup.test_code, name, now_ms)
+    text = consent_text()
+    give_consent(fc, scope, login.customer_id, text.version, text.digest, now_ms)
+    return ScriptedCustomer(login.customer_id, login.session_token)
+
+
+def run_scripted_checkout(fc: Any, money: Container, scope: Scope, terminal_id: str,
+                          frames: Iterable[Any], phone_entry: str, amount_minor: int,
+                          clock: Any, frame_ms: int = 66) -> dict[str, Any]:
+    """A payment at ``terminal_id`` answered by ``frames`` (BGR, one every ``frame_ms`` of the
+    simulated ``clock``); the face-payment result (receipt on success)."""
+    import cv2
+
+    from smilepay.services.face_frames import add_frame
+    from smilepay.services.face_pay import confirm_face_payment, start_face_payment
+    from smilepay.services.payments import create_payment
+
+    intent = money.store.run(lambda tx: create_payment(
+        tx, money.ctx, scope, amount_minor=amount_minor, currency="EUR",
+        terminal_id=terminal_id, description="Demo checkout"))
+    session, _ = start_face_payment(fc, money, scope, intent.id, terminal_id, clock.now_ms())
+    state = "collecting"
+    for frame in frames:
+        clock.advance_s(frame_ms / 1000)
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            continue
+        state = add_frame(fc, session, bytes(jpeg), clock.now_ms(), clock.now_ms()).state
+        if state != "collecting":
+            break
+    result = confirm_face_payment(fc, money, scope, session.challenge_id, phone_entry,
+                                  clock.now_ms())
+    return {**result, "challenge_state": state}
+
+
+def video_frames(path: Path, every: int = 2) -> Iterable[Any]:
+    """Every ``every``-th frame of a video file (BGR), decoded lazily."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    index = 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            if index % every == 0:
+                yield frame
+            index += 1
+    finally:
+        capture.release()

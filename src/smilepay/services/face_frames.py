@@ -16,7 +16,12 @@ from smilepay.adapters.sql.identity_store import StoredChallenge
 from smilepay.domain.ids import new_id
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
-from smilepay.services.face_context import FaceContext, FacePolicy, FrameSession
+from smilepay.services.face_context import (
+    FaceContext,
+    FacePolicy,
+    FrameSession,
+    liveness_values,
+)
 from smilepay.vision.errors import AmbiguousFaces, ImageError, NoFaceFound
 from smilepay.vision.liveness.actions import DEFAULT_THRESHOLDS
 from smilepay.vision.liveness.types import (
@@ -208,26 +213,27 @@ def _decide(ctx: FaceContext, session: FrameSession, code: str, now_ms: int) -> 
     faces = [o for o in session.observations if o.signals is not None]
     if not faces:
         if now_ms > challenge.expires_at_ms:
-            return _finish(ctx, session, "failed", "expired", ("no_face",), {})
+            return _finish(ctx, session, now_ms, "failed", "expired", ("no_face",), {})
         return _feedback(session, "collecting", code)
     outcome = verify_challenge(challenge, session.observations, verifier_settings(ctx.policy))
     session.steps_done = sum(1 for s in outcome.steps if s.passed)
     verdict = ctx.liveness.decide(challenge, session.evidence, CAPABILITY)
     layers = {k: round(v, 3) for k, v in verdict.layer_scores.items()}
     if verdict.is_live and session.good:
-        return _finish(ctx, session, "passed", "passed", verdict.reasons, layers,
+        return _finish(ctx, session, now_ms, "passed", "passed", verdict.reasons, layers,
                        outcome.min_identity_cosine)
     reasons = tuple(r.removeprefix("challenge:") for r in verdict.reasons)
     final = [r for r in reasons if not r.endswith(WAITING) and r not in {"no_face", "no_frames"}]
     if final:
-        return _finish(ctx, session, "failed", "challenge_failed", reasons, layers,
+        return _finish(ctx, session, now_ms, "failed", "challenge_failed", reasons, layers,
                        outcome.min_identity_cosine)
     if now_ms > challenge.expires_at_ms:
-        return _finish(ctx, session, "failed", "expired", reasons or ("expired",), layers)
+        return _finish(ctx, session, now_ms, "failed", "expired", reasons or ("expired",),
+                       layers)
     return _feedback(session, "collecting", code)
 
 
-def _finish(ctx: FaceContext, session: FrameSession, state: str, code: str,
+def _finish(ctx: FaceContext, session: FrameSession, now_ms: int, state: str, code: str,
             reasons: tuple[str, ...], layers: dict[str, float],
             min_cosine: float | None = None) -> FrameFeedback:
     outcome = {"code": code, "reasons": list(reasons), "frames": session.frames_seen,
@@ -236,6 +242,13 @@ def _finish(ctx: FaceContext, session: FrameSession, state: str, code: str,
     session.outcome = outcome
     session.last_state = state
     ctx.identity.finish_challenge(session.scope, session.challenge_id, state, outcome)
+    ctx.audit(session.scope, f"liveness_{session.purpose}", state, (code, *reasons),
+              session.subject_id, now_ms,
+              {"challenge": session.challenge_id, "frames": session.frames_seen,
+               "good_frames": len(session.good),
+               "steps": ",".join(a.value for a in session.challenge.steps),
+               "min_identity_cosine": None if min_cosine is None else round(min_cosine, 4),
+               **liveness_values(session)})
     return _feedback(session, state, code, reasons)
 
 

@@ -181,8 +181,9 @@ def test_the_phone_replay_feed_does_not_pay_silently(
     replay = feed(REPLAY, "apfol_replay_15fps")
     outcome = run_kiosk(shop, replay, "5678", "kiosk_replay")
     assert outcome["state"] != "paid", outcome
-    refusals = [a for a in outcome["audit"] if a["decision"] == "refused"]
-    assert refusals or outcome["state"] in {"failed", "error"}, outcome
+    decided = [a for a in outcome["audit"] if a["decision"] in {"refused", "failed"}]
+    assert decided, f"the refusal must be audited with its reasons: {outcome}"
+    assert all(a["reasons"] for a in decided)
 
 
 def test_a_stranger_does_not_pay(shop: Shop, enrolled: Any, data_dir: Path) -> None:
@@ -192,3 +193,5 @@ def test_a_stranger_does_not_pay(shop: Shop, enrolled: Any, data_dir: Path) -> N
     outcome = run_kiosk(shop, stranger, "5678", "kiosk_stranger")
     assert outcome["state"] != "paid", outcome
     assert outcome["state"] in {"refused", "failed"}, outcome
+    assert any(a["kind"] in {"pay", "liveness_pay"} and a["decision"] in {"refused", "failed"}
+               for a in outcome["audit"]), outcome
