@@ -44,6 +44,10 @@ KIOSK_MESSAGES = {
     "no_match": "We could not match your face with this phone number.",
     "challenge_not_passed": "The face check was not completed.",
     "declined": "Payment declined.",
+    "insufficient_funds": "Not enough money in your wallet: top it up and try again.",
+    "amount_limit_exceeded": "This amount is above your limit per payment.",
+    "daily_limit_exceeded": "Daily limit reached: try again tomorrow.",
+    "customer_locked_out": "Too many failed attempts: face payment is paused for a while.",
 }
 
 
@@ -147,7 +151,7 @@ def _pay(fc: FaceContext, money: Container, scope: Scope, session: FrameSession,
         fc.audit(scope, "pay", "declined", ("money_declined", code), payment_id, now_ms,
                  {**values, "customer": customer_id})
         return {**base, "status": "declined", "reason": code, "customer": customer_id,
-                "message": intent.last_error_message or KIOSK_MESSAGES["declined"],
+                "message": KIOSK_MESSAGES.get(code, KIOSK_MESSAGES["declined"]),
                 "payment": payment_view(intent)}
     discount = happy_go_discount(fc.identity.active_promotion(scope), session.smile_max,
                                  intent.amount_minor)
