@@ -17,14 +17,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def strategy():
-    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY, strategy_spec
+    from smilepay.adapters.models.strategies import configured_strategy, strategy_spec
 
     names = {"yunet", "face_landmarker"} | {
-        m.split("+")[0] for m, _ in strategy_spec(DEFAULT_STRATEGY).members}
+        m.split("+")[0] for m, _ in strategy_spec(configured_strategy()).members}
     for name in sorted(names):
         require((get_settings().model_dir / load_lock()[name].filename).is_file(),
                 f"model {name} (run `make models`)")
-    return DEFAULT_STRATEGY
+    return configured_strategy()
 
 
 @pytest.fixture(scope="module")

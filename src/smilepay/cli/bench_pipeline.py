@@ -51,7 +51,7 @@ def pipeline(
     json_out: Path | None = typer.Option(None, "--json", help="Write the JSON report here."),
 ) -> None:
     """Detect, align, embed, landmarks/blendshapes and quality on real 640x480 frames."""
-    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.adapters.models.strategies import configured_strategy
     from smilepay.config import get_settings
     from smilepay.errors import SmilePayError
     from smilepay.vision.pipeline import FacePipeline
@@ -93,7 +93,7 @@ def pipeline(
     if not totals:
         raise typer.BadParameter("expected frames with a face, got none")
     report: dict[str, Any] = {
-        "strategy": strategy or DEFAULT_STRATEGY, "frame_size": [640, 480],
+        "strategy": strategy or configured_strategy(), "frame_size": [640, 480],
         "frames": len(totals), "no_face_frames": no_face, "threads": 1,
         "videos": [str(s) for s in sources],
         "stages_ms": {s: percentiles(v) for s, v in per_stage.items()},

@@ -60,12 +60,12 @@ def verify(
     cache: Path | None = CACHE_OPT,
 ) -> None:
     """Verification (1:1): AUC, EER, TAR and threshold at FAR 1e-2..1e-5, DET/ROC plot."""
-    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.adapters.models.strategies import configured_strategy
     from smilepay.evaluation.pairs import read_pairs, with_extra_impostors
     from smilepay.evaluation.plots import plot_verification
     from smilepay.evaluation.verify import evaluate_verification
 
-    models = [m.strip() for m in (model or DEFAULT_STRATEGY).split(",") if m.strip()]
+    models = [m.strip() for m in (model or configured_strategy()).split(",") if m.strip()]
     pair_list = read_pairs(pairs)
     if extra_impostors:
         pair_list = with_extra_impostors(pair_list)
@@ -116,11 +116,11 @@ def identify(
     cache: Path | None = CACHE_OPT,
 ) -> None:
     """Identification (1:N): rank-1 and FNIR at FPIR 0.01 / 0.1 (enrol, probe, probe_unknown)."""
-    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.adapters.models.strategies import configured_strategy
     from smilepay.evaluation.identify import identify as run_identify
     from smilepay.evaluation.identify import read_protocol
 
-    models = [m.strip() for m in (model or DEFAULT_STRATEGY).split(",") if m.strip()]
+    models = [m.strip() for m in (model or configured_strategy()).split(",") if m.strip()]
     entries = read_protocol(protocol)
     paths = sorted({e.path for e in entries})
     evaluator = _evaluator(data, cache)

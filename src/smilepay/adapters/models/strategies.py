@@ -86,16 +86,24 @@ def make_embedder(name: str) -> Embedder:
     return EMBEDDER_FACTORIES[name]()
 
 
+def configured_strategy() -> str:
+    """``SMILEPAY_FACE_STRATEGY`` when the settings carry it, else ``DEFAULT_STRATEGY``."""
+    from smilepay.config import get_settings
+
+    configured = getattr(get_settings(), "face_strategy", "")
+    return configured if isinstance(configured, str) and configured else DEFAULT_STRATEGY
+
+
 def strategy_spec(name: str | None = None) -> StrategySpec:
-    """The named strategy (the default when ``None``); ``InvalidInput`` for an unknown name."""
-    spec_name = name or DEFAULT_STRATEGY
+    """The named strategy (the configured one when ``None``); ``InvalidInput`` if unknown."""
+    spec_name = name or configured_strategy()
     if spec_name not in STRATEGIES:
         raise InvalidInput(f"expected a strategy in {sorted(STRATEGIES)}, got {spec_name!r}")
     return STRATEGIES[spec_name]
 
 
 def load_strategy(name: str | None = None) -> Embedder:
-    """The strategy's embedder (fused when it has several members); default when ``None``."""
+    """The strategy's embedder (fused when it has several members); configured when ``None``."""
     spec = strategy_spec(name)
     members = [FusionMember(make_embedder(model), weight) for model, weight in spec.members]
     return FusedEmbedder(spec.name, members)  # model id = strategy name, even for one member
