@@ -78,11 +78,12 @@ def pay_once(ctx: MoneyContext, scope: Scope, customer_id: str, key: str
     return job
 
 
-def world(url: str, ctx: MoneyContext, topup_minor: int) -> tuple[SqlMoneyStore, Scope, str]:
+def world(url: str, ctx: MoneyContext, topup_minor: int, per_day_minor: int = 10**12
+          ) -> tuple[SqlMoneyStore, Scope, str]:
     store = SqlMoneyStore.from_url(url)
     scope = seed_merchant(store, ctx, "Busy shop").scope
     (customer,) = seed_customers(store, ctx, scope, 1, topup_minor=topup_minor,
-                                 limits=CustomerLimits(10**9, 10**12))
+                                 limits=CustomerLimits(10**9, per_day_minor))
     return store, scope, customer
 
 
@@ -113,4 +114,16 @@ def test_two_requests_with_one_key_move_money_once(url: str, ctx: MoneyContext) 
     wallet = next(a for a in store.run(lambda tx: tx.all_accounts(scope), write=False)
                   if a.kind is AccountKind.CUSTOMER_WALLET)
     assert wallet.balance_minor == 9 * PRICE
+    store.dispose()
+
+
+def test_concurrent_payments_cannot_pass_the_daily_limit_together(
+    url: str, ctx: MoneyContext
+) -> None:
+    store, scope, customer = world(url, ctx, topup_minor=100 * PRICE, per_day_minor=3 * PRICE)
+    results = in_parallel(url, [pay_once(ctx, scope, customer, f"day-{i}")
+                                for i in range(THREADS)])
+    outcomes = sorted((json.loads(r.body)["last_payment_error"] or {}).get("code", "ok")
+                      for r, _ in results)
+    assert outcomes == ["daily_limit_exceeded"] * 5 + ["ok"] * 3
     store.dispose()

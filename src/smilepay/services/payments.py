@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from smilepay.domain.customers import Customer
 from smilepay.domain.events import EventType
 from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, TransferKind
@@ -83,7 +84,12 @@ def record_verification_attempt(
 
 
 def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str) -> None:
-    customer = get_customer(tx, Scope(intent.tenant_id, intent.livemode), customer_id)
+    """Lockout and limits. The customer row is locked first, so two payments of one customer
+    are checked one after the other (else both could pass the daily limit at once)."""
+    customer = tx.get(Customer, customer_id, Scope(intent.tenant_id, intent.livemode),
+                      for_update=True)
+    if customer is None:
+        raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")
     now_ms = ctx.clock.now_ms()
     policy = ctx.policy.lockout
     check_not_locked(tx.failure_times_ms(customer_id, now_ms - lookback_ms(policy)), policy, now_ms)

@@ -1,4 +1,9 @@
-"""``SqlMoneyTx``: the money core's reads and writes inside one open transaction."""
+"""``SqlMoneyTx``: the money core's reads and writes inside one open transaction.
+
+Row locks on PostgreSQL are ``FOR NO KEY UPDATE`` (``key_share=True``): we never change a key,
+and unlike ``FOR UPDATE`` it does not conflict with the ``KEY SHARE`` lock a foreign-key check
+takes, so "insert a row that references X, then lock X" cannot deadlock two transactions.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +54,7 @@ def _get_stmt(table: Table, scoped: bool, for_update: bool) -> Any:
     if scoped:
         query = query.where(table.c.tenant_id == bindparam("b_tenant"),
                             table.c.livemode == bindparam("b_livemode"))
-    return query.with_for_update() if for_update else query
+    return query.with_for_update(key_share=True) if for_update else query
 
 
 @cache
@@ -63,7 +68,7 @@ def _save_balance_stmt() -> Any:
 def _lock_accounts_stmt(for_update: bool) -> Any:
     t = schema.accounts
     query = select(t).where(t.c.id.in_(bindparam("b_ids", expanding=True))).order_by(t.c.id)
-    return query.with_for_update() if for_update else query
+    return query.with_for_update(key_share=True) if for_update else query
 
 
 @cache
@@ -180,7 +185,7 @@ class SqlMoneyTx:
         ))
         query = select(t).where(_in_scope(t, scope), wanted).order_by(t.c.id)
         if self._pg:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return [from_row(Account, r) for r in self.conn.execute(query).all()]
 
     def save_balances(self, accounts: Iterable[Account]) -> None:
@@ -274,7 +279,9 @@ class SqlMoneyTx:
                 return None
             where = and_(_in_scope(t, scope), t.c.key == key)
             query = select(t).where(where)
-            row = self.conn.execute(query.with_for_update() if self._pg else query).first()
+            if self._pg:
+                query = query.with_for_update(key_share=True)
+            row = self.conn.execute(query).first()
             if row is None:
                 continue  # the owner rolled back; try to own it
             if row.expires_at_ms <= now_ms or row.status_code is None:
@@ -316,7 +323,7 @@ class SqlMoneyTx:
             ).order_by(t.c.next_attempt_at_ms, t.c.id).limit(limit)
         )
         if self._pg:
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(key_share=True, skip_locked=True)
         return [from_row(WebhookDelivery, r) for r in self.conn.execute(query).all()]
 
     def record_webhook_attempt(
