@@ -129,3 +129,32 @@ def test_a_turned_head_fails_on_pose():
     chip = np.random.default_rng(1).integers(60, 200, (112, 112, 3), dtype=np.uint8)
     report = assess_quality(face_at(0, 0, 200), chip, turned, QualityPolicy(max_yaw_deg=30))
     assert report.reasons == ("head turned: yaw 45 deg, limit 30",)
+
+
+class CountingEmbedder:
+    def __init__(self, model_id: str, vector: list[float]) -> None:
+        self.model_id, self.dim, self.vector, self.calls = model_id, len(vector), vector, 0
+
+    def embed_face(self, image: Image, landmarks5: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return np.array(self.vector, np.float32)
+
+
+def test_lead_embedding_per_frame_then_one_completion_equals_the_full_embedding():
+    from smilepay.vision.fusion import FusedEmbedder, FusionMember
+
+    first, second = CountingEmbedder("a", [1.0, 0.0]), CountingEmbedder("b", [0.0, 1.0, 0.0])
+    fused = FusedEmbedder("fusion", [FusionMember(first, 2.0), FusionMember(second, 1.0)])
+    reader = InMemoryReader(1.0)
+    engine = FacePipeline(InMemoryDetector([face_at(250, 150, 160)]), reader, fused,
+                          detect_max_side_px=640, reader=reader, refine_alignment=True)
+    frame = textured_frame()
+    full = engine.analyze_frame(frame).embedding
+    assert (first.calls, second.calls) == (1, 1)
+    lead = engine.analyze_frame(frame, embed="lead")
+    assert (first.calls, second.calls) == (2, 1)
+    assert lead.embedding is not None and lead.embedding.model_id == "fusion#lead"
+    completed = engine.complete_embedding(frame, lead)
+    assert (first.calls, second.calls) == (2, 2)
+    assert full is not None and completed.model_id == full.model_id == "fusion"
+    assert np.allclose(completed.vector, full.vector)

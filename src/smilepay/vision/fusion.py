@@ -64,8 +64,27 @@ class FusedEmbedder:
         self.members = tuple(members)
         self.dim = sum(m.embedder.dim for m in members)
 
-    def embed_face(self, image: Image, landmarks5: npt.NDArray[np.float32]) -> Vector:
-        if len(self.members) == 1:
-            return unit(self.members[0].embedder.embed_face(image, landmarks5))
-        vectors = [m.embedder.embed_face(image, landmarks5) for m in self.members]
+    @property
+    def lead_model_id(self) -> str:
+        """Model id of the first member's vector alone (per-frame continuity checks)."""
+        return f"{self.model_id}#lead"
+
+    def embed_members(self, image: Image, landmarks5: npt.NDArray[np.float32],
+                      count: int | None = None, done: Sequence[Vector] = ()) -> list[Vector]:
+        """Unit vectors of the first ``count`` members (all when ``None``), reusing ``done``."""
+        wanted = self.members[: len(self.members) if count is None else count]
+        vectors = [unit(v) for v in done[: len(wanted)]]
+        for member in wanted[len(vectors):]:
+            vectors.append(unit(member.embedder.embed_face(image, landmarks5)))
+        return vectors
+
+    def fuse(self, vectors: Sequence[Vector]) -> Vector:
+        """The strategy's vector from one unit vector per member."""
+        if len(vectors) != len(self.members):
+            raise InvalidInput(f"expected {len(self.members)} member vectors, got {len(vectors)}")
+        if len(vectors) == 1:
+            return unit(vectors[0])
         return fuse_vectors(vectors, [m.weight for m in self.members])
+
+    def embed_face(self, image: Image, landmarks5: npt.NDArray[np.float32]) -> Vector:
+        return self.fuse(self.embed_members(image, landmarks5))

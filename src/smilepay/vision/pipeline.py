@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TypeVar
+from typing import Literal, TypeVar
 
+from smilepay.errors import InvalidInput
 from smilepay.ports.vision import Embedder, FaceAnalyzer, FaceDetector, FaceReader
 from smilepay.vision.align import align_face, square_crop
 from smilepay.vision.choose import AMBIGUITY_RATIO, choose_paying_face
 from smilepay.vision.detect import DEFAULT_MAX_SIDE_PX, detect_faces
+from smilepay.vision.fusion import FusedEmbedder
 from smilepay.vision.landmarks import choose_alignment_points
 from smilepay.vision.quality import QualityPolicy, assess_quality
 from smilepay.vision.types import (
@@ -20,6 +22,7 @@ from smilepay.vision.types import (
     FaceSignals,
     FrameAnalysis,
     Image,
+    Vector,
 )
 
 T = TypeVar("T")
@@ -75,12 +78,15 @@ class FacePipeline:
     def find_faces(self, image: Image) -> list[Face]:
         return detect_faces(image, self.detector, self.detect_max_side_px)
 
-    def analyze_frame(self, image: Image, *, embed: bool = True,
+    def analyze_frame(self, image: Image, *, embed: bool | Literal["lead"] = True,
                       signals: bool = True) -> FrameAnalysis:
         """The paying face of ``image`` (BGR) with quality, signals and embedding.
 
-        Raises ``NoFaceFound`` or ``AmbiguousFaces``; a face failing the quality gate is
-        returned with ``quality.reasons`` set (call ``require_quality`` to raise instead).
+        ``embed="lead"`` embeds with a fused strategy's first member only (model id
+        ``<strategy>#lead``): enough to check per frame that the face stays the same, at a
+        fraction of the cost; ``complete_embedding`` then adds the other members once, on the
+        frame that decides. Raises ``NoFaceFound`` or ``AmbiguousFaces``; a face failing the
+        quality gate is returned with ``quality.reasons`` set (``require_quality`` raises).
         """
         timings: dict[str, float] = {}
         cpu: dict[str, float] = {}
@@ -111,13 +117,34 @@ class FacePipeline:
         chip = timed("align", lambda: align_face(image, points))
         quality = timed("quality", lambda: assess_quality(face, chip, face_signals, self.policy))
         embedding: Embedding | None = None
-        if embed and self.embedder is not None:
+        members: tuple[Vector, ...] = ()
+        fused = self.embedder if isinstance(self.embedder, FusedEmbedder) else None
+        if embed and fused is not None:
+            count = 1 if embed == "lead" else None
+            members = tuple(timed("embed", lambda: fused.embed_members(image, points, count)))
+            embedding = (Embedding(members[0], fused.lead_model_id) if embed == "lead"
+                         else Embedding(fused.fuse(members), fused.model_id))
+        elif embed and self.embedder is not None:
             embedder = self.embedder
             vector = timed("embed", lambda: embedder.embed_face(image, points))
             embedding = Embedding(vector=vector, model_id=embedder.model_id)
         return FrameAnalysis(face=face, faces_found=len(faces), quality=quality,
                              signals=face_signals, embedding=embedding, chip=chip,
-                             timings_ms=timings, landmarks5=points, cpu_ms=cpu)
+                             timings_ms=timings, landmarks5=points, cpu_ms=cpu,
+                             member_vectors=members)
+
+    def complete_embedding(self, image: Image, analysis: FrameAnalysis) -> Embedding:
+        """The strategy's full embedding of ``analysis``'s face in ``image`` (the same frame),
+        computing only the members ``analyze_frame(embed="lead")`` left out."""
+        if self.embedder is None:
+            raise InvalidInput("expected a pipeline with an embedder, got none")
+        points = analysis.landmarks5 if analysis.landmarks5 is not None \
+            else analysis.face.landmarks5
+        if not isinstance(self.embedder, FusedEmbedder):
+            return Embedding(self.embedder.embed_face(image, points), self.embedder.model_id)
+        fused = self.embedder
+        vectors = fused.embed_members(image, points, done=analysis.member_vectors)
+        return Embedding(fused.fuse(vectors), fused.model_id)
 
 
 def require_quality(analysis: FrameAnalysis) -> FrameAnalysis:

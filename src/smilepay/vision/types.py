@@ -89,3 +89,4 @@ class FrameAnalysis:
     timings_ms: dict[str, float]
     landmarks5: npt.NDArray[np.float32] | None = None  # the points the chip was aligned with
     cpu_ms: dict[str, float] = field(default_factory=dict)  # process CPU time per stage
+    member_vectors: tuple[Vector, ...] = ()  # a fused strategy's member vectors computed so far
