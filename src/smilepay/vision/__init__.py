@@ -7,13 +7,16 @@ Usage::
     from smilepay.vision.compare import similarity
     from smilepay.vision.calibration import threshold_at_far
 
-    engine = FacePipeline.load()                 # YuNet + MediaPipe + default strategy, once
+    engine = FacePipeline.load()        # YuNet + MediaPipe + configured strategy, loaded once
     frame = decode_image(jpeg_bytes)   # NotAnImage, ImageTruncated, ImageEmpty, ImageTooLarge
     analysis = engine.analyze_frame(frame)       # NoFaceFound, AmbiguousFaces
     analysis.face.box_xyxy, analysis.quality.reasons          # () when the gate passes
     analysis.signals.smile, analysis.signals.blink_left, analysis.signals.yaw_deg
     analysis.embedding.vector, analysis.embedding.model_id    # unit vector, strategy id
     require_quality(analysis)                    # PoorQuality(reasons) when it fails
+    # Kiosk streams: cheap per frame, full embedding once on the frame that decides
+    per_frame = engine.analyze_frame(frame, embed="lead")     # model id "<strategy>#lead"
+    decision = engine.complete_embedding(frame, per_frame)    # == analyze_frame(frame).embedding
     score = similarity(analysis.embedding, enrolled_embedding)
     same = score >= threshold_at_far(analysis.embedding.model_id, 1e-4)
 
