@@ -58,12 +58,12 @@ def test_replay_chance_of_the_shipped_rgb_policy_is_below_one_percent() -> None:
 
 def test_a_cooperative_customer_answers_random_challenges() -> None:
     passed = 0
-    for seed in range(100):
+    for seed in range(30):
         c = draw_challenge(ChallengePolicy(steps=5), "pi_1", T0)
         frames = perform(answer(c.steps, T0), T0, c.expires_at_ms - T0 - 1, seed=seed)
         outcome = verify_challenge(c, frames)
         passed += outcome.passed
-    assert passed == 100
+    assert passed == 30
 
 
 def test_a_recording_of_one_answer_fails_other_challenges() -> None:
