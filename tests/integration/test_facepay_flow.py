@@ -139,3 +139,15 @@ def test_erase_deletes_the_face_at_once_and_then_the_face_no_longer_pays(
     assert result["status"] == "refused" and result["reason"] == "no_match"
     r = world.client.post("/v1/face/enrolments", headers=auth)
     assert r.json()["error"]["code"] == "consent_required"
+
+
+def test_the_camera_check_counts_faces_for_a_terminal_only(world: FaceApp, data_dir: Path) -> None:
+    from facepay_support import jpeg
+
+    frame = jpeg(next(iter(video_frames(data_dir / REAL))))
+    headers = {"Content-Type": "image/jpeg"}
+    r = world.client.post("/v1/face/camera-check", content=frame, headers=headers)
+    assert r.status_code == 401
+    r = world.client.post("/v1/face/camera-check", content=frame,
+                          headers={**headers, **world.as_terminal()})
+    assert r.status_code == 200 and r.json()["faces"] == 1 and r.json()["largest_face_px"] > 80

@@ -210,8 +210,8 @@ def post_face_confirm(session_id: str, body: ConfirmBody, request: Request,
 
 
 @router.post("/camera-check")
-async def post_camera_check(request: Request) -> dict[str, Any]:
-    jpeg = await frame_body(request)
+def post_camera_check(request: Request, jpeg: bytes = Depends(frame_body),
+                      caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     from smilepay.vision.decode import decode_image
 
     faces = face_of(request).pipeline.find_faces(decode_image(jpeg))

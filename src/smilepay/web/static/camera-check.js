@@ -8,7 +8,12 @@
   const button = document.getElementById("check");
   const result = document.getElementById("result");
   const camera = new SmileCamera(document.getElementById("video"));
-  if (params.get("key")) SmileApi.key = params.get("key");
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("key")) {
+    localStorage.setItem("smilepay.terminalKey", hash.get("key"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  SmileApi.key = localStorage.getItem("smilepay.terminalKey");
 
   async function sendOne() {
     button.disabled = true;
