@@ -1,8 +1,8 @@
 """The composition root: the only place that chooses adapters.
 
-Settings specific to the money core are read here from ``SMILEPAY_*`` variables:
-``SMILEPAY_PHONE_KEY`` (base64 of 32+ bytes; without it a DEV-ONLY key is derived and a warning
-logged), ``SMILEPAY_SMTP_HOST``/``_PORT``/``_SENDER`` (use SMTP instead of the log notifier).
+Settings come from ``smilepay.config.Settings``: ``SMILEPAY_PHONE_KEY`` (base64 of 32+ bytes;
+without it a DEV-ONLY key is derived and a warning logged), ``SMILEPAY_SMTP_HOST``/``_PORT``/
+``_SENDER`` (use SMTP instead of the log notifier).
 """
 
 from __future__ import annotations
@@ -11,29 +11,18 @@ import base64
 import logging
 from dataclasses import dataclass, field
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from smilepay.adapters.notify.httpx_webhooks import HttpxWebhookSender
 from smilepay.adapters.notify.log_notifier import LogNotifier
 from smilepay.adapters.notify.smtp_notifier import SmtpNotifier
 from smilepay.adapters.sql.migrate import upgrade_engine
 from smilepay.adapters.sql.store import SqlMoneyStore
-from smilepay.config import get_settings
+from smilepay.config import Settings, get_settings
 from smilepay.ports.money import Clock
 from smilepay.ports.notify import Notifier, WebhookSender
 from smilepay.services.context import MoneyContext, MoneyPolicy, SystemClock
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
 
 log = logging.getLogger("smilepay.bootstrap")
-
-
-class MoneySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SMILEPAY_", extra="ignore")
-
-    phone_key: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_sender: str = "receipts@smilepay.invalid"
 
 
 @dataclass
@@ -50,7 +39,7 @@ class Container:
         self.store.dispose()
 
 
-def phone_cipher(settings: MoneySettings) -> PhoneCipher:
+def phone_cipher(settings: Settings) -> PhoneCipher:
     if not settings.phone_key:
         log.warning("SMILEPAY_PHONE_KEY is unset: using a DEV-ONLY phone key (not for production)")
         return PhoneCipher(DEV_ONLY_MASTER_KEY)
@@ -61,7 +50,7 @@ def build_container(
     database_url: str | None = None, *, migrate: bool = True, clock: Clock | None = None,
     policy: MoneyPolicy | None = None,
 ) -> Container:
-    money = MoneySettings()
+    money = get_settings()
     store = SqlMoneyStore.from_url(database_url or get_settings().resolved_database_url())
     if migrate:
         upgrade_engine(store.engine)

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     port: int = 8000
     allow_noncommercial_models: bool = False
     threads: int = 1
+    # Money core: base64 of 32+ bytes; empty = a DEV-ONLY key with a warning (never in production).
+    phone_key: str = Field(default="", repr=False)
+    # SMTP notifier instead of the log notifier when a host is set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "receipts@smilepay.invalid"
 
     def resolved_database_url(self) -> str:
         """The configured database, or SQLite in ``var_dir`` (the embedded default)."""
