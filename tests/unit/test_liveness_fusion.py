@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from smilepay.ports.liveness import LivenessCheck
 from smilepay.vision.liveness.fusion import (
     DEPTH_CALIBRATION,
     LayerCalibration,
@@ -21,6 +22,7 @@ from smilepay.vision.liveness.types import (
     Decision,
     FrameObservation,
     LivenessFrame,
+    LivenessVerdict,
     TerminalCapability,
 )
 from smilepay.vision.types import Face, Image
@@ -50,11 +52,18 @@ def frames_for(observed: list[FrameObservation], depth_kind: str | None) -> list
     return out
 
 
-def run(check: LayeredLivenessCheck, capability: TerminalCapability, depth_kind: str | None):
+def run(check: LayeredLivenessCheck, capability: TerminalCapability,
+        depth_kind: str | None) -> LivenessVerdict:
     challenge = check.issue_challenge("pi_123", capability, T0)
     observed = perform(answer(challenge.steps, T0), T0, challenge.expires_at_ms - T0 - 1, seed=11)
     evidence = [check.examine_frame(f) for f in frames_for(observed, depth_kind)]
     return check.decide(challenge, evidence, capability)
+
+
+def test_layered_check_is_the_liveness_port() -> None:
+    check: LivenessCheck = LayeredLivenessCheck()  # structural: mypy checks the Protocol
+    challenge = check.issue_challenge("enr_1", DEPTH, T0)
+    assert challenge.nonce == "enr_1" and len(challenge.steps) == 3
 
 
 def test_policies_per_capability() -> None:
