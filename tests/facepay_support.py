@@ -24,6 +24,10 @@ class FaceApp:
     keys: Any
     clock: Any
 
+    def close(self) -> None:
+        self.face.close()
+        self.container.close()
+
     def as_terminal(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys.terminal_key}"}
 

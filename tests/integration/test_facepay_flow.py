@@ -7,6 +7,7 @@ a smile but not a random sequence (see test_facepay_replay for the random policy
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ REAL = "video/bona_fide/apfol_webcam_real.webm"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> FaceApp:
+def world(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[FaceApp]:
     require((data_dir / REAL).exists(), f"bona fide video {data_dir / REAL}")
-    return build_face_app(tmp_path_factory.mktemp("facepay"))
+    found = build_face_app(tmp_path_factory.mktemp("facepay"))
+    yield found
+    found.close()
 
 
 @pytest.fixture(scope="module")

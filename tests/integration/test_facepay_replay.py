@@ -65,6 +65,13 @@ def test_the_phone_replay_is_refused_and_the_refusal_is_audited(
 ) -> None:
     require((data_dir / REPLAY).exists(), f"replay video {data_dir / REPLAY}")
     world = build_face_app(tmp_path, challenge=challenge)
+    try:
+        check_replay(world, data_dir, challenge)
+    finally:
+        world.close()
+
+
+def check_replay(world: FaceApp, data_dir: Path, challenge: str) -> None:
     enrol_from_photos(world, data_dir)
     pi = new_payment(world)
     tries = 1 if challenge == "smile" else 3

@@ -8,6 +8,7 @@ the challenge is decided.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -216,6 +217,18 @@ class FaceContext:
                 self._liveness = self.load_liveness()
             return self._liveness
 
+    def close(self) -> None:
+        """Release the models that hold native threads (MediaPipe); safe to call twice."""
+        with self._pipeline_lock:
+            pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        closed: set[int] = set()
+        for part in (getattr(pipeline, "analyzer", None), getattr(pipeline, "reader", None)):
+            if part is not None and id(part) not in closed and hasattr(part, "close"):
+                closed.add(id(part))
+                part.close()
+
     def rotations_for(self, dim: int) -> TenantRotations:
         if self.rotations is None or self.rotations.dim != dim:
             self.rotations = TenantRotations(self.rotation_secret, dim)
@@ -328,4 +341,5 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
                       policy=chosen, load_pipeline=load_pipeline or default_pipeline,
                       load_liveness=load_liveness or default_liveness)
     holder["ctx"] = ctx
+    atexit.register(ctx.close)
     return ctx

@@ -79,6 +79,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, feed: Callable[..., Path],
     warm_up(world.face)  # load and run the models once before frames arrive
     with LiveServer(world.client.app) as server:
         yield Shop(world, server, playwright_driver, real_feed)
+    world.close()
 
 
 @pytest.fixture(scope="module")
