@@ -72,7 +72,8 @@ def summarise(name: str, scores: F64, presentations: Sequence[Presentation],
     sources = np.array([p.source for p in presentations])
     ok = np.isfinite(scores)
     rows = []
-    for source in [*sorted(set(sources.tolist())), "pooled"]:
+    names = sorted(set(sources.tolist()))
+    for source in [*names, "pooled"] if len(names) > 1 else names:
         pick = ok & ((sources == source) if source != "pooled" else True)
         bona, attack = scores[pick & live], scores[pick & ~live]
         if len(bona) == 0 or len(attack) == 0:
