@@ -33,7 +33,8 @@ from smilepay.vision.liveness.types import (
 from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
 
 MAX_FRAME_BYTES = 2_000_000
-WAITING = ("_not_done", "_no_neutral_onset", "_not_released")
+WAITING = ("_not_done", "_no_neutral_onset", "_not_released")  # a step still in progress
+NOT_YET = frozenset({"no_face", "no_frames", "no_embedding"})  # nothing usable seen so far
 PROMPTS = {
     Action.SMILE: "Smile",
     Action.BLINK: "Blink",
@@ -230,7 +231,7 @@ def _decide(ctx: FaceContext, session: FrameSession, code: str, now_ms: int) -> 
         return _finish(ctx, session, now_ms, "passed", "passed", verdict.reasons, layers,
                        outcome.min_identity_cosine)
     reasons = tuple(r.removeprefix("challenge:") for r in verdict.reasons)
-    final = [r for r in reasons if not r.endswith(WAITING) and r not in {"no_face", "no_frames"}]
+    final = [r for r in reasons if not r.endswith(WAITING) and r not in NOT_YET]
     if final:
         return _finish(ctx, session, now_ms, "failed", "challenge_failed", reasons, layers,
                        outcome.min_identity_cosine)
