@@ -59,3 +59,12 @@ def test_summary_has_rows_per_source_and_pooled() -> None:
     rows = summarise("x", np.array([0.9, 0.1, 0.8, 0.2]), pres, trained=False)
     assert [r.source for r in rows] == ["a", "b", "pooled"]
     assert all(r.auc == 1.0 for r in rows)
+
+
+def test_summary_reports_the_worst_attack_species() -> None:
+    kinds = [(True, ""), (True, ""), (False, "print"), (False, "print"), (False, "screen"),
+             (False, "screen")]
+    pres = [Presentation(Path(f"{i}.png"), "a", live, sp) for i, (live, sp) in enumerate(kinds)]
+    rows = summarise("x", np.array([0.9, 0.8, 0.1, 0.2, 0.85, 0.95]), pres, trained=False)
+    assert len(rows) == 1 and rows[0].worst_species == "screen"
+    assert rows[0].apcer_at_bpcer5 == 1.0  # every screen attack passes the BPCER-5% threshold

@@ -107,11 +107,11 @@ def eval_pad(
     for name, (scores, trained) in columns.items():
         results += summarise(name, scores, presentations, trained)
     table = Table("scorer", "source", "live", "spoof", "AUC", "APCER@BPCER5",
-                  "BPCER@APCER1", "BPCER@APCER5", title=f"PAD on {root}")
+                  "BPCER@APCER1", "BPCER@APCER5", "worst PAI", title=f"PAD on {root}")
     for r in results:
         table.add_row(r.scorer, r.source, str(r.bona_fide), str(r.attacks), f"{r.auc:.3f}",
                       _pct(r.apcer_at_bpcer5), _pct(r.bpcer_at_apcer1), _pct(r.bpcer_at_apcer5),
-                      style="bold" if r.source == "pooled" else None)
+                      r.worst_species, style="bold" if r.source == "pooled" else None)
     console.print(table)
     if det is not None:
         live = np.array([p.bona_fide for p in presentations])

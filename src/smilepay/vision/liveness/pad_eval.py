@@ -60,6 +60,7 @@ class PadRow:
     bpcer_at_apcer1: float
     bpcer_at_apcer5: float
     trained: bool
+    worst_species: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -70,17 +71,20 @@ def summarise(name: str, scores: F64, presentations: Sequence[Presentation],
     """Rows per source (those with both classes) and pooled."""
     live = np.array([p.bona_fide for p in presentations])
     sources = np.array([p.source for p in presentations])
+    species = np.array([p.species for p in presentations])
     ok = np.isfinite(scores)
     rows = []
     names = sorted(set(sources.tolist()))
     for source in [*names, "pooled"] if len(names) > 1 else names:
         pick = ok & ((sources == source) if source != "pooled" else True)
-        bona, attack = scores[pick & live], scores[pick & ~live]
-        if len(bona) == 0 or len(attack) == 0:
+        bona = scores[pick & live]
+        attack = {sp: scores[pick & ~live & (species == sp)] for sp in set(species[~live])}
+        attack = {sp: v for sp, v in attack.items() if len(v)}
+        if len(bona) == 0 or not attack:
             continue
-        r = pad_report(bona, {"attack": attack})
+        r = pad_report(bona, attack)  # APCER of the worst attack species (ISO 30107-3)
         rows.append(PadRow(name, source, r.bona_fide, r.attacks, r.auc, r.apcer_at_bpcer5,
-                           r.bpcer_at_apcer1, r.bpcer_at_apcer5, trained))
+                           r.bpcer_at_apcer1, r.bpcer_at_apcer5, trained, r.worst_species))
     return rows
 
 
