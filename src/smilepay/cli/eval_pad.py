@@ -33,25 +33,6 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-class _CropHeight:
-    """Not a liveness cue: the image height, to show how much a set's crop sizes alone give away."""
-
-    name = "confound:crop_height"
-
-    def score(self, image: Any, face: Any) -> float:
-        return float(image.shape[0] if face is None else face.height)
-
-
-def _intervals(times: list[int], step: int) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for t in times:
-        if out and t - out[-1][1] <= step:
-            out[-1] = (out[-1][0], t)
-        else:
-            out.append((t, t))
-    return out
-
-
 @eval_app.command("pad")
 def eval_pad(
     data: Path = typer.Option(None, help="Folder of live/ and spoof/ (or of such sources); "
@@ -66,7 +47,7 @@ def eval_pad(
     """Passive scorers on live/spoof media: APCER/BPCER/AUC per source and pooled (LOSO)."""
     import numpy as np
 
-    from smilepay.adapters.liveness.cues import CueScorer
+    from smilepay.adapters.liveness.cues import CropHeightScorer, CueScorer
     from smilepay.adapters.liveness.face_antispoofing import DtnAntiSpoofScorer
     from smilepay.adapters.liveness.fr_liveness import FrLivenessScorer
     from smilepay.adapters.models.runtime import set_opencv_threads
@@ -82,7 +63,7 @@ def eval_pad(
     only = tuple(source) or (PAD_SOURCES if data is None else ())
     presentations = find_presentations(root, only)
     scorers: list[Any] = [FrLivenessScorer(), DtnAntiSpoofScorer(), *[CueScorer(c) for c in CUES],
-                          _CropHeight()]
+                          CropHeightScorer()]
 
     def find_face(image: Any) -> Any:
         found = detect_faces(image)
@@ -136,9 +117,14 @@ def eval_challenge(
     from smilepay.vision.errors import AmbiguousFaces, NoFaceFound
     from smilepay.vision.liveness.challenge import count_sequences, replay_pass_chance
     from smilepay.vision.liveness.passive import temporal_flicker
-    from smilepay.vision.liveness.replay import observe_video, simulate_replays
-    from smilepay.vision.liveness.types import Action, Challenge, ChallengePolicy
-    from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
+    from smilepay.vision.liveness.replay import (
+        merge_intervals,
+        observe_video,
+        simulate_replays,
+        sweep_one_step,
+    )
+    from smilepay.vision.liveness.types import Action, ChallengePolicy
+    from smilepay.vision.liveness.verify import VerifierSettings
     from smilepay.vision.pipeline import FacePipeline
 
     root = data or get_settings().data_dir
@@ -167,15 +153,10 @@ def eval_challenge(
             timelines[clip.name] = observe_video(root / clip, read_face, tick)
             flicker[clip.name] = temporal_flicker(brightness)
     bona = timelines[BONA_FIDE_CLIP.name]
-    answered = []
-    for issue in range(0, bona[-1].timestamp_ms - 1000, 50):
-        challenge = Challenge("eval", (Action.SMILE,), issue, 5000, issue + 7000)
-        outcome = verify_challenge(challenge, [f for f in bona if f.timestamp_ms >= issue])
-        if outcome.passed:
-            answered.append((issue, outcome.steps[0]))
-    console.print(f"bona fide clip answers a smile challenge issued at {len(answered)} of "
-                  f"{len(range(0, bona[-1].timestamp_ms - 1000, 50))} moments tried (every 50 "
-                  f"ms), in these intervals (ms): {_intervals([a for a, _ in answered], 50)}")
+    answered = sweep_one_step(bona, Action.SMILE)
+    console.print(f"bona fide clip answers a smile challenge issued at {len(answered)} moments "
+                  "(tried every 50 ms), in these intervals (ms): "
+                  f"{merge_intervals([a for a, _ in answered], 50)}")
     table = Table("clip replayed", "checks", "steps", "sequences", "stated chance", "passed",
                   "rate", "95% upper", title="Replays against random challenges")
     replay_rows = []
@@ -219,23 +200,16 @@ def eval_depth(
     """The depth check on synthetic scenes: threshold at the target APCER, then fresh scenes."""
     import numpy as np
 
-    from smilepay.vision.liveness.depth import measure_relief, relief_score_mm
     from smilepay.vision.liveness.det_plot import write_det_plot
     from smilepay.vision.liveness.fusion import DEPTH_CALIBRATION
     from smilepay.vision.liveness.metrics import apcer_at, auc, bpcer_at, threshold_for_apcer
-    from smilepay.vision.liveness.synthetic_depth import ATTACK_KINDS, KINDS, make_scene
+    from smilepay.vision.liveness.synthetic_depth import ATTACK_KINDS, KINDS, relief_scores
 
     def run(offset: int, progress: Progress, label: str) -> dict[str, Any]:
         task = progress.add_task(label, total=scenes * len(KINDS))
-        out = {}
-        for k, kind in enumerate(KINDS):
-            values = []
-            for i in range(scenes):
-                scene = make_scene(kind, offset + k * 1_000_000 + i)
-                values.append(relief_score_mm(measure_relief(scene.depth_mm, scene.face)))
-                progress.advance(task)
-            out[kind] = np.array(values)
-        return out
+        return {kind: relief_scores(kind, scenes, offset + k * 1_000_000,
+                                    lambda: progress.advance(task))
+                for k, kind in enumerate(KINDS)}
 
     with Progress(console=console) as progress:
         calib = run(0, progress, "calibration scenes")

@@ -21,3 +21,13 @@ class CueScorer:
     def score(self, image: Image, face: Face | None) -> float:
         crop = square_crop(image, face, CROP_SCALE, 128)
         return CUE_DIRECTION[self.cue] * measure_cues(crop)[self.cue]
+
+
+class CropHeightScorer:
+    """Not a liveness cue: the face's height in pixels, to show what crop sizes alone give away
+    on a data set (``smilepay eval pad`` reports it as ``confound:crop_height``)."""
+
+    name = "confound:crop_height"
+
+    def score(self, image: Image, face: Face | None) -> float:
+        return float(image.shape[0] if face is None else face.height)

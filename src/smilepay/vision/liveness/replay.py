@@ -16,7 +16,13 @@ import numpy as np
 
 from smilepay.errors import InvalidInput
 from smilepay.vision.liveness.challenge import possible_sequences
-from smilepay.vision.liveness.types import Challenge, ChallengePolicy, FrameObservation
+from smilepay.vision.liveness.types import (
+    Action,
+    Challenge,
+    ChallengePolicy,
+    FrameObservation,
+    StepResult,
+)
 from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
 from smilepay.vision.types import FaceSignals, Image, Vector
 
@@ -106,3 +112,27 @@ def simulate_replays(frames: Sequence[FrameObservation], policy: ChallengePolicy
         if outcome.reasons:
             reasons[outcome.reasons[0]] = reasons.get(outcome.reasons[0], 0) + 1
     return ReplayStats(trials, passed, tuple(histogram), reasons)
+
+
+def sweep_one_step(frames: Sequence[FrameObservation], action: Action, every_ms: int = 50,
+                   settings: VerifierSettings | None = None) -> list[tuple[int, StepResult]]:
+    """Issue a one-step challenge at every ``every_ms`` of a clip; (issue time, step) that pass."""
+    answered = []
+    for issue in range(frames[0].timestamp_ms, frames[-1].timestamp_ms - 1000, every_ms):
+        challenge = Challenge("sweep", (action,), issue, 5000, issue + 7000)
+        outcome = verify_challenge(challenge, [f for f in frames if f.timestamp_ms >= issue],
+                                   settings)
+        if outcome.passed:
+            answered.append((issue, outcome.steps[0]))
+    return answered
+
+
+def merge_intervals(times: Sequence[int], gap: int) -> list[tuple[int, int]]:
+    """Runs of times no more than ``gap`` apart, as (first, last)."""
+    out: list[tuple[int, int]] = []
+    for t in times:
+        if out and t - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], t)
+        else:
+            out.append((t, t))
+    return out

@@ -11,6 +11,7 @@ find in the aligned colour frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,3 +130,17 @@ def make_scene(kind: str, seed: int) -> DepthScene:
            float(corners[:, 0].max()), float(corners[:, 1].max()))
     out = np.clip(np.round(depth), 0, 65535).astype(np.uint16)
     return DepthScene(out, Face(box_xyxy=box, landmarks5=landmarks, score=0.99), kind)
+
+
+def relief_scores(kind: str, count: int, first_seed: int,
+                  on_scene: Callable[[], None] | None = None) -> F64:
+    """The depth check's score (mm) on ``count`` scenes of ``kind`` from ``first_seed``."""
+    from smilepay.vision.liveness.depth import measure_relief, relief_score_mm
+
+    out = np.empty(count)
+    for i in range(count):
+        scene = make_scene(kind, first_seed + i)
+        out[i] = relief_score_mm(measure_relief(scene.depth_mm, scene.face))
+        if on_scene is not None:
+            on_scene()
+    return out
