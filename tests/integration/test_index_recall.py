@@ -41,6 +41,10 @@ def embedded(data_dir: Path) -> tuple[list[str], list[str], np.ndarray]:
         ids.append(f"{path.parent.parent.name}/{path.parent.name}/{path.name}")
         who.append(path.parent.name)
         vectors.append(analysis.embedding.vector)
+    for part in {id(p): p for p in (pipeline.analyzer, getattr(pipeline, "reader", None))
+                 if p is not None}.values():
+        if hasattr(part, "close"):
+            part.close()  # MediaPipe: release native threads before the interpreter exits
     return ids, who, np.stack(vectors).astype(np.float32)
 
 
@@ -76,8 +80,8 @@ def test_ivf_finds_what_exact_search_finds_on_real_embeddings(
         top5_overlap += len({c.template_id for c in got} & {c.template_id for c in want}) / 5
         rank1 += want[0].template_id.split("/")[1] == who[p]
     recall_at_1 = same_top1 / len(probes)
-    # measured (664 templates, 103 lists): recall@1 vs exact 0.90 at nprobe 1, 0.96 at 4,
-    # 0.98 at 16; exact rank-1 0.94
+    # measured (664 templates, 103 lists, fusion_fast): recall@1 vs exact 0.92 at nprobe 1,
+    # 0.96 at 4, 0.98 at 16; exact rank-1 0.96
     assert recall_at_1 >= 0.95, f"IVF recall@1 vs exact {recall_at_1:.3f}"
     assert top5_overlap / len(probes) >= 0.85
     assert rank1 / len(probes) >= 0.9, f"exact rank-1 {rank1 / len(probes):.3f}"
