@@ -24,7 +24,7 @@ from smilepay.vision.errors import (
     NoFaceFound,
     NotAnImage,
 )
-from smilepay.vision.pipeline import shared_pipeline
+from smilepay.vision.pipeline import FacePipeline
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,9 @@ def face_pipeline():
     for name in ("yunet", "face_landmarker", "fr_feature", "mobilefacenet"):
         require((get_settings().model_dir / load_lock()[name].filename).is_file(),
                 f"model {name} (run `make models`)")
-    return shared_pipeline()
+    pipeline = FacePipeline.load()
+    yield pipeline
+    pipeline.close()
 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 from smilepay.config import get_settings
 from smilepay.modelstore import load_lock
 from smilepay.vision.compare import similarity
-from smilepay.vision.pipeline import require_quality, shared_pipeline
+from smilepay.vision.pipeline import FacePipeline, require_quality
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,9 @@ def pipeline():
     for name in sorted(names):
         require((get_settings().model_dir / load_lock()[name].filename).is_file(),
                 f"model {name} (run `make models`)")
-    return shared_pipeline()
+    engine = FacePipeline.load()
+    yield engine
+    engine.close()
 
 
 @pytest.fixture(scope="module")

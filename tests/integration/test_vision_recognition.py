@@ -42,6 +42,7 @@ def subset(data_dir: Path, strategy):
                  if identity_of(a) != identity_of(b)]
     evaluator = StrategyEvaluator(data_dir, YuNetDetector(), EmbeddingCache())
     vectors = evaluator.strategy_vectors(strategy, images)
+    evaluator.close()
     return genuine, impostors, vectors
 
 

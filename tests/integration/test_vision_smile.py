@@ -26,7 +26,9 @@ def models():
     from smilepay.adapters.models.smile import MediaPipeSmileScorer
     from smilepay.adapters.models.yunet import YuNetDetector
 
-    return YuNetDetector(), MediaPipeSmileScorer()
+    scorer = MediaPipeSmileScorer()
+    yield YuNetDetector(), scorer
+    scorer.close()
 
 
 def smile_of(path: Path, models) -> float:

@@ -101,6 +101,7 @@ def pipeline(
                 per_stage[stage].append(result.timings_ms.get(stage, 0.0))
                 per_stage_cpu[stage].append(result.cpu_ms.get(stage, 0.0))
             progress.advance(task)
+    engine.close()
     if not totals:
         raise typer.BadParameter("expected frames with a face, got none")
     report: dict[str, Any] = {

@@ -78,6 +78,7 @@ def verify(
             vectors = evaluator.strategy_vectors(name, paths, lambda: progress.advance(task))
             reports.append(evaluate_verification(name, pair_list, vectors))
     evaluator.cache.save()
+    evaluator.close()
     for report in reports:
         table = Table(title=f"verification: {report.model_id}  AUC {report.auc:.4f}  "
                             f"EER {report.eer:.4f}  no face: {report.fail_to_detect}")
@@ -132,6 +133,7 @@ def identify(
             found = run_identify(entries, vectors)
             results[name] = {"model": name, **found.__dict__}
     evaluator.cache.save()
+    evaluator.close()
     table = Table(title=f"identification: {protocol.name}")
     table.add_column("model", no_wrap=True)
     for column in ("rank-1", "FNIR @ FPIR 0.01", "FNIR @ FPIR 0.1", "gallery", "probes",
@@ -194,6 +196,10 @@ def smile(
                 value = None if face is None else model.score_smile(image, face)
                 scores[name].append(0.0 if value is None else value)
             progress.advance(task)
+    for model in scorers:
+        close = getattr(model, "close", None)
+        if callable(close):
+            close()
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         results[name] = evaluate_smile(name, labels, scores[name], threshold).to_json()

@@ -40,6 +40,13 @@ class StrategyEvaluator:
             self._reader = MediaPipeFaceAnalyzer()
         return self._reader
 
+    def close(self) -> None:
+        """Release the landmarker's native threads (when this evaluator created one)."""
+        reader, self._reader = self._reader, None
+        close = getattr(reader, "close", None)
+        if callable(close):
+            close()
+
     def embedder(self, name: str) -> Embedder:
         from smilepay.adapters.models.strategies import make_embedder
 

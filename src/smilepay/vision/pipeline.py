@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Literal, TypeVar
 
 from smilepay.errors import InvalidInput
@@ -70,6 +69,16 @@ class FacePipeline:
         analyzer = MediaPipeFaceAnalyzer() if with_analyzer or refine else None
         return cls(YuNetDetector(), analyzer, load_strategy(strategy), policy, detect_max_side_px,
                    reader=analyzer, refine_alignment=refine)
+
+    def close(self) -> None:
+        """Release models holding native threads (MediaPipe); safe to call twice."""
+        closed: set[int] = set()
+        for part in (self.analyzer, self.reader):
+            close = getattr(part, "close", None)
+            if part is not None and id(part) not in closed and callable(close):
+                closed.add(id(part))
+                close()
+        self.analyzer = self.reader = None
 
     @property
     def model_id(self) -> str | None:
@@ -157,7 +166,18 @@ def require_quality(analysis: FrameAnalysis) -> FrameAnalysis:
     return analysis
 
 
-@lru_cache(maxsize=4)
+_SHARED: dict[str | None, FacePipeline] = {}
+
+
 def shared_pipeline(strategy: str | None = None) -> FacePipeline:
-    """One ``FacePipeline`` per strategy for the whole process (models load once)."""
-    return FacePipeline.load(strategy)
+    """One ``FacePipeline`` per strategy for the whole process (models load once); call
+    ``close_shared_pipelines`` before the process ends (MediaPipe's threads keep it alive)."""
+    if strategy not in _SHARED:
+        _SHARED[strategy] = FacePipeline.load(strategy)
+    return _SHARED[strategy]
+
+
+def close_shared_pipelines() -> None:
+    """Close and forget every pipeline ``shared_pipeline`` made."""
+    while _SHARED:
+        _SHARED.popitem()[1].close()

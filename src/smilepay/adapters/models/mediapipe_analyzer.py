@@ -102,4 +102,8 @@ class MediaPipeFaceAnalyzer:
         )
 
     def close(self) -> None:
-        self._landmarker.close()
+        """Release MediaPipe's native threads (a process may not exit while they run); safe to
+        call twice."""
+        landmarker, self._landmarker = self._landmarker, None
+        if landmarker is not None:
+            landmarker.close()

@@ -31,6 +31,9 @@ class MediaPipeSmileScorer:
         signals = self._analyzer.analyze(face_crop(image, face))
         return None if signals is None else signals.smile
 
+    def close(self) -> None:
+        self._analyzer.close()
+
 
 class FerSmileScorer:
     """FER mini-Xception (TFLite): probability of "happy" (index 3) on a 64x64 grey face."""
