@@ -19,6 +19,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,8 @@ def bench_checkout(
                                            clock.now_ms())
             end = time.perf_counter()
             results.append({
-                "status": outcome["status"], "frames": len(per_frame),
+                "status": outcome["status"], "reason": outcome.get("reason"),
+                "frames": len(per_frame),
                 "first_face_to_decision_ms": (end - (first_face or t_confirm)) * 1000,
                 "after_last_frame_ms": per_frame[-1] + (end - t_confirm) * 1000,
                 "confirm_ms": (end - t_confirm) * 1000, "per_frame_ms": per_frame,
@@ -127,6 +129,7 @@ def _report(results: list[dict[str, Any]], runs: int, start_s: float,
     summary: dict[str, Any] = {
         "runs": runs, "feed_start_s": start_s,
         "succeeded": sum(r["status"] == "succeeded" for r in results),
+        "refusals": dict(Counter(r["reason"] for r in results if r["status"] != "succeeded")),
         "frames_per_run_median": statistics.median(r["frames"] for r in results),
         "camera_span_ms_median": statistics.median(r["camera_span_ms"] for r in results),
     }
@@ -142,6 +145,8 @@ def _report(results: list[dict[str, Any]], runs: int, start_s: float,
         summary[name] = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
         table.add_row(name, f"{summary[name]['p50']:.0f}", f"{summary[name]['p95']:.0f}")
     console.print(table)
+    if summary["refusals"]:
+        console.print(f"[red]not paid: {summary['refusals']}[/red]")
     console.print(f"frames per run (median) {summary['frames_per_run_median']}, camera span "
                   f"{summary['camera_span_ms_median']:.0f} ms at 15 fps")
     if json_out is not None:
