@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     allow_noncommercial_models: bool = False
+    # Face recognition strategy by name (empty = the measured default, see docs/accuracy.md).
+    face_strategy: str = ""
     threads: int = 1
     # Money core: base64 of 32+ bytes; empty = a DEV-ONLY key with a warning (never in production).
     phone_key: str = Field(default="", repr=False)
