@@ -87,11 +87,10 @@ def make_embedder(name: str) -> Embedder:
 
 
 def configured_strategy() -> str:
-    """``SMILEPAY_FACE_STRATEGY`` when the settings carry it, else ``DEFAULT_STRATEGY``."""
+    """``SMILEPAY_FACE_STRATEGY`` when set, else ``DEFAULT_STRATEGY``."""
     from smilepay.config import get_settings
 
-    configured = getattr(get_settings(), "face_strategy", "")
-    return configured if isinstance(configured, str) and configured else DEFAULT_STRATEGY
+    return get_settings().face_strategy or DEFAULT_STRATEGY
 
 
 def strategy_spec(name: str | None = None) -> StrategySpec:
