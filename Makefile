@@ -25,6 +25,7 @@ system:
 	bash scripts/install-system.sh
 
 run: models
+	$(BIN)/smilepay demo-seed
 	$(BIN)/smilepay serve
 
 lint: $(STAMP)
