@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from smilepay.adapters.files import write_file_atomically
 from smilepay.domain.templates import Matrix, SealedBlob, tenant_rotation
 from smilepay.errors import InvalidInput, SmilePayError
 
@@ -157,18 +156,7 @@ def save_secrets(path: Path, found: Secrets) -> None:
         "rotation_secret": _b64(found.rotation_secret),
         "pepper": _b64(found.pepper),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file_atomically(path, json.dumps(payload).encode(), mode=0o600)
 
 
 def load_or_create_secrets(path: Path) -> Secrets:

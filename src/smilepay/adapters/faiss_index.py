@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from smilepay.adapters.files import write_file_atomically
 from smilepay.domain.identity import Candidate
 from smilepay.domain.templates import Vector
 from smilepay.errors import InvalidInput, SmilePayError
@@ -152,7 +151,6 @@ class FaissIndex:
 
     def save(self, path: Path) -> None:
         """Write index and id map to one file, atomically (a reader sees old or new, never half)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         names = list(self._ids)
         buffer = io.BytesIO()
         np.savez(
@@ -162,16 +160,7 @@ class FaissIndex:
             template_ids=np.array(names, dtype=np.str_),
             numbers=np.array([self._ids[n] for n in names], np.int64),
         )
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buffer.getvalue())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_file_atomically(path, buffer.getvalue())
 
     @classmethod
     def load(
