@@ -2,7 +2,8 @@
 # Debian packages the test suite needs; idempotent, quiet when already installed.
 set -euo pipefail
 need=()
-for pkg in chromium chromium-driver ffmpeg; do
+# chromium + chromium-driver: browser tests; ffmpeg: fake-camera feeds; wrk: `smilepay bench payments`
+for pkg in chromium chromium-driver ffmpeg wrk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then
