@@ -2,7 +2,9 @@
 
 Who may call: the kiosk and enrol pages use a terminal key (``tk_``); a customer's wallet uses
 the session token (``ws_``) given after the one-time code; the merchant's dashboard uses a
-secret key. Frames are posted as JPEG bodies with an ``X-Capture-Ms`` header.
+secret key. Frames are posted as JPEG bodies with an ``X-Capture-Ms`` header; a terminal with a
+3D camera (session capability ``rgb_depth``) posts ``multipart/form-data`` with a ``frame``
+(JPEG) and a ``depth`` (16-bit PNG, docs/depth-format.md) part instead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
 from smilepay.api.auth import bearer, container_of, require_secret_key, require_terminal_key
 from smilepay.domain.consent import consent_text
@@ -21,7 +24,7 @@ from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
 from smilepay.services import enrol, erase, face_pay
 from smilepay.services.face_context import FaceContext, FrameSession
-from smilepay.services.face_frames import PROMPTS, add_frame
+from smilepay.services.face_frames import MAX_DEPTH_BYTES, MAX_FRAME_BYTES, PROMPTS, add_frame
 from smilepay.services.face_wallet import (
     list_pending_payment,
     set_promotion,
@@ -73,7 +76,7 @@ def session_json(session: FrameSession) -> dict[str, Any]:
     return {"id": session.challenge_id, "object": "face_session", "purpose": session.purpose,
             "steps": [a.value for a in c.steps], "prompts": [PROMPTS[a] for a in c.steps],
             "issued_at_ms": c.issued_at_ms, "expires_at_ms": c.expires_at_ms,
-            "step_timeout_ms": c.step_timeout_ms}
+            "step_timeout_ms": c.step_timeout_ms, "capability": session.capability.value}
 
 
 # --- consent and sign-up --------------------------------------------------------------------
@@ -134,10 +137,15 @@ def delete_consent(request: Request, who: WalletCaller = Depends(require_wallet)
 
 
 # --- enrolment ------------------------------------------------------------------------------
+class EnrolmentBody(BaseModel):
+    capability: str = Field(default="rgb", max_length=16)  # "rgb_depth": frames with depth
+
+
 @router.post("/enrolments")
-def post_enrolment(request: Request, who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
+def post_enrolment(request: Request, body: EnrolmentBody | None = None,
+                   who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     session = enrol.start_enrolment(face_of(request), who.scope, who.customer_id,
-                                    now_ms(request))
+                                    now_ms(request), (body or EnrolmentBody()).capability)
     return session_json(session)
 
 
@@ -155,6 +163,41 @@ async def frame_body(request: Request) -> bytes:
     return await request.body()
 
 
+@dataclass(frozen=True)
+class FrameParts:
+    jpeg: bytes
+    depth_png: bytes | None  # on rgb_depth sessions: the 16-bit PNG depth map
+
+
+async def _read_part(found: object, name: str, limit: int) -> bytes | None:
+    if found is None:
+        return None
+    if not isinstance(found, UploadFile):
+        raise InvalidInput(f"expected a file part {name!r}, got a text field", param=name)
+    data = await found.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"expected a {name} part of <= {limit} bytes, got more", param=name)
+    return data
+
+
+async def frame_parts(request: Request) -> FrameParts:
+    """A JPEG body, or ``multipart/form-data`` with ``frame`` (JPEG) and ``depth`` (PNG)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("image/jpeg"):
+        return FrameParts(await request.body(), None)
+    if not content_type.startswith("multipart/form-data"):
+        raise InvalidInput("expected a JPEG frame (Content-Type: image/jpeg) or multipart/"
+                           f"form-data with 'frame' and 'depth' parts, got {content_type!r}",
+                           param="frame")
+    async with request.form(max_files=2, max_fields=2, max_part_size=MAX_FRAME_BYTES) as form:
+        jpeg = await _read_part(form.get("frame"), "frame", MAX_FRAME_BYTES)
+        depth = await _read_part(form.get("depth"), "depth", MAX_DEPTH_BYTES)
+    if jpeg is None:
+        raise InvalidInput("expected a 'frame' part (JPEG) in the multipart body, got "
+                           f"{sorted(form.keys())}", param="frame")
+    return FrameParts(jpeg, depth)
+
+
 def caller_scope(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Scope:
     token = credentials.credentials if credentials else ""
     if token.startswith("ws_"):
@@ -163,7 +206,7 @@ def caller_scope(request: Request, credentials: HTTPAuthorizationCredentials | N
 
 
 @router.post("/sessions/{session_id}/frames")
-def post_frame(session_id: str, request: Request, jpeg: bytes = Depends(frame_body),
+def post_frame(session_id: str, request: Request, parts: FrameParts = Depends(frame_parts),
                x_capture_ms: int | None = Header(default=None),
                credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                ) -> dict[str, Any]:
@@ -173,7 +216,7 @@ def post_frame(session_id: str, request: Request, jpeg: bytes = Depends(frame_bo
     if session.scope != scope:
         raise InvalidInput("expected a session of this caller, got another", param="session")
     t = now_ms(request)
-    return add_frame(fc, session, jpeg, x_capture_ms or t, t).as_json()
+    return add_frame(fc, session, parts.jpeg, x_capture_ms or t, t, parts.depth_png).as_json()
 
 
 # --- kiosk payment --------------------------------------------------------------------------
@@ -185,6 +228,7 @@ def get_terminal(request: Request, caller: Caller = Depends(require_terminal_key
 
 class FacePaymentBody(BaseModel):
     payment_intent: str = Field(max_length=40)
+    capability: str = Field(default="rgb", max_length=16)  # "rgb_depth": frames with depth
 
 
 @router.post("/payments")
@@ -192,7 +236,7 @@ def post_face_payment(body: FacePaymentBody, request: Request,
                       caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     session, intent = face_pay.start_face_payment(
         face_of(request), container_of(request), caller.scope, body.payment_intent,
-        caller.terminal_id, now_ms(request))
+        caller.terminal_id, now_ms(request), body.capability)
     return {**session_json(session), "amount_minor": intent.amount_minor,
             "currency": intent.currency, "description": intent.description,
             "phone_policy": face_of(request).policy.phone_policy.value}

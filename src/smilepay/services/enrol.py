@@ -41,7 +41,7 @@ from smilepay.services.face_context import (
     now_utc,
     threshold_for,
 )
-from smilepay.services.face_frames import open_challenge, quality_score
+from smilepay.services.face_frames import open_challenge, parse_capability, quality_score
 
 WALLET_SESSION_TTL_MS = 30 * 24 * 3600 * 1000
 CODE_ERRORS = {"wrong_code": "a wrong code", "expired": "an expired code",
@@ -130,10 +130,13 @@ def give_consent(fc: FaceContext, scope: Scope, customer_id: str, version: str, 
     return record
 
 
-def start_enrolment(fc: FaceContext, scope: Scope, customer_id: str, now_ms: int) -> Any:
-    """A challenge for the enrolment frames (no consent, no template: checked first)."""
+def start_enrolment(fc: FaceContext, scope: Scope, customer_id: str, now_ms: int,
+                    capability: str = "rgb") -> Any:
+    """A challenge for the enrolment frames (no consent, no template: checked first);
+    ``capability`` ``rgb_depth`` makes every frame carry a depth map (docs/depth-format.md)."""
+    chosen = parse_capability(capability)
     require_active_consent(fc.identity.active_consent(scope, customer_id), customer_id)
-    return open_challenge(fc, scope, "enrol", customer_id, None, now_ms)
+    return open_challenge(fc, scope, "enrol", customer_id, None, now_ms, chosen)
 
 
 def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_id: str,
@@ -157,6 +160,7 @@ def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_
                               [max(g[0], 0.05) for g in best], session.model_id, now_ms,
                               source="camera", extra={**liveness_values(session),
                                                       "challenge": challenge_id,
+                                                      "capability": session.capability.value,
                                                       "steps": ",".join(a.value for a in
                                                                         session.challenge.steps)})
     finally:

@@ -37,7 +37,13 @@ from smilepay.domain.templates import (
 )
 from smilepay.domain.tenants import Scope
 from smilepay.errors import NotFound
-from smilepay.vision.liveness.types import Action, Challenge, FrameEvidence, FrameObservation
+from smilepay.vision.liveness.types import (
+    Action,
+    Challenge,
+    FrameEvidence,
+    FrameObservation,
+    TerminalCapability,
+)
 
 log = logging.getLogger("smilepay.face")
 ROTATION_VERSION = 1
@@ -75,6 +81,7 @@ class FrameSession:
     purpose: str
     subject_id: str
     challenge: Challenge
+    capability: TerminalCapability = TerminalCapability.RGB  # chosen when the session opens
     created_s: float = field(default_factory=time.monotonic)
     observations: list[FrameObservation] = field(default_factory=list)
     evidence: list[FrameEvidence] = field(default_factory=list)

@@ -4,11 +4,16 @@ A frame is decoded, analysed (paying face, quality, signals, embedding) and drop
 kept is a ``FrameObservation`` and, for good frames, the embedding rotated into the tenant
 space. The challenge is re-verified on every frame and decided once: passed, or failed when
 the verifier reports a final reason or the deadline passes.
+
+A session opened with capability ``rgb_depth`` (a terminal with a 3D camera) takes a 16-bit
+PNG depth map with every colour frame (docs/depth-format.md) and must also pass the depth
+relief check; a frame without one is refused, never judged as RGB.
 """
 
 from __future__ import annotations
 
 import secrets
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,18 +29,23 @@ from smilepay.services.face_context import (
 )
 from smilepay.vision.errors import AmbiguousFaces, ImageError, NoFaceFound
 from smilepay.vision.liveness.actions import DEFAULT_THRESHOLDS
+from smilepay.vision.liveness.errors import InvalidDepthMap
 from smilepay.vision.liveness.types import (
     Action,
     Challenge,
+    DepthMap,
     LivenessFrame,
     TerminalCapability,
 )
 from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
 
 MAX_FRAME_BYTES = 2_000_000
+MAX_DEPTH_BYTES = 5_000_000  # a 1920 x 1080 16-bit map that does not compress at all: 4.1 MB
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WAITING = ("_not_done", "_no_neutral_onset", "_not_released")  # a step still in progress
 IDENTITY_MAX_POSE_DEG = 20.0  # embeddings compared across frames only this close to frontal
 NOT_YET = frozenset({"no_face", "no_frames", "no_embedding"})  # nothing usable seen so far
+DEPTH_NOT_YET = "depth:too_few_frames"  # more depth frames may still come
 PROMPTS = {
     Action.SMILE: "Smile",
     Action.BLINK: "Blink",
@@ -73,7 +83,50 @@ class FrameFeedback:
                 "reasons": list(self.reasons)}
 
 
-CAPABILITY = TerminalCapability.RGB  # browser kiosks send colour frames only
+def parse_capability(value: str) -> TerminalCapability:
+    """``rgb`` (colour frames only, e.g. a browser kiosk) or ``rgb_depth`` (a 3D camera)."""
+    try:
+        return TerminalCapability(value)
+    except ValueError:
+        allowed = ", ".join(repr(c.value) for c in TerminalCapability)
+        raise InvalidInput(f"expected a capability in ({allowed}), got {value!r}",
+                           param="capability") from None
+
+
+def decode_depth_png(png: bytes, frame_hw: tuple[int, int]) -> DepthMap:
+    """A 16-bit single-channel PNG in millimetres, the size of the colour frame, as uint16.
+
+    The PNG header is checked before any pixel is decoded (so a map of the wrong size or
+    kind, or a decompression bomb, never expands); ``validate_depth_map`` checks the result.
+    """
+    import cv2
+    import numpy as np
+
+    from smilepay.vision.liveness.depth import validate_depth_map
+
+    if len(png) > MAX_DEPTH_BYTES:
+        raise InvalidInput(f"expected a depth map of <= {MAX_DEPTH_BYTES} bytes, got {len(png)}",
+                           param="depth")
+    if len(png) < 33 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        raise InvalidInput(f"expected a PNG depth map, got {len(png)} bytes of another format",
+                           param="depth")
+    width, height, bits, colour = struct.unpack(">IIBB", png[16:26])
+    if bits != 16 or colour != 0:
+        kind = {0: "greyscale", 2: "RGB", 3: "palette", 4: "grey + alpha", 6: "RGBA"}
+        raise InvalidInput("expected a 16-bit greyscale PNG depth map, got "
+                           f"{bits}-bit {kind.get(colour, f'colour type {colour}')}",
+                           param="depth")
+    if (height, width) != frame_hw:
+        raise InvalidInput(f"expected a depth map of the colour frame's size {frame_hw[1]}x"
+                           f"{frame_hw[0]}, got {width}x{height}", param="depth")
+    depth = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    if depth is None:
+        raise InvalidInput("expected a complete PNG depth map, got a truncated or corrupt one",
+                           param="depth")
+    try:
+        return validate_depth_map(depth, frame_hw)
+    except InvalidDepthMap as exc:
+        raise InvalidInput(exc.message, param="depth") from exc
 
 
 def verifier_settings(policy: FacePolicy) -> VerifierSettings:
@@ -122,8 +175,13 @@ def warm_up(ctx: FaceContext) -> None:
 
 
 def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str,
-                   terminal_id: str | None, now_ms: int) -> FrameSession:
-    """A fresh challenge bound to ``subject_id`` (payment intent or customer) and a nonce."""
+                   terminal_id: str | None, now_ms: int,
+                   capability: TerminalCapability = TerminalCapability.RGB) -> FrameSession:
+    """A fresh challenge bound to ``subject_id`` (payment intent or customer) and a nonce.
+
+    A fixed-step policy (e.g. smile only) asks for its own steps on any terminal; otherwise
+    the liveness policy of ``capability`` draws them (5 random steps on RGB, 3 with depth).
+    """
     nonce = f"{subject_id}:{secrets.token_hex(8)}"
     policy = ctx.policy
     if policy.fixed_steps is not None:
@@ -131,13 +189,14 @@ def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str
         challenge = Challenge(nonce, policy.fixed_steps, now_ms, timeout,
                               now_ms + timeout * len(policy.fixed_steps) + 2000)
     else:
-        challenge = ctx.liveness.issue_challenge(nonce, CAPABILITY, now_ms)
+        challenge = ctx.liveness.issue_challenge(nonce, capability, now_ms)
     challenge_id = new_id("chl", now_ms)
     ctx.identity.add_challenge(StoredChallenge(
         challenge_id, scope, purpose, subject_id, terminal_id, nonce,
         tuple(a.value for a in challenge.steps), challenge.issued_at_ms,
         challenge.expires_at_ms, "open", None))
-    session = FrameSession(challenge_id, scope, purpose, subject_id, challenge)
+    session = FrameSession(challenge_id, scope, purpose, subject_id, challenge,
+                           capability=capability)
     ctx.sessions.put(session)
     return session
 
@@ -157,28 +216,39 @@ def quality_score(face_px: float, sharpness: float, yaw_deg: float) -> float:
 
 
 def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_ms: int,
-              now_ms: int) -> FrameFeedback:
-    """Analyse one frame into ``session`` and re-verify its challenge."""
+              now_ms: int, depth_png: bytes | None = None) -> FrameFeedback:
+    """Analyse one frame (and, on ``rgb_depth`` sessions, its depth map) into ``session`` and
+    re-verify its challenge."""
     if session.outcome is not None:
         return _feedback(session, session.last_state, session.outcome.get("code", "passed"))
     if len(jpeg) > MAX_FRAME_BYTES:
         raise InvalidInput(f"expected a frame of <= {MAX_FRAME_BYTES} bytes, got {len(jpeg)}")
+    with_depth = session.capability is TerminalCapability.RGB_DEPTH
+    if with_depth and depth_png is None:
+        raise InvalidInput("expected a depth map with every frame of an rgb_depth session "
+                           "(multipart parts 'frame' and 'depth'), got a colour frame only",
+                           param="depth")
+    if not with_depth and depth_png is not None:
+        raise InvalidInput("expected a colour frame only (the session was opened with "
+                           "capability 'rgb'), got a depth map too", param="depth")
     if abs(captured_at_ms - now_ms) > ctx.policy.max_clock_skew_ms:
         captured_at_ms = now_ms  # a terminal clock that is off: trust our own
     if session.observations and captured_at_ms <= session.observations[-1].timestamp_ms:
         captured_at_ms = session.observations[-1].timestamp_ms + 1
-    session.frames_seen += 1
     code = "prompt"
     from smilepay.vision.decode import decode_image
 
     try:
         image = decode_image(jpeg)
     except ImageError:
+        session.frames_seen += 1
         return _decide(ctx, session, "bad_image", now_ms)
+    depth = decode_depth_png(depth_png, image.shape[:2]) if depth_png is not None else None
+    session.frames_seen += 1
     try:
         analysis = ctx.pipeline.analyze_frame(image)
     except (NoFaceFound, AmbiguousFaces) as exc:
-        _observe(ctx, session, LivenessFrame(captured_at_ms, image, None, None, None))
+        _observe(ctx, session, LivenessFrame(captured_at_ms, image, None, None, None, depth))
         code = "no_face" if isinstance(exc, NoFaceFound) else "two_faces"
     else:
         vector = None
@@ -191,7 +261,7 @@ def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_
         frontal = max(abs(q.yaw_deg), abs(q.pitch_deg)) <= IDENTITY_MAX_POSE_DEG
         usable = vector if q.passed and frontal else None
         _observe(ctx, session, LivenessFrame(captured_at_ms, image, analysis.face,
-                                             analysis.signals, usable))
+                                             analysis.signals, usable, depth))
         smile = analysis.signals.smile if analysis.signals is not None else 0.0
         session.smile_max = max(session.smile_max, smile)
         q = analysis.quality
@@ -228,13 +298,15 @@ def _decide(ctx: FaceContext, session: FrameSession, code: str, now_ms: int) -> 
         return _feedback(session, "collecting", code)
     outcome = verify_challenge(challenge, session.observations, verifier_settings(ctx.policy))
     session.steps_done = sum(1 for s in outcome.steps if s.passed)
-    verdict = ctx.liveness.decide(challenge, session.evidence, CAPABILITY)
+    verdict = ctx.liveness.decide(challenge, session.evidence, session.capability)
     layers = {k: round(v, 3) for k, v in verdict.layer_scores.items()}
     if verdict.is_live and session.good:
         return _finish(ctx, session, now_ms, "passed", "passed", verdict.reasons, layers,
                        outcome.min_identity_cosine)
     reasons = tuple(r.removeprefix("challenge:") for r in verdict.reasons)
-    final = [r for r in reasons if not r.endswith(WAITING) and r not in NOT_YET]
+    # depth is judged once the challenge is answered: until then its median may still move
+    final = [r for r in reasons if not r.endswith(WAITING) and r not in NOT_YET
+             and r != DEPTH_NOT_YET and (outcome.passed or not r.startswith("depth:"))]
     if final:
         return _finish(ctx, session, now_ms, "failed", "challenge_failed", reasons, layers,
                        outcome.min_identity_cosine)
@@ -258,6 +330,7 @@ def _finish(ctx: FaceContext, session: FrameSession, now_ms: int, state: str, co
               {"challenge": session.challenge_id, "frames": session.frames_seen,
                "good_frames": len(session.good),
                "steps": ",".join(a.value for a in session.challenge.steps),
+               "capability": session.capability.value,
                "min_identity_cosine": None if min_cosine is None else round(min_cosine, 4),
                **liveness_values(session)})
     return _feedback(session, state, code, reasons)

@@ -34,7 +34,7 @@ from smilepay.services.face_context import (
     now_utc,
     threshold_for,
 )
-from smilepay.services.face_frames import open_challenge
+from smilepay.services.face_frames import open_challenge, parse_capability
 from smilepay.services.payments import confirm_payment, get_payment, record_verification_attempt
 from smilepay.services.refunds import create_refund
 from smilepay.services.views import payment_view
@@ -52,8 +52,14 @@ KIOSK_MESSAGES = {
 
 
 def start_face_payment(fc: FaceContext, money: Container, scope: Scope, payment_id: str,
-                       terminal_id: str | None, now_ms: int) -> tuple[FrameSession, PaymentIntent]:
-    """A random challenge bound to this payment; at most a few per payment (replay odds)."""
+                       terminal_id: str | None, now_ms: int,
+                       capability: str = "rgb") -> tuple[FrameSession, PaymentIntent]:
+    """A random challenge bound to this payment; at most a few per payment (replay odds).
+
+    ``capability`` is what the terminal's camera sends: ``rgb`` or ``rgb_depth`` (then every
+    frame carries a depth map and the depth relief check gates too).
+    """
+    chosen = parse_capability(capability)
     intent = money.store.run(lambda tx: get_payment(tx, scope, payment_id), write=False)
     if intent.status is not PaymentStatus.REQUIRES_CONFIRMATION:
         raise Conflict(f"expected a payment waiting for confirmation, got {intent.status.value}",
@@ -64,7 +70,7 @@ def start_face_payment(fc: FaceContext, money: Container, scope: Scope, payment_
     if fc.identity.count_challenges(scope, payment_id) >= MAX_CHALLENGES_PER_PAYMENT:
         raise Conflict(f"expected at most {MAX_CHALLENGES_PER_PAYMENT} face checks per payment, "
                        "got more: create a new payment", param="payment_intent")
-    return open_challenge(fc, scope, "pay", payment_id, terminal_id, now_ms), intent
+    return open_challenge(fc, scope, "pay", payment_id, terminal_id, now_ms, chosen), intent
 
 
 def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challenge_id: str,
@@ -81,6 +87,7 @@ def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challe
                             "session": challenge_id}
     values: dict[str, Any] = {"frames": session.frames_seen, "good_frames": len(session.good),
                               "steps": ",".join(a.value for a in session.challenge.steps),
+                              "capability": session.capability.value,
                               "phone_policy": policy.phone_policy.value,
                               **liveness_values(session)}
     if session.last_state != "passed" or not session.good or session.model_id is None:
