@@ -24,7 +24,7 @@ from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
 from smilepay.services import enrol, erase, face_pay
 from smilepay.services.face_context import FaceContext, FrameSession
-from smilepay.services.face_frames import MAX_DEPTH_BYTES, MAX_FRAME_BYTES, PROMPTS, add_frame
+from smilepay.services.face_frames import MAX_FRAME_BYTES, PROMPTS, add_frame
 from smilepay.services.face_wallet import (
     list_pending_payment,
     set_promotion,
@@ -32,6 +32,7 @@ from smilepay.services.face_wallet import (
     wallet_summary,
 )
 from smilepay.services.tenants import Caller
+from smilepay.vision.liveness.depth_png import MAX_DEPTH_BYTES
 
 router = APIRouter(prefix="/v1/face", tags=["face"])
 

@@ -13,7 +13,6 @@ relief check; a frame without one is refused, never judged as RGB.
 from __future__ import annotations
 
 import secrets
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +39,6 @@ from smilepay.vision.liveness.types import (
 from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
 
 MAX_FRAME_BYTES = 2_000_000
-MAX_DEPTH_BYTES = 5_000_000  # a 1920 x 1080 16-bit map that does not compress at all: 4.1 MB
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WAITING = ("_not_done", "_no_neutral_onset", "_not_released")  # a step still in progress
 IDENTITY_MAX_POSE_DEG = 20.0  # embeddings compared across frames only this close to frontal
 NOT_YET = frozenset({"no_face", "no_frames", "no_embedding"})  # nothing usable seen so far
@@ -93,38 +90,12 @@ def parse_capability(value: str) -> TerminalCapability:
                            param="capability") from None
 
 
-def decode_depth_png(png: bytes, frame_hw: tuple[int, int]) -> DepthMap:
-    """A 16-bit single-channel PNG in millimetres, the size of the colour frame, as uint16.
+def read_depth(png: bytes, frame_hw: tuple[int, int]) -> DepthMap:
+    """The frame's depth map, or ``InvalidInput`` on the ``depth`` parameter."""
+    from smilepay.vision.liveness.depth_png import decode_depth_png
 
-    The PNG header is checked before any pixel is decoded (so a map of the wrong size or
-    kind, or a decompression bomb, never expands); ``validate_depth_map`` checks the result.
-    """
-    import cv2
-    import numpy as np
-
-    from smilepay.vision.liveness.depth import validate_depth_map
-
-    if len(png) > MAX_DEPTH_BYTES:
-        raise InvalidInput(f"expected a depth map of <= {MAX_DEPTH_BYTES} bytes, got {len(png)}",
-                           param="depth")
-    if len(png) < 33 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
-        raise InvalidInput(f"expected a PNG depth map, got {len(png)} bytes of another format",
-                           param="depth")
-    width, height, bits, colour = struct.unpack(">IIBB", png[16:26])
-    if bits != 16 or colour != 0:
-        kind = {0: "greyscale", 2: "RGB", 3: "palette", 4: "grey + alpha", 6: "RGBA"}
-        raise InvalidInput("expected a 16-bit greyscale PNG depth map, got "
-                           f"{bits}-bit {kind.get(colour, f'colour type {colour}')}",
-                           param="depth")
-    if (height, width) != frame_hw:
-        raise InvalidInput(f"expected a depth map of the colour frame's size {frame_hw[1]}x"
-                           f"{frame_hw[0]}, got {width}x{height}", param="depth")
-    depth = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-    if depth is None:
-        raise InvalidInput("expected a complete PNG depth map, got a truncated or corrupt one",
-                           param="depth")
     try:
-        return validate_depth_map(depth, frame_hw)
+        return decode_depth_png(png, frame_hw)
     except InvalidDepthMap as exc:
         raise InvalidInput(exc.message, param="depth") from exc
 
@@ -243,7 +214,7 @@ def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_
     except ImageError:
         session.frames_seen += 1
         return _decide(ctx, session, "bad_image", now_ms)
-    depth = decode_depth_png(depth_png, image.shape[:2]) if depth_png is not None else None
+    depth = read_depth(depth_png, image.shape[:2]) if depth_png is not None else None
     session.frames_seen += 1
     try:
         analysis = ctx.pipeline.analyze_frame(image)
