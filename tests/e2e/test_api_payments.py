@@ -235,3 +235,37 @@ def test_webhook_endpoints_show_their_secret_once_and_events_are_listed(
     newest = client.get("/v1/events?limit=1", headers=auth(key)).json()["data"][0]
     assert client.get(f"/v1/events/{newest['id']}",
                       headers=auth(key)).json()["deliveries"] == []
+
+
+def test_every_list_is_scoped_filtered_and_checks_its_parent(
+    client: TestClient, container: Container
+) -> None:
+    key, other = new_merchant(container), new_merchant(container)
+    cus = client.post("/v1/customers", json={"phone": "+49 151 7777 0001"},
+                      headers=auth(key)).json()
+    client.post(f"/v1/customers/{cus['id']}/topups",
+                json={"amount_minor": 900, "currency": "EUR"}, headers=auth(key))
+    pi = client.post("/v1/payment_intents", json={
+        "amount_minor": 500, "currency": "EUR", "customer": cus["id"], "confirm": True,
+    }, headers=auth(key, "lists-1")).json()
+    refund = client.post("/v1/refunds", json={"payment_intent": pi["id"], "amount_minor": 100},
+                         headers=auth(key)).json()
+    term = client.post("/v1/terminals", json={"name": "Till 9"}, headers=auth(key)).json()
+    tkey = client.post("/v1/api_keys", json={"kind": "terminal", "terminal": term["id"]},
+                       headers=auth(key)).json()
+
+    def ids(path: str, k: str = key) -> list[str]:
+        got = client.get(path, headers=auth(k))
+        assert got.status_code == 200, got.text
+        assert got.json()["object"] == "list"
+        return [item["id"] for item in got.json()["data"]]
+
+    assert ids(f"/v1/refunds?payment_intent={pi['id']}") == [refund["id"]]
+    assert ids("/v1/refunds?payment_intent=pi_none") == []
+    assert ids("/v1/terminals") == [term["id"]]
+    assert tkey["id"] in ids("/v1/api_keys")
+    assert ids("/v1/terminals", other) == [] and ids("/v1/refunds", other) == []
+    missing = client.get("/v1/customers/cus_missing/notifications", headers=auth(key))
+    assert missing.status_code == 404 and missing.json()["error"]["type"]
+    foreign = client.get(f"/v1/customers/{cus['id']}/notifications", headers=auth(other))
+    assert foreign.status_code == 404

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -11,11 +11,13 @@ from pydantic import BaseModel
 
 from smilepay.api.auth import container_of
 from smilepay.api.errors import render_json
+from smilepay.api.paging import Paging
 from smilepay.ports.money import MoneyTx, StoredResponse
 from smilepay.services.idempotency import fingerprint_request, run_idempotent
 from smilepay.services.tenants import Caller
 
 Operation = Callable[[MoneyTx], tuple[int, Any]]
+T = TypeVar("T")
 
 
 def run_mutation(
@@ -52,3 +54,21 @@ def read(request: Request, work: Callable[[MoneyTx], Any]) -> Response:
 
 def page_payload(url: str, items: list[Any], has_more: bool) -> dict[str, Any]:
     return {"object": "list", "url": url, "data": items, "has_more": has_more}
+
+
+def list_response(
+    request: Request, caller: Caller, page: Paging, cls: type[T], view: Callable[[T], Any],
+    *, equals: dict[str, object] | None = None,
+    check: Callable[[MoneyTx], object] | None = None,
+) -> Response:
+    """One cursor page of ``cls`` objects in the caller's scope, each rendered by ``view``;
+    ``check`` runs first in the same read transaction (e.g. the parent object must exist)."""
+
+    def work(tx: MoneyTx) -> dict[str, Any]:
+        if check is not None:
+            check(tx)
+        got = tx.list_page(cls, caller.scope, limit=page.limit,
+                           starting_after=page.starting_after, equals=equals)
+        return page_payload(request.url.path, [view(item) for item in got.items], got.has_more)
+
+    return read(request, work)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from smilepay.api.auth import container_of, require_secret_key
-from smilepay.api.mutation import page_payload, read, run_mutation
+from smilepay.api.mutation import list_response, read, run_mutation
 from smilepay.api.paging import Paging, paging
 from smilepay.api.schemas import CustomerCreate, TopUpCreate
 from smilepay.domain.customers import Customer
@@ -55,14 +55,8 @@ def list_customers(
     page: Paging = Depends(paging),
 ) -> Response:
     ctx = container_of(request).ctx
-
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(Customer, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after)
-        items = [svc.render_customer(ctx, c) for c in got.items]
-        return page_payload(request.url.path, items, got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, Customer,
+                         lambda c: svc.render_customer(ctx, c))
 
 
 @router.post("/{customer_id}/topups")
@@ -106,12 +100,6 @@ def list_notifications(
     customer_id: str, request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging),
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        svc.get_customer(tx, caller.scope, customer_id)
-        got = tx.list_page(Notification, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after,
-                           equals={"customer_id": customer_id})
-        items = [notification_view(n) for n in got.items]
-        return page_payload(request.url.path, items, got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, Notification, notification_view,
+                         equals={"customer_id": customer_id},
+                         check=lambda tx: svc.get_customer(tx, caller.scope, customer_id))

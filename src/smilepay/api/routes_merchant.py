@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from smilepay.api.auth import container_of, require_secret_key
-from smilepay.api.mutation import page_payload, read, run_mutation
+from smilepay.api.mutation import list_response, page_payload, read, run_mutation
 from smilepay.api.paging import Paging, paging
 from smilepay.api.schemas import ApiKeyCreate, PayoutCreate, TerminalCreate, WebhookEndpointCreate
 from smilepay.domain.events import Event, WebhookEndpoint
@@ -52,13 +52,7 @@ def list_terminals(
     request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging),
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(Terminal, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after)
-        return page_payload(request.url.path, [terminal_view(t) for t in got.items],
-                            got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, Terminal, terminal_view)
 
 
 @router.post("/api_keys")
@@ -77,13 +71,7 @@ def list_api_keys(
     request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging),
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(ApiKey, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after)
-        return page_payload(request.url.path, [api_key_view(k) for k in got.items],
-                            got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, ApiKey, api_key_view)
 
 
 @router.post("/api_keys/{key_id}/revoke")
@@ -153,14 +141,8 @@ def list_events(
     request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging), type: str | None = None,
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(Event, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after,
-                           equals={"type": type} if type else None)
-        return page_payload(request.url.path, [event_payload(e) for e in got.items],
-                            got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, Event, event_payload,
+                         equals={"type": type} if type else None)
 
 
 @router.get("/events/{event_id}")
@@ -195,13 +177,7 @@ def list_webhook_endpoints(
     request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging),
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(WebhookEndpoint, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after)
-        return page_payload(request.url.path, [endpoint_view(e) for e in got.items],
-                            got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, WebhookEndpoint, endpoint_view)
 
 
 @router.delete("/webhook_endpoints/{endpoint_id}")

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
 from smilepay.api.errors import ERROR_TABLE, error_payload
-from smilepay.api.mutation import page_payload, read, run_mutation
+from smilepay.api.mutation import list_response, read, run_mutation
 from smilepay.api.paging import Paging, paging
 from smilepay.api.schemas import (
     PaymentIntentCapture,
@@ -81,14 +81,8 @@ def list_payment_intents(
     request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging), customer: str | None = None,
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(PaymentIntent, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after,
-                           equals={"customer_id": customer} if customer else None)
-        return page_payload(request.url.path, [payment_view(p) for p in got.items],
-                            got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, PaymentIntent, payment_view,
+                         equals={"customer_id": customer} if customer else None)
 
 
 @router.post("/payment_intents/{payment_id}/confirm")
@@ -157,11 +151,5 @@ def list_refunds(
     request: Request, caller: Caller = Depends(require_secret_key),
     page: Paging = Depends(paging), payment_intent: str | None = None,
 ) -> Response:
-    def work(tx: MoneyTx) -> dict[str, Any]:
-        got = tx.list_page(Refund, caller.scope, limit=page.limit,
-                           starting_after=page.starting_after,
-                           equals={"payment_intent_id": payment_intent} if payment_intent
-                           else None)
-        return page_payload(request.url.path, [refund_view(r) for r in got.items], got.has_more)
-
-    return read(request, work)
+    return list_response(request, caller, page, Refund, refund_view,
+                         equals={"payment_intent_id": payment_intent} if payment_intent else None)
