@@ -293,14 +293,14 @@ def as_unit(vector: np.ndarray[Any, Any]) -> Vector:
 
 class FaceSettings(BaseSettings):
     """``SMILEPAY_FACE_*``: challenge ("random" or a fixed list like "smile"), phone policy,
-    recognition strategy, where secrets and index files live (default: ``var_dir``)."""
+    where secrets and index files live (default: ``var_dir``). The recognition strategy is
+    ``smilepay.config.Settings.face_strategy`` (``SMILEPAY_FACE_STRATEGY``)."""
 
     model_config = SettingsConfigDict(env_prefix="SMILEPAY_FACE_", extra="ignore")
 
     challenge: str = "random"
     step_timeout_ms: int = 6000
     phone_policy: str = "last_four"
-    strategy: str = ""
     secrets_file: str = ""
     index_dir: str = ""
     exact_below: int = 100_000
@@ -326,12 +326,11 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
     var_dir = get_settings().var_dir
     found = load_or_create_secrets(Path(settings.secrets_file or var_dir / "face-secrets.json"))
     index_dir = Path(settings.index_dir or var_dir / "face-index")
-    strategy = settings.strategy or None
 
     def default_pipeline() -> Any:
         from smilepay.vision.pipeline import FacePipeline
 
-        return FacePipeline.load(strategy)
+        return FacePipeline.load()  # the configured strategy
 
     def default_liveness() -> Any:
         from smilepay.services.face_frames import layered_liveness
