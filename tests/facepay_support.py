@@ -137,3 +137,22 @@ def sign_up(app: FaceApp, phone: str = PHONE, name: str = "Apfol") -> str:
                         headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     return str(token)
+
+
+def enrol_from_photos(world: FaceApp, data_dir: Path) -> str:
+    from smilepay.domain.tenants import Scope
+    from smilepay.services.enrol import enrol_from_images
+    from smilepay.vision.decode import read_image
+
+    token = sign_up(world)
+    customer = world.client.get("/v1/face/wallet",
+                                headers={"Authorization": f"Bearer {token}"}).json()
+    photos = [read_image(str(p)) for p in sorted((data_dir / "pad_apfol" / "live").glob("*"))[:8]]
+    scope = Scope(world.keys.tenant_id, livemode=False)
+    done = enrol_from_images(world.face, scope, customer["customer"]["id"], photos,
+                             int(time.time() * 1000))
+    assert done["frames_used"] >= 3
+    r = world.client.post("/v1/face/wallet/topups", json={"amount_minor": 5000},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+    return token
