@@ -341,6 +341,10 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
     galleries = Galleries(identity, lambda t: holder["ctx"].open_vector(t), index_dir,
                           settings.exact_below)
     chosen = policy or policy_from(settings)
+    if chosen.fixed_steps is not None:
+        log.warning("face challenge fixed to %s: a recording can answer it, so it does not stop "
+                    "replays; use the random challenge for payments (docs/liveness.md)",
+                    ",".join(a.value for a in chosen.fixed_steps))
     ctx = FaceContext(identity=identity, keys=found.key_ring, rotations=None,
                       rotation_secret=found.rotation_secret, pepper=found.pepper,
                       galleries=galleries, sessions=FrameSessions(chosen.session_ttl_s),
