@@ -2,8 +2,8 @@
 
 For each engine: a fresh database (a temp SQLite file, or a scratch PostgreSQL schema), seeded
 with a merchant and customers with funded wallets; then uvicorn with N workers serves the real
-API and a local httpx load generator creates-and-confirms payments (one request = one payment,
-each with its own Idempotency-Key) for a fixed time; then the bare app (one INSERT per request)
+API and Debian's ``wrk`` creates-and-confirms payments (one request = one payment, each with its
+own Idempotency-Key) for a fixed time; then the bare app (one INSERT per request)
 is driven the same way on the same engine. Reports payments/s, p50/p99 and the ratio.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import random
 import secrets
 import socket
 import subprocess
@@ -26,7 +25,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 from rich.table import Table
 
 from smilepay.cli.apps import bench_app
@@ -111,49 +110,29 @@ def _row(engine: str, app: str, result: Any, baseline: float | None) -> dict[str
     }
 
 
-def _drivers(key: str, customer_ids: list[str], args: dict[str, Any]) -> dict[str, Any]:
-    """Per app: a function running the load against a base URL with the chosen generator."""
-    if args["driver"] == "wrk":
-        from smilepay.cli._bench_payments_wrk import json_post_lua, lua_string, run_wrk
+def _wrk_scripts(key: str, customer_ids: list[str]) -> dict[str, str]:
+    """Per app, the Lua ``request`` function wrk calls for every request."""
+    from smilepay.cli._bench_payments_wrk import json_post_lua, lua_string
 
-        run_id = secrets.token_hex(4)
-        customers = "{" + ",".join(lua_string(c) for c in customer_ids) + "}"
-        payment_body = (f'(function() local cs = {customers}; return '
-                        '\'{"amount_minor":\' .. (100 + n % 50) .. \',"currency":"EUR",'
-                        '"customer":"\' .. cs[math.random(#cs)] .. \'","confirm":true}\' end)()')
-        scripts = {
-            "payments_api": json_post_lua("/v1/payment_intents", payment_body,
-                                          {"Authorization": f"Bearer {key}"}, run_id),
-            "bare_insert": json_post_lua("/rows", '\'{"amount_minor":\' .. (100 + n % 50) .. "}"',
-                                         {}, run_id),
-        }
-        return {app: (lambda base, tick, lua=lua: run_wrk(
-            base, lua, concurrency=args["concurrency"], duration_s=args["duration_s"],
-            warmup_s=args["warmup_s"])) for app, lua in scripts.items()}
-
-    from smilepay.cli._bench_payments_load import run_load
-
-    rng = random.Random(1)
-    auth = {"Authorization": f"Bearer {key}"}
-
-    def payment(i: int) -> tuple[str, dict[str, Any], dict[str, str]]:
-        body = {"amount_minor": 100 + i % 50, "currency": "EUR",
-                "customer": rng.choice(customer_ids), "confirm": True}
-        return "/v1/payment_intents", body, {**auth, "Idempotency-Key": f"bench-{i}"}
-
-    def row(i: int) -> tuple[str, dict[str, Any], dict[str, str]]:
-        return "/rows", {"amount_minor": 100 + i % 50}, {}
-
-    return {app: (lambda base, tick, make=make: run_load(
-        base, make, concurrency=args["concurrency"], duration_s=args["duration_s"],
-        warmup_s=args["warmup_s"], tick=tick)) for app, make in
-        (("payments_api", payment), ("bare_insert", row))}
+    run_id = secrets.token_hex(4)
+    customers = "{" + ",".join(lua_string(c) for c in customer_ids) + "}"
+    payment_body = (f'(function() local cs = {customers}; return '
+                    '\'{"amount_minor":\' .. (100 + n % 50) .. \',"currency":"EUR",'
+                    '"customer":"\' .. cs[math.random(#cs)] .. \'","confirm":true}\' end)()')
+    return {
+        "payments_api": json_post_lua("/v1/payment_intents", payment_body,
+                                      {"Authorization": f"Bearer {key}"}, run_id),
+        "bare_insert": json_post_lua("/rows", '\'{"amount_minor":\' .. (100 + n % 50) .. "}"',
+                                     {}, run_id),
+    }
 
 
 def _bench_engine(engine: str, args: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
+    from smilepay.cli._bench_payments_wrk import run_wrk
+
     with _database(engine, args["postgres_url"]) as url:
         key, customer_ids = _seed(url, args["customers"])
-        drive = _drivers(key, customer_ids, args)
+        scripts = _wrk_scripts(key, customer_ids)
         results = {}
         env_api = {"SMILEPAY_DATABASE_URL": url}
         env_bare = {"SMILEPAY_BENCH_DATABASE_URL": url}
@@ -162,12 +141,9 @@ def _bench_engine(engine: str, args: dict[str, Any], progress: Progress) -> list
             ("bare_insert", "smilepay.cli._bench_payments_bare:create_bare_app", env_bare),
         ):
             task = progress.add_task(f"{engine} {app}", total=1.0)
-
-            def tick(fraction: float, task: TaskID = task) -> None:
-                progress.update(task, completed=fraction)
-
             with _server(path, env, args["workers"]) as base:
-                results[app] = drive[app](base, tick)
+                results[app] = run_wrk(base, scripts[app], concurrency=args["concurrency"],
+                                       duration_s=args["duration_s"], warmup_s=args["warmup_s"])
             progress.update(task, completed=1.0)
     bare = results["bare_insert"].per_s()
     return [_row(engine, "payments_api", results["payments_api"], bare),
@@ -184,18 +160,14 @@ def bench_payments(
     customers: int = typer.Option(500, min=1, help="Seeded customers paid from at random."),
     postgres_url: str = typer.Option(
         os.environ.get("SMILEPAY_TEST_POSTGRES_URL", DEFAULT_PG), help="PostgreSQL server."),
-    driver: str = typer.Option("wrk", help="Load generator: wrk (Debian, C) or httpx (Python)."),
     json_out: Path = typer.Option(None, "--json", help="Write the results here."),
 ) -> None:
     """Payments/s, p50/p99 of the real API vs a bare one-insert FastAPI app, per engine."""
-    if driver not in ("wrk", "httpx"):
-        raise typer.BadParameter(f"expected wrk or httpx, got {driver!r}")
     if engine not in ("sqlite", "postgres", "both"):
         raise typer.BadParameter(f"expected sqlite, postgres or both, got {engine!r}")
     engines = ["sqlite", "postgres"] if engine == "both" else [engine]
     args = {"duration_s": duration_s, "warmup_s": warmup_s, "concurrency": concurrency,
-            "workers": workers, "customers": customers, "postgres_url": postgres_url,
-            "driver": driver}
+            "workers": workers, "customers": customers, "postgres_url": postgres_url}
     rows: list[dict[str, Any]] = []
     with Progress(console=console) as progress:
         for name in engines:
