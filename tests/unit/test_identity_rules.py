@@ -84,7 +84,15 @@ def test_a_deletion_receipt_has_a_stable_digest_and_a_known_reason() -> None:
         receipt_id="del_1", tenant_id="acct_a", customer_id="cus_1", template_count=3,
         reason="revoked", now=NOW,
     )
-    assert len(receipt.digest) == 16 and receipt.digest == receipt.digest
+    again = make_deletion_receipt(
+        receipt_id="del_1", tenant_id="acct_a", customer_id="cus_1", template_count=3,
+        reason="revoked", now=NOW,
+    )
+    other = make_deletion_receipt(
+        receipt_id="del_1", tenant_id="acct_a", customer_id="cus_1", template_count=2,
+        reason="revoked", now=NOW,
+    )
+    assert len(receipt.digest) == 16 and receipt.digest == again.digest != other.digest
     with pytest.raises(InvalidInput):
         make_deletion_receipt(
             receipt_id="d", tenant_id="a", customer_id="c", template_count=1, reason="bored",

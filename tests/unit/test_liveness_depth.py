@@ -26,7 +26,7 @@ def test_scenes_follow_the_depth_format() -> None:
         assert scene.is_attack == (kind != "face")
         x0, y0, x1, y1 = scene.face.box_xyxy
         assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
-        assert validate_depth_map(scene.depth_mm, (480, 640)) is not None
+        assert np.array_equal(validate_depth_map(scene.depth_mm, (480, 640)), scene.depth_mm)
 
 
 def test_a_face_stands_out_and_a_flat_photo_does_not() -> None:

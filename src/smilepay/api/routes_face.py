@@ -9,6 +9,7 @@ secret key. Frames are posted as JPEG bodies with an ``X-Capture-Ms`` header; a 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +38,22 @@ from smilepay.vision.liveness.depth_png import MAX_DEPTH_BYTES
 router = APIRouter(prefix="/v1/face", tags=["face"])
 
 
-def face_of(request: Request) -> FaceContext:
-    container = container_of(request)
-    found = container.extras.get("face")
-    if found is None:
-        from smilepay.adapters.sql.identity_store import SqlIdentityStore
-        from smilepay.services.face_context import build_face_context
+_FACE_BUILD_LOCK = threading.Lock()
 
-        found = build_face_context(SqlIdentityStore(container.store.engine))
-        container.extras["face"] = found
+
+def face_of(request: Request) -> FaceContext:
+    """The app's face context, built on first use (models load lazily inside it). Sync routes
+    run in a thread pool, so two first requests must not each build one: sessions stored in
+    the loser would be lost."""
+    container = container_of(request)
+    with _FACE_BUILD_LOCK:
+        found = container.extras.get("face")
+        if found is None:
+            from smilepay.adapters.sql.identity_store import SqlIdentityStore
+            from smilepay.services.face_context import build_face_context
+
+            found = build_face_context(SqlIdentityStore(container.store.engine))
+            container.extras["face"] = found
     assert isinstance(found, FaceContext)
     return found
 

@@ -1,4 +1,4 @@
-"""``smilepay enrol``, ``smilepay index rebuild``, ``smilepay demo``, ``smilepay demo-seed``."""
+"""``smilepay enrol``, ``index rebuild``, ``purge-expired``, ``demo``, ``demo-seed``."""
 
 from __future__ import annotations
 
@@ -122,6 +122,24 @@ def index_rebuild(
         count = face.galleries.rebuild(scope, model_id, dim)
         table.add_row(scope.tenant_id, "live" if scope.livemode else "test", str(count))
     console.print(table)
+
+
+@app.command("purge-expired")
+def purge_expired_command() -> None:
+    """Erase the faces of customers whose consent retention has lapsed (run it daily, e.g.
+    from cron); prints one deletion receipt per customer."""
+    from smilepay.services.erase import purge_expired
+
+    container, face = _stack()
+    try:
+        receipts = purge_expired(face, container.ctx.clock.now_ms())
+    finally:
+        face.close()
+        container.close()
+    for receipt in receipts:
+        console.print(f"erased {receipt.customer_id}: {receipt.template_count} template(s), "
+                      f"receipt {receipt.receipt_id}")
+    console.print(f"{len(receipts)} customer(s) past retention")
 
 
 @app.command("demo-seed")

@@ -164,20 +164,3 @@ def require_quality(analysis: FrameAnalysis) -> FrameAnalysis:
         raise PoorQuality("expected a face that passes the quality gate, got: "
                           + "; ".join(analysis.quality.reasons), analysis.quality.reasons)
     return analysis
-
-
-_SHARED: dict[str | None, FacePipeline] = {}
-
-
-def shared_pipeline(strategy: str | None = None) -> FacePipeline:
-    """One ``FacePipeline`` per strategy for the whole process (models load once); call
-    ``close_shared_pipelines`` before the process ends (MediaPipe's threads keep it alive)."""
-    if strategy not in _SHARED:
-        _SHARED[strategy] = FacePipeline.load(strategy)
-    return _SHARED[strategy]
-
-
-def close_shared_pipelines() -> None:
-    """Close and forget every pipeline ``shared_pipeline`` made."""
-    while _SHARED:
-        _SHARED.popitem()[1].close()

@@ -19,15 +19,10 @@ from smilepay.adapters.models.runtime import (
 )
 from smilepay.modelstore import model_path
 from smilepay.vision.align import align_face
+from smilepay.vision.fusion import unit
 from smilepay.vision.types import Image, Vector
 
 Landmarks = npt.NDArray[np.float32]
-
-
-def normalise(vector: npt.NDArray[Any]) -> Vector:
-    flat = np.asarray(vector, dtype=np.float32).reshape(-1)
-    norm = float(np.linalg.norm(flat))
-    return flat / norm if norm > 0 else flat
 
 
 def _nchw(chips: list[Image], rgb: bool, mean: float, scale: float) -> npt.NDArray[np.float32]:
@@ -57,7 +52,7 @@ class OnnxArcFaceEmbedder:
         else:
             outs = list(self._session.run(None, {self._input: _nchw(chips, self.rgb, self.mean,
                                                                     self.scale)})[0])
-        return normalise(np.sum([normalise(o) for o in outs], axis=0))
+        return unit(np.sum([unit(o) for o in outs], axis=0))
 
     def embed_face(self, image: Image, landmarks5: Landmarks) -> Vector:
         return self.embed_chip(align_face(image, landmarks5))
@@ -100,8 +95,8 @@ class MobileFaceNetEmbedder:
         self._interp.invoke()
         out = self._interp.get_tensor(self._out)
         if not self.flip:
-            return normalise(out[0])
-        return normalise(normalise(out[0]) + normalise(out[1]))
+            return unit(out[0])
+        return unit(unit(out[0]) + unit(out[1]))
 
     def embed_face(self, image: Image, landmarks5: Landmarks) -> Vector:
         return self.embed_chip(align_face(image, landmarks5))
@@ -142,10 +137,10 @@ class DlibResnetEmbedder:
 
     def embed_chip(self, chip: Image) -> Vector:
         rgb = np.ascontiguousarray(chip[:, :, ::-1])
-        vec = normalise(np.array(self._net.compute_face_descriptor(rgb)))
+        vec = unit(np.array(self._net.compute_face_descriptor(rgb)))
         if self.flip:
             mirrored = np.ascontiguousarray(rgb[:, ::-1])
-            vec = normalise(vec + normalise(np.array(self._net.compute_face_descriptor(mirrored))))
+            vec = unit(vec + unit(np.array(self._net.compute_face_descriptor(mirrored))))
         return vec
 
     def embed_face(self, image: Image, landmarks5: Landmarks) -> Vector:

@@ -48,13 +48,6 @@ class MediaPipeFaceAnalyzer:
         )
         self._landmarker: Any = vision.FaceLandmarker.create_from_options(options)
 
-    def blendshapes(self, image: Image) -> dict[str, float] | None:
-        """All 52 blendshape scores by name, or ``None`` when no face is found."""
-        result = self._detect(image)
-        if result is None or not result.face_blendshapes:
-            return None
-        return {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
-
     def _detect(self, image: Image) -> Any:
         import mediapipe as mp
 

@@ -43,6 +43,7 @@ def _radial_index(size: int) -> _F:
 _RADIUS = _radial_index(CROP_PX)
 _HIGH = (_RADIUS >= 0.25) & (_RADIUS <= 0.5)
 _BAND = (_RADIUS >= 0.03) & (_RADIUS <= 0.5)
+_WINDOW = np.outer(np.hanning(CROP_PX), np.hanning(CROP_PX))  # tapers the crop's edges
 
 
 def measure_cues(crop: Image) -> dict[str, float]:
@@ -51,8 +52,7 @@ def measure_cues(crop: Image) -> dict[str, float]:
         raise ValueError(f"expected an H x W x 3 BGR crop of at least 8 px, got {crop.shape}")
     img = cv2.resize(crop, (CROP_PX, CROP_PX), interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float64)
-    window = np.outer(np.hanning(CROP_PX), np.hanning(CROP_PX))
-    power = np.abs(np.fft.fft2((grey - grey.mean()) * window)) ** 2
+    power = np.abs(np.fft.fft2((grey - grey.mean()) * _WINDOW)) ** 2
     band_energy = float(power[_BAND].sum()) + 1e-9
     high = power[_HIGH]
     hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV).astype(np.float64)
@@ -75,11 +75,6 @@ def measure_cues(crop: Image) -> dict[str, float]:
         "sharpness": float(np.log1p(lap.var())),
         "sharpness_centre_ratio": float(np.log1p(centre) - np.log1p(float(lap[rim].var()))),
     }
-
-
-def cue_vector(crop: Image) -> _F:
-    cues = measure_cues(crop)
-    return np.array([cues[c] for c in CUES], dtype=np.float64)
 
 
 def temporal_flicker(mean_brightness: Sequence[float]) -> float:
