@@ -77,6 +77,9 @@ def test_the_enrolled_customer_pays_with_a_smile_and_the_wallet_shows_the_receip
     audit = world.client.get("/v1/face/audit", headers=world.as_merchant()).json()["data"]
     accepted = [a for a in audit if a["kind"] == "pay" and a["decision"] == "accepted"]
     assert accepted and accepted[0]["values"]["score"] >= accepted[0]["values"]["threshold"]
+    first = world.client.get("/v1/face/audit", params={"limit": 1},
+                             headers=world.as_merchant()).json()
+    assert first["data"] == audit[:1] and first["has_more"] is (len(audit) > 1)
 
 
 def test_a_happy_go_promotion_turns_the_smile_into_a_merchant_funded_discount(

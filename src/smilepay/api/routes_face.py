@@ -13,12 +13,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from smilepay.api.auth import bearer, container_of, require_secret_key, require_terminal_key
+from smilepay.api.mutation import page_payload
 from smilepay.domain.consent import consent_text
 from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import Scope
@@ -309,6 +310,7 @@ def post_promotion(body: PromotionBody, request: Request,
 
 @router.get("/audit")
 def get_audit(request: Request, caller: Caller = Depends(require_secret_key),
-              subject: str | None = None, limit: int = 50) -> dict[str, Any]:
-    entries = face_of(request).identity.audit_entries(caller.scope, subject, min(limit, 200))
-    return {"object": "list", "data": entries, "has_more": False}
+              subject: str | None = Query(None, max_length=64),
+              limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+    entries = face_of(request).identity.audit_entries(caller.scope, subject, limit + 1)
+    return page_payload(request.url.path, entries[:limit], len(entries) > limit)

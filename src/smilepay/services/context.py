@@ -36,7 +36,6 @@ class MoneyPolicy:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     hold_ttl_s: int = 7 * 24 * 3600
     idempotency_ttl_s: int = 24 * 3600
-    default_fee_bps: int = 0
 
 
 @dataclass(frozen=True)

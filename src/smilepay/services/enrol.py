@@ -7,7 +7,6 @@ sealed with AES-GCM before it is stored; every decision is audited without pixel
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from smilepay.domain.identity import (
 )
 from smilepay.domain.ids import new_id
 from smilepay.domain.templates import Vector, merge_embeddings, require_active_consent
-from smilepay.domain.tenants import Scope
+from smilepay.domain.tenants import Scope, hash_api_key
 from smilepay.errors import InvalidInput
 from smilepay.ports.money import MoneyTx
 from smilepay.ports.notify import Contact
@@ -56,7 +55,8 @@ class SignUp:
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """Wallet session tokens are stored hashed like API keys."""
+    return hash_api_key(token)
 
 
 def start_signup(fc: FaceContext, money: Container, scope: Scope, phone: str,

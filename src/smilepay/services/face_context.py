@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smilepay.adapters.crypto import AesGcmKeyRing, TenantRotations
@@ -36,7 +35,7 @@ from smilepay.domain.templates import (
     unpack_vector,
 )
 from smilepay.domain.tenants import Scope
-from smilepay.errors import NotFound
+from smilepay.errors import InvalidInput, NotFound
 from smilepay.vision.liveness.types import (
     Action,
     Challenge,
@@ -63,12 +62,12 @@ class FacePolicy:
     step_timeout_ms: int = 6000  # for fixed steps; random ones follow the liveness policy
     passive_liveness: bool = True  # advisory passive scores in the audit (fr_liveness)
     enrol_templates_from: int = 3  # best frames merged into the template
-    min_good_frames: int = 3
     session_ttl_s: int = 120
     max_clock_skew_ms: int = 3000
 
 
 def now_utc(ms: int) -> datetime:
+    """Epoch milliseconds (the clocks' unit) as an aware UTC datetime (the domain's)."""
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
@@ -282,13 +281,8 @@ def threshold_for(model_id: str, far: float, fallback: float) -> tuple[float, st
 
     try:
         return threshold_at_far(model_id, far), "calibrated"
-    except (NotFound, Exception):  # a missing or too-coarse table: stay explicit in the audit
+    except (NotFound, InvalidInput):  # no table, or too coarse: stay explicit in the audit
         return fallback, "fallback"
-
-
-def as_unit(vector: np.ndarray[Any, Any]) -> Vector:
-    v = np.asarray(vector, dtype=np.float32)
-    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
 class FaceSettings(BaseSettings):

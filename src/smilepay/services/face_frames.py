@@ -235,7 +235,6 @@ def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_
                                              analysis.signals, usable, depth))
         smile = analysis.signals.smile if analysis.signals is not None else 0.0
         session.smile_max = max(session.smile_max, smile)
-        q = analysis.quality
         if q.passed and vector is not None:
             session.good.append((quality_score(q.face_px, q.sharpness, q.yaw_deg), vector, smile))
         elif not q.passed:

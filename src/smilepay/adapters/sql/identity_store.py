@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.adapters.sql.identity_schema import (
@@ -168,12 +168,6 @@ class SqlIdentityStore:
         ).order_by(face_consents.c.granted_at_ms.desc())
         return self._read(lambda c: next((self._consent(r) for r in c.execute(query)), None))
 
-    def consents_of(self, scope: Scope, customer_id: str) -> list[ConsentRecord]:
-        query = select(face_consents).where(
-            _in(scope, face_consents) & (face_consents.c.customer_id == customer_id)
-        ).order_by(face_consents.c.granted_at_ms)
-        return self._read(lambda c: [self._consent(r) for r in c.execute(query)])
-
     def add_consent(self, scope: Scope, record: ConsentRecord) -> None:
         row = {
             "id": record.consent_id, "tenant_id": scope.tenant_id, "livemode": scope.livemode,
@@ -322,28 +316,11 @@ class SqlIdentityStore:
             outcome_json=None if found.outcome is None else json.dumps(found.outcome),
         )))
 
-    def get_challenge(self, scope: Scope, challenge_id: str) -> StoredChallenge | None:
-        query = select(face_challenges).where(
-            _in(scope, face_challenges) & (face_challenges.c.id == challenge_id)
-        )
-
-        def read(c: Connection) -> StoredChallenge | None:
-            r = c.execute(query).first()
-            if r is None:
-                return None
-            return StoredChallenge(
-                r.id, scope, r.purpose, r.subject_id, r.terminal_id, r.nonce,
-                tuple(s for s in r.steps.split(",") if s), r.issued_at_ms, r.expires_at_ms,
-                r.state, None if r.outcome_json is None else json.loads(r.outcome_json),
-            )
-
-        return self._read(read)
-
     def count_challenges(self, scope: Scope, subject_id: str) -> int:
-        query = select(face_challenges.c.id).where(
+        query = select(func.count()).select_from(face_challenges).where(
             _in(scope, face_challenges) & (face_challenges.c.subject_id == subject_id)
         )
-        return self._read(lambda c: len(c.execute(query).all()))
+        return self._read(lambda c: int(c.execute(query).scalar_one()))
 
     def finish_challenge(self, scope: Scope, challenge_id: str, state: str,
                          outcome: dict[str, Any]) -> bool:
