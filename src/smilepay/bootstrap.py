@@ -51,7 +51,7 @@ def build_container(
     policy: MoneyPolicy | None = None,
 ) -> Container:
     money = get_settings()
-    store = SqlMoneyStore.from_url(database_url or get_settings().resolved_database_url())
+    store = SqlMoneyStore.from_url(database_url or money.resolved_database_url())
     if migrate:
         upgrade_engine(store.engine)
     notifier: Notifier = (

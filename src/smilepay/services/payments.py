@@ -48,7 +48,7 @@ def create_payment(
     ``confirm_payment(created=...)`` in the same transaction (create-and-confirm: one write)."""
     check_amount_minor(amount_minor)
     currency = parse_currency(currency)
-    if customer_id is not None:
+    if customer_id is not None and insert:  # create-and-confirm: _check_risk reads and locks it
         get_customer(tx, scope, customer_id)
     if terminal_id is not None and tx.get(Terminal, terminal_id, scope) is None:
         raise InvalidInput(f"expected a terminal id, got {terminal_id!r}", param="terminal")

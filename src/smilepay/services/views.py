@@ -6,7 +6,7 @@ from typing import Any
 
 from smilepay.domain.customers import Customer
 from smilepay.domain.events import Notification, WebhookEndpoint
-from smilepay.domain.ledger import Account, Transfer
+from smilepay.domain.ledger import Account, Transfer, available_minor
 from smilepay.domain.payments import PaymentIntent, Refund
 from smilepay.domain.tenants import ApiKey, Terminal
 
@@ -55,7 +55,7 @@ def customer_view(c: Customer, phone_masked: str) -> dict[str, Any]:
 def account_view(a: Account) -> dict[str, Any]:
     return {
         "object": "balance", "currency": a.currency,
-        "available_minor": a.balance_minor - a.pending_out_minor,
+        "available_minor": available_minor(a),
         "pending_minor": a.pending_out_minor, "balance_minor": a.balance_minor,
     }
 
