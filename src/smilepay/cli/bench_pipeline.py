@@ -18,19 +18,14 @@ STAGES = ("detect", "align", "landmarks", "quality", "embed")
 
 def read_frames(video: Path, count: int, size: tuple[int, int]) -> list[Any]:
     """Up to ``count`` frames of ``video``, resized to ``size`` (width, height), BGR."""
+    from itertools import islice
+
     import cv2
 
-    capture = cv2.VideoCapture(str(video))
-    frames: list[Any] = []
-    try:
-        while len(frames) < count:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
-    finally:
-        capture.release()
-    return frames
+    from smilepay.vision.liveness.replay import read_video_frames
+
+    return [cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            for _, frame in islice(read_video_frames(video), count)]
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -200,9 +200,10 @@ def eval_depth(
     """The depth check on synthetic scenes: threshold at the target APCER, then fresh scenes."""
     import numpy as np
 
+    from smilepay.evaluation.metrics import auc
     from smilepay.vision.liveness.det_plot import write_det_plot
     from smilepay.vision.liveness.fusion import DEPTH_CALIBRATION
-    from smilepay.vision.liveness.metrics import apcer_at, auc, bpcer_at, threshold_for_apcer
+    from smilepay.vision.liveness.metrics import apcer_at, bpcer_at, threshold_for_apcer
     from smilepay.vision.liveness.synthetic_depth import ATTACK_KINDS, KINDS, relief_scores
 
     def run(offset: int, progress: Progress, label: str) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def calibrate_layer(attack_raw: Sequence[float], bona_fide_raw: Sequence[float],
     return LayerCalibration(threshold, max(spread / 10, 1e-6), target_apcer, measured_on)
 
 
-# `smilepay eval depth` put the APCER-1% threshold at 6.1 mm on 1000 synthetic scenes per
+# `smilepay eval depth` put the APCER-1% threshold at 6.1 mm on 500 synthetic scenes per
 # kind, where fresh scenes then gave 1.5% on waved sheets; 8 mm keeps a margin (fresh:
 # APCER <= 0.2%, BPCER 0%; docs/liveness.md).
 DEPTH_CALIBRATION = LayerCalibration(threshold=8.0, scale=1.5, target_apcer=0.01,

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smilepay.errors import InvalidInput
+from smilepay.evaluation.metrics import auc  # P(bona fide outscores attack), ties half
 
 Scores = npt.NDArray[np.float64]
 
@@ -48,24 +49,6 @@ def threshold_for_bpcer(bona_fide: Scores, target_bpcer: float) -> float:
     ordered = np.sort(bona_fide)
     allowed = int(np.floor(target_bpcer * len(ordered) + 1e-9))  # genuine we may reject
     return float(ordered[min(allowed, len(ordered) - 1)])
-
-
-def auc(bona_fide: Scores, attack: Scores) -> float:
-    """P(bona fide score > attack score), ties counted half (Mann-Whitney)."""
-    both = np.concatenate([bona_fide, attack])
-    order = np.argsort(both, kind="mergesort")
-    ranks = np.empty(len(both))
-    sorted_vals = both[order]
-    i = 0
-    while i < len(both):  # average ranks of ties
-        j = i
-        while j + 1 < len(both) and sorted_vals[j + 1] == sorted_vals[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    r = ranks[: len(bona_fide)].sum()
-    n1, n0 = len(bona_fide), len(attack)
-    return float((r - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def det_curve(bona_fide: Scores, attack: Scores) -> tuple[Scores, Scores]:
