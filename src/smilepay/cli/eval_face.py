@@ -152,7 +152,6 @@ def identify(
     _write_json(json_out, payload)
 
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 @eval_app.command("smile")
@@ -170,7 +169,7 @@ def smile(
     from smilepay.errors import SmilePayError
     from smilepay.evaluation.embeddings import main_face
     from smilepay.evaluation.smile import evaluate_smile
-    from smilepay.vision.decode import read_image
+    from smilepay.vision.decode import IMAGE_SUFFIXES, read_image
 
     names = [s.strip() for s in (scorer or DEFAULT_SMILE_SCORER).split(",") if s.strip()]
     files = [(p, label) for label, sub in ((1, "smile"), (0, "nonsmile"))

@@ -17,7 +17,6 @@ from smilepay.cli.apps import app
 console = Console()
 index_app = typer.Typer(help="The face gallery index (rebuildable from the template store).")
 app.add_typer(index_app, name="index")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 def _stack(database_url: str | None = None, **face: Any) -> tuple[Any, Any]:
@@ -43,6 +42,8 @@ def _scope_of(container: Any, key: str | None) -> Any:
 
 
 def _images(paths: list[Path]) -> list[Path]:
+    from smilepay.vision.decode import IMAGE_SUFFIXES
+
     found: list[Path] = []
     for p in paths:
         found += sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES) \

@@ -8,12 +8,12 @@ again on every start. Test mode only: these keys never move real money.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from smilepay.adapters.files import write_file_atomically
 from smilepay.bootstrap import Container
 from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import KeyKind, Scope
@@ -68,10 +68,7 @@ def seed_demo(container: Container, keys_file: Path) -> tuple[DemoKeys, bool]:
         except AuthenticationFailed:  # the database was reset: make a new demo merchant
             keys_file.unlink()
     keys = create_demo_merchant(container)
-    keys_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(asdict(keys), fh)
+    write_file_atomically(keys_file, json.dumps(asdict(keys)).encode(), mode=0o600)
     return keys, True
 
 

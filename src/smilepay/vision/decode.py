@@ -12,6 +12,8 @@ from PIL import ImageOps, UnidentifiedImageError
 from smilepay.vision.errors import ImageEmpty, ImageTooLarge, ImageTruncated, NotAnImage
 from smilepay.vision.types import Image
 
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})  # what a folder scan reads
+
 DEFAULT_MAX_PIXELS = 40_000_000  # a 48 MP phone photo is refused; 12 MP passes
 
 

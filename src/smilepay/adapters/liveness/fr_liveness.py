@@ -10,6 +10,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from scipy.special import softmax
 
 from smilepay.adapters.liveness.crops import square_crop
 from smilepay.adapters.models.runtime import onnx_session
@@ -33,5 +34,4 @@ class FrLivenessScorer:
         chip = square_crop(image, face, CROP_SCALE, INPUT_PX)
         rgb = cv2.cvtColor(chip, cv2.COLOR_BGR2RGB).astype(np.float32)
         logits = self.session.run(None, {self.input_name: rgb.transpose(2, 0, 1)[None]})[0][0]
-        exp = np.exp(logits - logits.max())
-        return float(exp[0] / exp.sum())
+        return float(softmax(logits)[0])

@@ -4,6 +4,7 @@ mini-Xception and Faceplugin fr_expression (alternatives; docs/accuracy.md compa
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import softmax
 
 from smilepay.adapters.models.mediapipe_analyzer import MediaPipeFaceAnalyzer
 from smilepay.adapters.models.runtime import litert_interpreter, onnx_session
@@ -12,11 +13,6 @@ from smilepay.modelstore import model_path
 from smilepay.ports.vision import SmileScorer
 from smilepay.vision.pipeline import face_crop
 from smilepay.vision.types import Face, Image
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return np.asarray(shifted / shifted.sum())
 
 
 class MediaPipeSmileScorer:
@@ -80,7 +76,7 @@ class FrExpressionSmileScorer:
         mean = np.array([0.485, 0.456, 0.406], np.float32) * 255
         std = np.array([0.229, 0.224, 0.225], np.float32) * 255
         tensor = np.ascontiguousarray(((chip - mean) / std).transpose(2, 0, 1)[None])
-        return _softmax(self._session.run(None, {self._input: tensor})[0][0])
+        return np.asarray(softmax(self._session.run(None, {self._input: tensor})[0][0]))
 
     def score_smile(self, image: Image, face: Face) -> float | None:
         probs = self.probabilities(image, face)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smilepay.errors import InvalidInput
+from smilepay.vision.decode import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv", ".mjpeg"})
 LIVE_DIRS = ("live", "real", "bona_fide")
 SPOOF_DIRS = ("spoof", "fake", "attack")
