@@ -36,7 +36,7 @@ from smilepay.vision.liveness.types import (
     LivenessFrame,
     TerminalCapability,
 )
-from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
+from smilepay.vision.liveness.verify import VerifierSettings
 
 MAX_FRAME_BYTES = 2_000_000
 WAITING = ("_not_done", "_no_neutral_onset", "_not_released")  # a step still in progress
@@ -266,9 +266,9 @@ def _decide(ctx: FaceContext, session: FrameSession, code: str, now_ms: int) -> 
         if now_ms > challenge.expires_at_ms:
             return _finish(ctx, session, now_ms, "failed", "expired", ("no_face",), {})
         return _feedback(session, "collecting", code)
-    outcome = verify_challenge(challenge, session.observations, verifier_settings(ctx.policy))
-    session.steps_done = sum(1 for s in outcome.steps if s.passed)
     verdict = ctx.liveness.decide(challenge, session.evidence, session.capability)
+    outcome = verdict.challenge  # verified once, inside the port
+    session.steps_done = sum(1 for s in outcome.steps if s.passed)
     layers = {k: round(v, 3) for k, v in verdict.layer_scores.items()}
     if verdict.is_live and session.good:
         return _finish(ctx, session, now_ms, "passed", "passed", verdict.reasons, layers,

@@ -112,6 +112,6 @@ def fuse(policy: LivenessPolicy, outcome: ChallengeOutcome,
             tally.reasons.append("passive:attack_like_texture")
     score = min(tally.gating.values())
     decision = Decision.LIVE if score >= 0.5 and not tally.reasons else Decision.ATTACK
-    return LivenessVerdict(score, decision, tuple(tally.reasons),
+    return LivenessVerdict(score, decision, tuple(tally.reasons), outcome,
                            {**tally.gating, **{f"{k} (advisory)": v
                                                for k, v in tally.advisory.items()}})

@@ -116,6 +116,7 @@ class LivenessVerdict:
     score: float
     decision: Decision
     reasons: tuple[str, ...]
+    challenge: ChallengeOutcome  # the step-by-step result the verdict rests on
     layer_scores: dict[str, float] = field(default_factory=dict)
 
     @property
