@@ -140,6 +140,20 @@ def apply_transfer(
     )
 
 
+def check_covered_transfer(
+    debit: Account, credit: Account, amount_minor: int, currency: str, covering_minor: int
+) -> None:
+    """A transfer paid out of ``covering_minor`` that the same transaction credits to ``debit``
+    (a fee out of the payment it rides on): the debit's floor holds whatever its balance."""
+    _check_pair(debit, credit, amount_minor, currency)
+    if covering_minor < amount_minor:
+        raise InsufficientFunds(
+            f"expected a pending credit of at least {amount_minor} on {debit.id}, "
+            f"got {covering_minor}",
+            account_id=debit.id, available_minor=covering_minor, requested_minor=amount_minor,
+        )
+
+
 def reserve_hold(debit: Account, credit: Account, amount_minor: int, currency: str) -> Account:
     """The debit account with ``amount_minor`` reserved for a pending hold."""
     _check_pair(debit, credit, amount_minor, currency)

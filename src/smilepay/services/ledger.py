@@ -18,6 +18,7 @@ from smilepay.domain.ledger import (
     TransferKind,
     apply_transfer,
     check_capture_minor,
+    check_covered_transfer,
     release_hold,
     reserve_hold,
 )
@@ -77,6 +78,48 @@ def post_transfer(
         debit, credit = locked[debit_id], locked[credit_id]
     debit, credit = apply_transfer(debit, credit, amount_minor, currency)
     tx.save_balances([debit, credit])
+    return _record_transfer(tx, scope, debit_id, credit_id, amount_minor, currency, kind, now_ms,
+                            payment_intent_id, reverses_id)
+
+
+def post_credit_last(
+    tx: MoneyTx, scope: Scope, *, debit: Account, credit: Account, amount_minor: int,
+    currency: str, kind: TransferKind, now_ms: int, payment_intent_id: str | None = None,
+) -> Transfer:
+    """A transfer from ``debit`` (locked by this transaction) to ``credit`` (not locked: its
+    balance is not read). A credit can never break a balance floor, so it is added by the
+    transaction's last statement (``MoneyTx.credit_at_commit``): the merchant balance that every
+    payment credits is then locked for the commit only, not for the whole payment."""
+    debit, _ = apply_transfer(debit, credit, amount_minor, currency)
+    tx.save_balances([debit])
+    tx.credit_at_commit(credit.id, amount_minor)
+    return _record_transfer(tx, scope, debit.id, credit.id, amount_minor, currency, kind, now_ms,
+                            payment_intent_id, None)
+
+
+def pass_on_credit(
+    tx: MoneyTx, scope: Scope, *, debit: Account, credit: Account, amount_minor: int,
+    currency: str, kind: TransferKind, now_ms: int, payment_intent_id: str | None = None,
+) -> Transfer:
+    """A transfer out of the credit this transaction has pending on ``debit`` (the platform fee
+    out of the payment just credited to the merchant), also applied last. When no pending
+    credit covers it, the ordinary locked transfer runs instead."""
+    covering = tx.pending_credit(debit.id)
+    if covering < amount_minor:
+        return post_transfer(tx, scope, debit_id=debit.id, credit_id=credit.id,
+                             amount_minor=amount_minor, currency=currency, kind=kind,
+                             now_ms=now_ms, payment_intent_id=payment_intent_id)
+    check_covered_transfer(debit, credit, amount_minor, currency, covering)
+    tx.credit_at_commit(debit.id, -amount_minor)
+    tx.credit_at_commit(credit.id, amount_minor)
+    return _record_transfer(tx, scope, debit.id, credit.id, amount_minor, currency, kind, now_ms,
+                            payment_intent_id, None)
+
+
+def _record_transfer(
+    tx: MoneyTx, scope: Scope, debit_id: str, credit_id: str, amount_minor: int, currency: str,
+    kind: TransferKind, now_ms: int, payment_intent_id: str | None, reverses_id: str | None,
+) -> Transfer:
     transfer = Transfer(
         id=new_id("tr", now_ms), tenant_id=scope.tenant_id, livemode=scope.livemode, kind=kind,
         debit_account_id=debit_id, credit_account_id=credit_id, amount_minor=amount_minor,

@@ -25,12 +25,13 @@ from smilepay.services.context import MoneyContext
 from smilepay.services.customers import get_customer, new_attempt_id
 from smilepay.services.events import notify_customer, record_event
 from smilepay.services.ledger import (
-    SYSTEM_OWNER,
     capture_hold,
     ensure_account,
     expire_holds,
     open_locked,
+    pass_on_credit,
     place_hold,
+    post_credit_last,
     post_transfer,
     void_hold,
 )
@@ -99,13 +100,22 @@ def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_
 
 def _take_fee(tx: MoneyTx, scope: Scope, intent: PaymentIntent, merchant_id: str,
               amount_minor: int, now_ms: int) -> None:
+    """The platform's fee out of the merchant's balance; out of the payment's own credit when it
+    is still pending (see ``pass_on_credit``)."""
     tenant = tx.get(Tenant, scope.tenant_id)
     fee = fee_minor(amount_minor, tenant.fee_bps if tenant else 0)
-    if fee > 0:
-        fees = ensure_account(tx, scope, AccountKind.PLATFORM_FEES, intent.currency, now_ms)
-        post_transfer(tx, scope, debit_id=merchant_id, credit_id=fees.id, amount_minor=fee,
-                      currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
-                      payment_intent_id=intent.id)
+    if fee <= 0:
+        return
+    fees = ensure_account(tx, scope, AccountKind.PLATFORM_FEES, intent.currency, now_ms)
+    if tx.pending_credit(merchant_id) >= fee:
+        merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
+        pass_on_credit(tx, scope, debit=merchant, credit=fees, amount_minor=fee,
+                       currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
+                       payment_intent_id=intent.id)
+        return
+    post_transfer(tx, scope, debit_id=merchant_id, credit_id=fees.id, amount_minor=fee,
+                  currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
+                  payment_intent_id=intent.id)
 
 
 def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: int,
@@ -153,10 +163,11 @@ def confirm_payment(
 
     try:
         _check_risk(tx, ctx, intent, payer)
-        wallet, merchant = open_locked(tx, scope, [
-            (AccountKind.CUSTOMER_WALLET, payer, intent.currency),
-            (AccountKind.MERCHANT_BALANCE, SYSTEM_OWNER, intent.currency),
-        ], now_ms)
+        # Only the payer's wallet is locked; the merchant balance, which every payment credits,
+        # is credited by the transaction's last statement (see post_credit_last).
+        (wallet,) = open_locked(
+            tx, scope, [(AccountKind.CUSTOMER_WALLET, payer, intent.currency)], now_ms)
+        merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
         if intent.capture_method is CaptureMethod.MANUAL:
             hold = place_hold(tx, scope, debit_id=wallet.id, credit_id=merchant.id,
                               amount_minor=intent.amount_minor, currency=intent.currency,
@@ -166,10 +177,9 @@ def confirm_payment(
             save(held)
             record_event(tx, scope, EventType.PAYMENT_REQUIRES_CAPTURE, payment_view(held), now_ms)
             return held
-        post_transfer(tx, scope, debit_id=wallet.id, credit_id=merchant.id,
-                      amount_minor=intent.amount_minor, currency=intent.currency,
-                      kind=TransferKind.PAYMENT, now_ms=now_ms, payment_intent_id=intent.id,
-                      locked_pair=(wallet, merchant))
+        post_credit_last(tx, scope, debit=wallet, credit=merchant,
+                         amount_minor=intent.amount_minor, currency=intent.currency,
+                         kind=TransferKind.PAYMENT, now_ms=now_ms, payment_intent_id=intent.id)
     except PaymentDeclined as declined:
         failed = replace(move_payment(intent, S.FAILED, now_ms), last_error_code=declined.code,
                          last_error_message=declined.message)

@@ -25,7 +25,10 @@ class SqlMoneyStore:
 
     def run(self, work: Callable[[MoneyTx], T], *, write: bool = True) -> T:
         def in_tx(conn: Connection) -> T:
-            return work(SqlMoneyTx(conn))
+            tx = SqlMoneyTx(conn)
+            result = work(tx)
+            tx.flush_credits()  # last: see SqlMoneyTx.credit_at_commit
+            return result
 
         return self._runner.run(in_tx, write=write)
 

@@ -65,6 +65,13 @@ def _save_balance_stmt() -> Any:
 
 
 @cache
+def _add_balance_stmt() -> Any:
+    t = schema.accounts
+    return t.update().where(t.c.id == bindparam("b_id")).values(
+        balance_minor=t.c.balance_minor + bindparam("b_delta"))
+
+
+@cache
 def _lock_accounts_stmt(for_update: bool) -> Any:
     t = schema.accounts
     query = select(t).where(t.c.id.in_(bindparam("b_ids", expanding=True))).order_by(t.c.id)
@@ -89,6 +96,54 @@ def _claim_key_stmt(pg: bool) -> Any:
 
 
 @cache
+def _find_api_key_stmt() -> Any:
+    t = schema.api_keys
+    return select(t).where(t.c.key_hash == bindparam("b_hash"))
+
+
+@cache
+def _lock_owned_stmt(count: int, for_update: bool) -> Any:
+    """Accounts by ``count`` (kind, owner, currency) keys: ``b_kind_i``, ``b_owner_i``, ..."""
+    t = schema.accounts
+    wanted = or_(*(
+        and_(t.c.kind == bindparam(f"b_kind_{i}"), t.c.owner_id == bindparam(f"b_owner_{i}"),
+             t.c.currency == bindparam(f"b_currency_{i}"))
+        for i in range(count)
+    ))
+    query = select(t).where(t.c.tenant_id == bindparam("b_tenant"),
+                            t.c.livemode == bindparam("b_livemode"), wanted).order_by(t.c.id)
+    return query.with_for_update(key_share=True) if for_update else query
+
+
+@cache
+def _spent_since_stmt() -> Any:
+    t = schema.payment_intents
+    return select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(
+        t.c.customer_id == bindparam("b_customer"),
+        t.c.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REQUIRES_CAPTURE.value]),
+        t.c.updated_at_ms >= bindparam("b_since"),
+    )
+
+
+@cache
+def _failure_times_stmt() -> Any:
+    t = schema.payment_attempts
+    return select(t.c.created_at_ms).where(
+        t.c.customer_id == bindparam("b_customer"), t.c.succeeded.is_(False),
+        t.c.created_at_ms >= bindparam("b_since"),
+    )
+
+
+@cache
+def _store_response_stmt() -> Any:
+    t = schema.idempotency_keys
+    return t.update().where(
+        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
+        t.c.key == bindparam("b_key"),
+    ).values(status_code=bindparam("b_status"), response_body=bindparam("b_body"))
+
+
+@cache
 def _endpoints_stmt() -> Any:
     t = schema.webhook_endpoints
     return select(t).where(t.c.tenant_id == bindparam("b_tenant"),
@@ -99,6 +154,25 @@ class SqlMoneyTx:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._pg = conn.dialect.name == "postgresql"
+        self._credits: dict[str, int] = {}  # account id -> delta, see credit_at_commit
+
+    # balance deltas applied last -----------------------------------------------------------
+    def credit_at_commit(self, account_id: str, amount_minor: int) -> None:
+        """A credit applied by the last statement before COMMIT, as ``balance + delta``: on
+        PostgreSQL the credited row (a merchant balance that every payment credits) is then
+        locked only for the commit instead of the whole payment."""
+        self._credits[account_id] = self._credits.get(account_id, 0) + amount_minor
+
+    def pending_credit(self, account_id: str) -> int:
+        return self._credits.get(account_id, 0)
+
+    def flush_credits(self) -> None:
+        """Apply the pending deltas (in id order, the order every lock here is taken in)."""
+        if self._credits:
+            params = [{"b_id": i, "b_delta": d} for i, d in sorted(self._credits.items()) if d]
+            self._credits.clear()
+            if params:
+                self.conn.execute(_add_balance_stmt(), params)
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
@@ -112,6 +186,8 @@ class SqlMoneyTx:
     def get(
         self, cls: type[R], record_id: str, scope: Scope | None = None, *, for_update: bool = False
     ) -> R | None:
+        if cls is Account:
+            self.flush_credits()
         params: dict[str, object] = {"b_id": record_id}
         if scope is not None:
             params.update(b_tenant=scope.tenant_id, b_livemode=scope.livemode)
@@ -129,6 +205,8 @@ class SqlMoneyTx:
         equals: dict[str, object] | None = None,
     ) -> Page[R]:
         """Newest first; ``starting_after`` is the last id of the previous page."""
+        if cls is Account:
+            self.flush_credits()
         table = TABLES[cls]
         query = select(table).where(_in_scope(table, scope))
         for name, value in (equals or {}).items():
@@ -140,8 +218,7 @@ class SqlMoneyTx:
 
     # keys and customers ----------------------------------------------------------------
     def find_api_key(self, key_hash: str) -> ApiKey | None:
-        t = schema.api_keys
-        row = self.conn.execute(select(t).where(t.c.key_hash == key_hash)).first()
+        row = self.conn.execute(_find_api_key_stmt(), {"b_hash": key_hash}).first()
         return None if row is None else from_row(ApiKey, row)
 
     def find_customers(
@@ -162,6 +239,7 @@ class SqlMoneyTx:
     def find_account(
         self, scope: Scope, kind: AccountKind, owner_id: str, currency: str
     ) -> Account | None:
+        self.flush_credits()
         row = self.conn.execute(_find_account_stmt(), {
             "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
             "b_owner": owner_id, "b_currency": currency,
@@ -170,6 +248,7 @@ class SqlMoneyTx:
 
     def lock_accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """The accounts, row-locked in id order (a stable order, so no deadlocks)."""
+        self.flush_credits()
         rows = self.conn.execute(_lock_accounts_stmt(self._pg),
                                  {"b_ids": sorted(set(account_ids))}).all()
         return {r.id: from_row(Account, r) for r in rows}
@@ -178,15 +257,13 @@ class SqlMoneyTx:
         self, scope: Scope, keys: Sequence[tuple[AccountKind, str, str]]
     ) -> list[Account]:
         """Accounts by (kind, owner, currency) in one query, row-locked in id order."""
-        t = schema.accounts
-        wanted = or_(*(
-            and_(t.c.kind == kind.value, t.c.owner_id == owner, t.c.currency == currency)
-            for kind, owner, currency in keys
-        ))
-        query = select(t).where(_in_scope(t, scope), wanted).order_by(t.c.id)
-        if self._pg:
-            query = query.with_for_update(key_share=True)
-        return [from_row(Account, r) for r in self.conn.execute(query).all()]
+        self.flush_credits()
+        params: dict[str, object] = {"b_tenant": scope.tenant_id, "b_livemode": scope.livemode}
+        for i, (kind, owner, currency) in enumerate(keys):
+            params.update({f"b_kind_{i}": kind.value, f"b_owner_{i}": owner,
+                           f"b_currency_{i}": currency})
+        rows = self.conn.execute(_lock_owned_stmt(len(keys), self._pg), params).all()
+        return [from_row(Account, r) for r in rows]
 
     def save_balances(self, accounts: Iterable[Account]) -> None:
         params = [{"b_id": a.id, "b_balance": a.balance_minor, "b_pending": a.pending_out_minor}
@@ -200,6 +277,7 @@ class SqlMoneyTx:
         return None if row is None else from_row(Transfer, row)
 
     def all_accounts(self, scope: Scope | None = None) -> list[Account]:
+        self.flush_credits()
         t = schema.accounts
         query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
         return [from_row(Account, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
@@ -231,15 +309,8 @@ class SqlMoneyTx:
 
     # risk ------------------------------------------------------------------------------
     def spent_since_minor(self, customer_id: str, since_ms: int) -> int:
-        t = schema.payment_intents
         total = self.conn.execute(
-            select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(
-                t.c.customer_id == customer_id,
-                t.c.status.in_(
-                    [PaymentStatus.SUCCEEDED.value, PaymentStatus.REQUIRES_CAPTURE.value]
-                ),
-                t.c.updated_at_ms >= since_ms,
-            )
+            _spent_since_stmt(), {"b_customer": customer_id, "b_since": since_ms}
         ).scalar_one()
         return int(total)
 
@@ -254,12 +325,8 @@ class SqlMoneyTx:
         ))
 
     def failure_times_ms(self, customer_id: str, since_ms: int) -> list[int]:
-        t = schema.payment_attempts
         rows = self.conn.execute(
-            select(t.c.created_at_ms).where(
-                t.c.customer_id == customer_id, t.c.succeeded.is_(False),
-                t.c.created_at_ms >= since_ms,
-            )
+            _failure_times_stmt(), {"b_customer": customer_id, "b_since": since_ms}
         ).all()
         return [int(r[0]) for r in rows]
 
@@ -298,12 +365,10 @@ class SqlMoneyTx:
             return StoredResponse(int(row.status_code), bytes(row.response_body))
 
     def store_idempotent_response(self, scope: Scope, key: str, response: StoredResponse) -> None:
-        t = schema.idempotency_keys
-        self.conn.execute(
-            update(t).where(_in_scope(t, scope), t.c.key == key).values(
-                status_code=response.status_code, response_body=response.body
-            )
-        )
+        self.conn.execute(_store_response_stmt(), {
+            "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_key": key,
+            "b_status": response.status_code, "b_body": response.body,
+        })
 
     def purge_idempotency_keys(self, now_ms: int) -> int:
         t = schema.idempotency_keys
