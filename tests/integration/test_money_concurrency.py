@@ -1,6 +1,9 @@
-"""Concurrent payments on both engines: 8 threads (each with its own engine and connection
-pool, as separate processes would have) pay from one wallet at once, and two send the same
-Idempotency-Key: money moves exactly once per key and the wallet is never overdrawn."""
+"""Concurrent payments on both engines: 8 threads pay from one wallet at once, and two send the
+same Idempotency-Key: money moves exactly once per key and the wallet is never overdrawn.
+
+Each test runs twice: with a store per thread (its own engine and connection pool, as separate
+processes would have), and with one store shared by all threads, where the payments meet in
+group commit (several in one transaction)."""
 
 from __future__ import annotations
 
@@ -45,8 +48,17 @@ def ctx() -> MoneyContext:
     return MoneyContext(clock=SystemClock(), phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
 
 
-def in_parallel(url: str, jobs: list[Callable[[SqlMoneyStore], T]]) -> list[T]:
-    stores = [SqlMoneyStore.from_url(url) for _ in jobs]
+@pytest.fixture(params=["store_per_thread", "one_shared_store"])
+def sharing(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def in_parallel(url: str, jobs: list[Callable[[SqlMoneyStore], T]], sharing: str) -> list[T]:
+    if sharing == "one_shared_store":
+        shared = SqlMoneyStore.from_url(url)
+        stores = [shared] * len(jobs)
+    else:
+        stores = [SqlMoneyStore.from_url(url) for _ in jobs]
     barrier = threading.Barrier(len(jobs))
 
     def go(i: int) -> T:
@@ -57,7 +69,7 @@ def in_parallel(url: str, jobs: list[Callable[[SqlMoneyStore], T]]) -> list[T]:
         with ThreadPoolExecutor(len(jobs)) as pool:
             return list(pool.map(go, range(len(jobs))))
     finally:
-        for s in stores:
+        for s in set(stores):
             s.dispose()
 
 
@@ -87,10 +99,12 @@ def world(url: str, ctx: MoneyContext, topup_minor: int, per_day_minor: int = 10
     return store, scope, customer
 
 
-def test_eight_payers_on_one_wallet_never_overdraw(url: str, ctx: MoneyContext) -> None:
+def test_eight_payers_on_one_wallet_never_overdraw(
+    url: str, ctx: MoneyContext, sharing: str
+) -> None:
     store, scope, customer = world(url, ctx, topup_minor=5 * PRICE)
     results = in_parallel(url, [pay_once(ctx, scope, customer, f"key-{i}")
-                                for i in range(THREADS)])
+                                for i in range(THREADS)], sharing)
     statuses = sorted(json.loads(r.body)["status"] for r, _ in results)
     assert statuses == ["failed"] * 3 + ["succeeded"] * 5
 
@@ -102,9 +116,12 @@ def test_eight_payers_on_one_wallet_never_overdraw(url: str, ctx: MoneyContext) 
     store.dispose()
 
 
-def test_two_requests_with_one_key_move_money_once(url: str, ctx: MoneyContext) -> None:
+def test_two_requests_with_one_key_move_money_once(
+    url: str, ctx: MoneyContext, sharing: str
+) -> None:
     store, scope, customer = world(url, ctx, topup_minor=10 * PRICE)
-    results = in_parallel(url, [pay_once(ctx, scope, customer, "same-key") for _ in range(2)])
+    results = in_parallel(url, [pay_once(ctx, scope, customer, "same-key") for _ in range(2)],
+                          sharing)
     (first, replay_a), (second, replay_b) = results
     assert first.body == second.body and json.loads(first.body)["status"] == "succeeded"
     assert sorted([replay_a, replay_b]) == [False, True]
@@ -118,11 +135,11 @@ def test_two_requests_with_one_key_move_money_once(url: str, ctx: MoneyContext) 
 
 
 def test_concurrent_payments_cannot_pass_the_daily_limit_together(
-    url: str, ctx: MoneyContext
+    url: str, ctx: MoneyContext, sharing: str
 ) -> None:
     store, scope, customer = world(url, ctx, topup_minor=100 * PRICE, per_day_minor=3 * PRICE)
     results = in_parallel(url, [pay_once(ctx, scope, customer, f"day-{i}")
-                                for i in range(THREADS)])
+                                for i in range(THREADS)], sharing)
     outcomes = sorted((json.loads(r.body)["last_payment_error"] or {}).get("code", "ok")
                       for r, _ in results)
     assert outcomes == ["daily_limit_exceeded"] * 5 + ["ok"] * 3

@@ -125,12 +125,15 @@ class TransactionRunner:
                 with self._connection(write) as conn:
                     return work(conn)
             except (OperationalError, DBAPIError) as exc:
-                if attempt == MAX_ATTEMPTS or not self._is_retryable(exc):
+                if attempt == MAX_ATTEMPTS or not self.is_retryable(exc):
                     raise
                 time.sleep(min(0.2, 0.005 * 2**attempt))
         raise AssertionError("unreachable")
 
-    def _is_retryable(self, exc: DBAPIError) -> bool:
+    def is_retryable(self, exc: BaseException) -> bool:
+        """A transient conflict: re-running the whole unit of work is the fix."""
+        if not isinstance(exc, DBAPIError):
+            return False
         if self._sqlite:
             return "database is locked" in str(exc.orig)
         return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_PG

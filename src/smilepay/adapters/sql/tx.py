@@ -8,6 +8,7 @@ takes, so "insert a row that references X, then lock X" cannot deadlock two tran
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any, TypeVar
 
@@ -166,13 +167,19 @@ class SqlMoneyTx:
     def pending_credit(self, account_id: str) -> int:
         return self._credits.get(account_id, 0)
 
-    def flush_credits(self) -> None:
-        """Apply the pending deltas (in id order, the order every lock here is taken in)."""
-        if self._credits:
-            params = [{"b_id": i, "b_delta": d} for i, d in sorted(self._credits.items()) if d]
-            self._credits.clear()
-            if params:
-                self.conn.execute(_add_balance_stmt(), params)
+    def flush_credits(self, account_ids: Iterable[str] | None = None) -> None:
+        """Apply the pending deltas (of ``account_ids``, or all) in id order, the order every
+        lock here is taken in. Locked reads flush first, so a balance saved after one
+        includes them; plain reads add the pending delta to what they return instead."""
+        ids = sorted(self._credits if account_ids is None else
+                     {i for i in account_ids if i in self._credits})
+        params = [{"b_id": i, "b_delta": d} for i in ids if (d := self._credits.pop(i))]
+        if params:
+            self.conn.execute(_add_balance_stmt(), params)
+
+    def _with_pending(self, account: Account) -> Account:
+        delta = self._credits.get(account.id, 0)
+        return replace(account, balance_minor=account.balance_minor + delta) if delta else account
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
@@ -186,14 +193,19 @@ class SqlMoneyTx:
     def get(
         self, cls: type[R], record_id: str, scope: Scope | None = None, *, for_update: bool = False
     ) -> R | None:
-        if cls is Account:
-            self.flush_credits()
+        if cls is Account and for_update:
+            self.flush_credits([record_id])
         params: dict[str, object] = {"b_id": record_id}
         if scope is not None:
             params.update(b_tenant=scope.tenant_id, b_livemode=scope.livemode)
         query = _get_stmt(TABLES[cls], scope is not None, for_update and self._pg)
         row = self.conn.execute(query, params).first()
-        return None if row is None else from_row(cls, row)
+        if row is None:
+            return None
+        record = from_row(cls, row)
+        if isinstance(record, Account):
+            return self._with_pending(record)  # type: ignore[return-value]  # R is Account
+        return record
 
     def list_page(
         self,
@@ -239,30 +251,33 @@ class SqlMoneyTx:
     def find_account(
         self, scope: Scope, kind: AccountKind, owner_id: str, currency: str
     ) -> Account | None:
-        self.flush_credits()
         row = self.conn.execute(_find_account_stmt(), {
             "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
             "b_owner": owner_id, "b_currency": currency,
         }).first()
-        return None if row is None else from_row(Account, row)
+        return None if row is None else self._with_pending(from_row(Account, row))
 
     def lock_accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """The accounts, row-locked in id order (a stable order, so no deadlocks)."""
-        self.flush_credits()
+        account_ids = sorted(set(account_ids))
+        self.flush_credits(account_ids)
         rows = self.conn.execute(_lock_accounts_stmt(self._pg),
-                                 {"b_ids": sorted(set(account_ids))}).all()
+                                 {"b_ids": account_ids}).all()
         return {r.id: from_row(Account, r) for r in rows}
 
     def lock_owned_accounts(
         self, scope: Scope, keys: Sequence[tuple[AccountKind, str, str]]
     ) -> list[Account]:
         """Accounts by (kind, owner, currency) in one query, row-locked in id order."""
-        self.flush_credits()
         params: dict[str, object] = {"b_tenant": scope.tenant_id, "b_livemode": scope.livemode}
         for i, (kind, owner, currency) in enumerate(keys):
             params.update({f"b_kind_{i}": kind.value, f"b_owner_{i}": owner,
                            f"b_currency_{i}": currency})
-        rows = self.conn.execute(_lock_owned_stmt(len(keys), self._pg), params).all()
+        query = _lock_owned_stmt(len(keys), self._pg)
+        rows = self.conn.execute(query, params).all()
+        if any(r.id in self._credits for r in rows):  # rare: read again with the deltas applied
+            self.flush_credits([r.id for r in rows])
+            rows = self.conn.execute(query, params).all()
         return [from_row(Account, r) for r in rows]
 
     def save_balances(self, accounts: Iterable[Account]) -> None:

@@ -1,0 +1,154 @@
+"""Group commit: write units of work from many threads, several in one transaction.
+
+Every payment is a short unit of work (about a dozen statements). Run one transaction per unit
+and, on SQLite, each unit pays for the writer lock, ``BEGIN IMMEDIATE`` and a WAL commit; on
+PostgreSQL, for BEGIN/COMMIT round trips, a WAL flush, and the merchant balance row that every
+payment credits stays locked until its own commit. Under load, requests queue for these anyway;
+group commit runs the queued units back to back in ONE transaction and commits once (the
+TigerBeetle way: batch, then commit), so each unit's share of the fixed costs shrinks as load
+grows, and an idle service still runs every unit at once, alone.
+
+How: the first caller to find no batch running becomes the leader. It takes its own unit and
+up to ``max_batch - 1`` queued ones (oldest first), runs them in order on one connection and one
+context (the money store's ``SqlMoneyTx``), closes the context (its last statements) and
+commits; then every caller in the batch returns its own result. Callers that arrive meanwhile
+wait; when the leader is done, one of them leads the next batch.
+
+Failures keep each unit all-or-nothing: when a unit raises, the batch is rolled back and
+re-run without it: the units before it in one transaction, then the failing unit alone (its
+error goes to its caller, nothing of it is kept), then the units after it. Conflicts the
+runner retries (a PostgreSQL deadlock, serialization failure, or a unique key a concurrent
+transaction just took) re-run the whole batch, as they re-ran a single unit before. Units are
+therefore re-runnable, as they already had to be for those retries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from smilepay.adapters.sql.engine import TransactionRunner
+
+C = TypeVar("C")
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class _Unit:
+    work: Callable[[Any], Any]
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _UnitFailed(Exception):
+    """Internal: unit ``index`` of a batch raised ``error``; the batch is rolled back."""
+
+    index: int
+    error: BaseException = field(repr=False)
+
+
+class GroupCommit(Generic[C]):
+    """``run(work)`` runs ``work(context)`` in a transaction it may share with other callers.
+
+    ``open_context(connection)`` makes the context a batch's units share; ``close_context``
+    runs its last statements before the commit."""
+
+    def __init__(
+        self, runner: TransactionRunner, open_context: Callable[[Connection], C],
+        close_context: Callable[[C], None], *, max_batch: int = 32,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"expected max_batch >= 1, got {max_batch}")
+        self._runner = runner
+        self._open = open_context
+        self._close = close_context
+        self._max_batch = max_batch
+        self._queue: deque[_Unit] = deque()
+        self._cond = threading.Condition()
+        self._leading = False
+        self._local = threading.local()
+
+    def run(self, work: Callable[[C], T]) -> T:
+        context = getattr(self._local, "context", None)
+        if context is not None:  # called from inside a unit: it joins the open transaction
+            return work(context)
+        unit = _Unit(work)
+        with self._cond:
+            self._queue.append(unit)
+            while not unit.done and self._leading:
+                self._cond.wait()
+            if not unit.done:
+                self._leading = True
+                batch = self._take(unit)
+        if not unit.done:
+            try:
+                self._run_atomic(batch)
+            finally:
+                with self._cond:
+                    self._leading = False
+                    self._cond.notify_all()
+        if unit.error is not None:
+            raise unit.error
+        result: T = unit.result
+        return result
+
+    def _take(self, leader: _Unit) -> list[_Unit]:
+        """The leader's unit first, then the oldest queued ones (called under the lock)."""
+        self._queue.remove(leader)
+        batch = [leader]
+        while self._queue and len(batch) < self._max_batch:
+            batch.append(self._queue.popleft())
+        return batch
+
+    def _run_atomic(self, units: list[_Unit]) -> None:
+        """All ``units`` in one transaction, or (when one raises) split around it."""
+        try:
+            results = self._runner.run(lambda conn: self._run_in(conn, units))
+        except _UnitFailed as failed:
+            if len(units) == 1:
+                self._finish(units[0], error=failed.error)
+                return
+            before, failing, after = units[:failed.index], units[failed.index], units[
+                failed.index + 1:]
+            if before:
+                self._run_atomic(before)
+            self._run_atomic([failing])
+            if after:
+                self._run_atomic(after)
+            return
+        except BaseException as error:  # the commit itself failed: nobody's work was kept
+            for unit in units:
+                self._finish(unit, error=error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for unit, result in zip(units, results, strict=True):
+            self._finish(unit, result=result)
+
+    def _run_in(self, conn: Connection, units: list[_Unit]) -> list[Any]:
+        context = self._open(conn)
+        self._local.context = context
+        try:
+            results = []
+            for index, unit in enumerate(units):
+                try:
+                    results.append(unit.work(context))
+                except Exception as error:
+                    if self._runner.is_retryable(error):
+                        raise  # the runner re-runs the whole batch
+                    raise _UnitFailed(index, error) from error
+            self._close(context)
+            return results
+        finally:
+            self._local.context = None
+
+    @staticmethod
+    def _finish(unit: _Unit, *, result: Any = None, error: BaseException | None = None) -> None:
+        unit.result, unit.error, unit.done = result, error, True

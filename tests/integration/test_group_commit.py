@@ -1,0 +1,120 @@
+"""Group commit on a real SQLite database: callers that queue while a transaction runs share
+the next one, a failing unit loses only its own writes, and a nested call joins the open one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
+
+from smilepay.adapters.sql.engine import TransactionRunner, make_engine
+from smilepay.adapters.sql.group_commit import GroupCommit
+
+pytestmark = pytest.mark.integration
+metadata = MetaData()
+rows = Table("rows", metadata, Column("id", String(20), primary_key=True),
+             Column("n", Integer, nullable=False))
+
+
+class Counting:
+    """The shared context: the connection, and which batch it belongs to."""
+
+    opened = 0
+
+    def __init__(self, conn: Connection) -> None:
+        Counting.opened += 1
+        self.conn = conn
+        self.batch = Counting.opened
+
+
+@pytest.fixture
+def committer(tmp_path: Path) -> Iterator[tuple[GroupCommit[Counting], TransactionRunner]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'gc.db'}")
+    metadata.create_all(engine)
+    runner = TransactionRunner(engine)
+    Counting.opened = 0
+    yield GroupCommit(runner, Counting, lambda ctx: None, max_batch=16), runner
+    engine.dispose()
+
+
+def insert(row_id: str, n: int = 1) -> Callable[[Counting], int]:
+    def work(ctx: Counting) -> int:
+        ctx.conn.execute(rows.insert().values(id=row_id, n=n))
+        return ctx.batch
+
+    return work
+
+
+def stored_ids(runner: TransactionRunner) -> list[str]:
+    return runner.run(lambda c: [r.id for r in c.execute(select(rows).order_by(rows.c.id))],
+                      write=False)
+
+
+def run_queued(group: GroupCommit[Counting], works: list[Callable[[Counting], int]]
+               ) -> list[Future[int]]:
+    """Run a blocking unit, queue ``works`` behind it, then let it finish."""
+    started, release = threading.Event(), threading.Event()
+
+    def blocking(ctx: Counting) -> int:
+        started.set()
+        assert release.wait(10)
+        ctx.conn.execute(rows.insert().values(id="0-first", n=0))
+        return ctx.batch
+
+    pool = ThreadPoolExecutor(len(works) + 1)
+    first = pool.submit(group.run, blocking)
+    assert started.wait(10)
+    futures = [pool.submit(group.run, w) for w in works]
+    deadline = time.monotonic() + 10
+    while len(group._queue) < len(works) and time.monotonic() < deadline:
+        time.sleep(0.01)  # every caller waits behind the running transaction
+    release.set()
+    pool.shutdown(wait=True)
+    assert first.result() == 1
+    return futures
+
+
+def test_callers_queued_behind_a_running_transaction_share_the_next(
+    committer: tuple[GroupCommit[Counting], TransactionRunner],
+) -> None:
+    group, runner = committer
+    futures = run_queued(group, [insert(f"r{i}", i) for i in range(8)])
+    assert {f.result() for f in futures} == {2}  # one transaction, one commit for all eight
+    assert stored_ids(runner) == ["0-first"] + [f"r{i}" for i in range(8)]
+
+
+def test_a_failing_unit_loses_only_its_own_writes(
+    committer: tuple[GroupCommit[Counting], TransactionRunner],
+) -> None:
+    group, runner = committer
+
+    def fails_after_writing(ctx: Counting) -> int:
+        ctx.conn.execute(rows.insert().values(id="bad", n=-1))
+        raise ValueError("declined by the unit itself")
+
+    futures = run_queued(group, [insert("a"), insert("b"), fails_after_writing, insert("c")])
+    assert isinstance(futures[2].exception(), ValueError)
+    assert all(f.exception() is None for i, f in enumerate(futures) if i != 2)
+    assert stored_ids(runner) == ["0-first", "a", "b", "c"]
+
+
+def test_a_nested_call_joins_the_open_transaction(
+    committer: tuple[GroupCommit[Counting], TransactionRunner],
+) -> None:
+    group, runner = committer
+
+    def outer(ctx: Counting) -> int:
+        ctx.conn.execute(rows.insert().values(id="outer", n=1))
+        assert group.run(insert("inner")) == ctx.batch
+        raise RuntimeError("roll both back")
+
+    with pytest.raises(RuntimeError):
+        group.run(outer)
+    assert stored_ids(runner) == []
+    group.run(insert("after"))
+    assert stored_ids(runner) == ["after"]
