@@ -27,7 +27,7 @@ from smilepay.domain.events import (
 from smilepay.domain.ledger import Account, AccountKind, Hold, HoldStatus, Transfer
 from smilepay.domain.money_errors import IdempotencyKeyReused
 from smilepay.domain.payments import PaymentStatus
-from smilepay.domain.tenants import ApiKey, Scope
+from smilepay.domain.tenants import ApiKey, Scope, Tenant
 from smilepay.ports.money import Page, StoredResponse
 
 R = TypeVar("R")
@@ -121,7 +121,9 @@ def _spent_since_stmt() -> Any:
     t = schema.payment_intents
     return select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(
         t.c.customer_id == bindparam("b_customer"),
-        t.c.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REQUIRES_CAPTURE.value]),
+        # two equalities, not IN (a list): an IN list is re-expanded on every execution
+        or_(t.c.status == PaymentStatus.SUCCEEDED.value,
+            t.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
         t.c.updated_at_ms >= bindparam("b_since"),
     )
 
@@ -156,6 +158,9 @@ class SqlMoneyTx:
         self.conn = conn
         self._pg = conn.dialect.name == "postgresql"
         self._credits: dict[str, int] = {}  # account id -> delta, see credit_at_commit
+        # Rows every payment reads and payments never write (a tenant's fee, its webhook
+        # endpoints): read once per transaction, which group commit shares between payments.
+        self._read_once: dict[tuple[object, ...], Any] = {}
 
     # balance deltas applied last -----------------------------------------------------------
     def credit_at_commit(self, account_id: str, amount_minor: int) -> None:
@@ -183,15 +188,28 @@ class SqlMoneyTx:
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
+        self._forget(type(record))
         self.conn.execute(_insert_stmt(TABLES[type(record)]), to_row(record))
 
     def update(self, record: object) -> None:
+        self._forget(type(record))
         values = to_row(record)
         values["b_id"] = values.pop("id")
         self.conn.execute(_update_stmt(TABLES[type(record)]), values)
 
     def get(
         self, cls: type[R], record_id: str, scope: Scope | None = None, *, for_update: bool = False
+    ) -> R | None:
+        if cls is Tenant and not for_update:
+            key = (Tenant, record_id, scope)
+            if key not in self._read_once:
+                self._read_once[key] = self._get(cls, record_id, scope, for_update=False)
+            found: R | None = self._read_once[key]
+            return found
+        return self._get(cls, record_id, scope, for_update=for_update)
+
+    def _get(
+        self, cls: type[R], record_id: str, scope: Scope | None, *, for_update: bool
     ) -> R | None:
         if cls is Account and for_update:
             self.flush_credits([record_id])
@@ -391,9 +409,17 @@ class SqlMoneyTx:
 
     # webhooks outbox -------------------------------------------------------------------
     def endpoints(self, scope: Scope) -> list[WebhookEndpoint]:
-        rows = self.conn.execute(_endpoints_stmt(), {
-            "b_tenant": scope.tenant_id, "b_livemode": scope.livemode}).all()
-        return [from_row(WebhookEndpoint, r) for r in rows]
+        key = (WebhookEndpoint, scope)
+        if key not in self._read_once:
+            rows = self.conn.execute(_endpoints_stmt(), {
+                "b_tenant": scope.tenant_id, "b_livemode": scope.livemode}).all()
+            self._read_once[key] = [from_row(WebhookEndpoint, r) for r in rows]
+        return list(self._read_once[key])
+
+    def _forget(self, cls: type[Any]) -> None:
+        """A write to a table read once: read it again next time."""
+        if cls in (Tenant, WebhookEndpoint) and self._read_once:
+            self._read_once = {k: v for k, v in self._read_once.items() if k[0] is not cls}
 
     def due_deliveries(self, now_ms: int, limit: int) -> list[WebhookDelivery]:
         t = schema.webhook_deliveries
