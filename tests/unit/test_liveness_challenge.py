@@ -16,7 +16,7 @@ from smilepay.vision.liveness.challenge import (
 )
 from smilepay.vision.liveness.scripted import Cue, answer, perform
 from smilepay.vision.liveness.types import Action, Challenge, ChallengePolicy
-from smilepay.vision.liveness.verify import verify_challenge
+from smilepay.vision.liveness.verify import VerifierSettings, verify_challenge
 
 POLICY = ChallengePolicy(steps=3)
 T0 = 1_000_000
@@ -129,3 +129,23 @@ def test_a_face_swapped_mid_challenge_is_caught() -> None:
 def test_no_frames_no_pass() -> None:
     assert verify_challenge(fixed(Action.BLINK), []).reasons == ("no_frames", "no_embedding",
                                                                  "blink_no_neutral_onset")
+
+
+def test_the_last_step_is_answered_at_its_peak_without_waiting_for_the_release() -> None:
+    c = fixed(Action.BLINK, Action.SMILE)
+    cues = [Cue(Action.BLINK, T0 + 300), Cue(Action.SMILE, T0 + 2800, hold_ms=20_000)]
+    frames = perform(cues, T0, 4000, seed=8)  # still smiling when the frames end
+    outcome = verify_challenge(c, frames)
+    assert outcome.passed, outcome.reasons
+    first, last = outcome.steps
+    assert first.release_ms is not None  # the next step's window opens at a release
+    assert last.peak_ms is not None and last.release_ms is None
+    waiting = verify_challenge(c, frames, VerifierSettings(last_step_at_peak=False))
+    assert not waiting.passed and waiting.reasons[-1] == "smile_not_released"
+
+
+def test_a_middle_step_still_needs_its_release() -> None:
+    c = fixed(Action.SMILE, Action.TURN_LEFT)
+    frames = perform([Cue(Action.SMILE, T0 + 3500, hold_ms=20_000)], T0, 6000, seed=9)
+    outcome = verify_challenge(c, frames)
+    assert not outcome.passed and outcome.reasons[-1] == "smile_not_released"
