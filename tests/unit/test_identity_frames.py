@@ -8,6 +8,7 @@ the liveness check is the real layered one without passive models; SQLite in a t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -32,16 +33,25 @@ T0 = 1_800_000_000_000
 
 
 class ScriptedPipeline:
-    """Answers ``analyze_frame`` with the next scripted observation (None = no face)."""
+    """Answers ``analyze_frame`` with the next scripted observation (None = no face).
+
+    Like a fused strategy: ``embed="lead"`` gives the lead member's vector (model id
+    ``scripted#lead``); ``complete_embedding`` the full one (``scripted``), counted."""
 
     embedder = None
     analyzer = None
+    model_id = "scripted"
 
     def __init__(self) -> None:
         self.queue: list[FrameObservation | None] = []
+        self.completed: list[float] = []  # quality score (face px) of each completed frame
+        self.face_px: list[float] = []  # per frame, when given (else 160)
+        self.vector = np.zeros(4, np.float32)  # of the last frame analysed
 
-    def analyze_frame(self, image: np.ndarray) -> FrameAnalysis:
+    def analyze_frame(self, image: np.ndarray, *, embed: bool | str = True,
+                      signals: bool = True) -> FrameAnalysis:
         found = self.queue.pop(0)
+        face_px = self.face_px.pop(0) if self.face_px else 160.0
         if found is None or found.signals is None:
             raise NoFaceFound("expected a face in the frame, got none")
         face = Face((100.0, 80.0, 260.0, 280.0), np.zeros((5, 2), np.float32), 0.99)
@@ -49,9 +59,19 @@ class ScriptedPipeline:
             tilted = QualityReport(160.0, 60.0, 120.0, 120.0, 40.0, 0.0, -40.0,
                                    ("head tilted: pitch -40 deg, limit 25",))
             return FrameAnalysis(face, 1, tilted, found.signals, None, image, {})
-        quality = QualityReport(160.0, 60.0, 120.0, 120.0, 40.0, 0.0, 0.0, ())
+        quality = QualityReport(face_px, 60.0, 120.0, 120.0, 40.0, 0.0, 0.0, ())
+        model = "scripted#lead" if embed == "lead" else "scripted"
+        self.vector = found.embedding
         return FrameAnalysis(face, 1, quality, found.signals,
-                             Embedding(found.embedding, "scripted"), image, {})
+                             Embedding(found.embedding, model) if embed else None, image, {})
+
+    def embed_lead(self, image: np.ndarray, analysis: FrameAnalysis) -> FrameAnalysis:
+        return replace(analysis, embedding=Embedding(self.vector, "scripted#lead"))
+
+    def complete_embedding(self, image: np.ndarray, analysis: FrameAnalysis) -> Embedding:
+        assert analysis.embedding is not None
+        self.completed.append(analysis.quality.face_px)
+        return Embedding(-analysis.embedding.vector, "scripted")  # told apart from the lead
 
 
 @pytest.fixture()
@@ -140,3 +160,69 @@ def test_an_empty_camera_fails_at_the_deadline(
     times = list(range(T0 + 100, T0 + 9500, 200))
     state, _ = run(ctx, pipeline, [None] * len(times), times)
     assert state == "failed"
+
+
+def test_frames_are_embedded_in_full_only_while_they_rank_among_the_best(
+    world: tuple[FaceContext, ScriptedPipeline]
+) -> None:
+    ctx, pipeline = world
+    frames = smile_frames(T0 + 50)
+    sizes = [100.0, 120.0, 110.0, 90.0, 200.0, 80.0] + [60.0] * (len(frames) - 6)
+    pipeline.face_px = list(sizes)
+    session = open_challenge(ctx, SCOPE, "enrol", "cus_1", None, T0)
+    pipeline.queue = list(frames)
+    for f in frames:
+        if add_frame(ctx, session, JPEG, f.timestamp_ms, f.timestamp_ms).state != "collecting":
+            break
+    assert session.last_state == "passed"
+    keep = max(ctx.policy.probe_frames, ctx.policy.enrol_templates_from)
+    # the first `keep` good frames, then only those that beat the worst kept one
+    assert pipeline.completed == [100.0, 120.0, 110.0, 200.0]
+    assert len(session.best) == keep and session.model_id == "scripted"
+    assert [round(q, 3) for q, _ in session.best] == sorted(
+        (round(q, 3) for q, _ in session.best), reverse=True)
+    assert session.good_frames == session.frames_seen
+
+
+class CountingScorer:
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def score(self, image: np.ndarray, face: Face | None) -> float:
+        self.calls += 1
+        return 0.9
+
+
+def test_the_advisory_passive_layer_scores_only_the_deciding_frame(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'id.db'}")
+    identity_metadata.create_all(engine)
+    settings = FaceSettings(challenge="smile", step_timeout_ms=6000,
+                            secrets_file=str(tmp_path / "s.json"), index_dir=str(tmp_path / "i"))
+    pipeline, scorer = ScriptedPipeline(), CountingScorer()
+    holder: dict[str, FaceContext] = {}
+    ctx = build_face_context(
+        SqlIdentityStore(engine), settings, load_pipeline=lambda: pipeline,
+        load_liveness=lambda: LayeredLivenessCheck(passive=[scorer], verifier=verifier_settings(
+            holder["ctx"].policy)))
+    holder["ctx"] = ctx
+    frames = smile_frames(T0 + 50)
+    state, _ = run(ctx, pipeline, list(frames), [f.timestamp_ms for f in frames])
+    assert state == "passed"
+    assert scorer.calls == 1
+    entry = ctx.identity.audit_entries(SCOPE, "cus_1")[0]
+    assert entry["values"]["liveness_passive__advisory"] == pytest.approx(0.982, abs=1e-3)
+    engine.dispose()
+
+
+def test_a_face_that_arrives_late_is_not_a_lost_face(
+    world: tuple[FaceContext, ScriptedPipeline]
+) -> None:
+    # Start pressed, then 2 s of an empty camera (warming up, the customer stepping in)
+    ctx, pipeline = world
+    empty = list(range(T0 + 100, T0 + 2100, 100))
+    frames = smile_frames(T0 + 2200)
+    state, reasons = run(ctx, pipeline, [None] * len(empty) + list(frames),
+                         empty + [f.timestamp_ms for f in frames])
+    assert state == "passed", reasons

@@ -148,12 +148,12 @@ def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_
     outcome = session.outcome or {}
     if session.last_state != "passed":
         fc.audit(scope, "enrol", "refused", ("challenge_not_passed",), customer_id, now_ms,
-                 {"frames": session.frames_seen, "good_frames": len(session.good)})
+                 {"frames": session.frames_seen, "good_frames": session.good_frames})
         raise InvalidInput("expected a passed enrolment challenge, got "
                            f"{session.last_state} ({', '.join(outcome.get('reasons', []))})",
                            param="session")
-    best = sorted(session.good, key=lambda g: -g[0])[: fc.policy.enrol_templates_from]
-    if len(session.good) < 1 or session.model_id is None:
+    best = session.best[: fc.policy.enrol_templates_from]  # best first, full embeddings
+    if not best or session.model_id is None:
         raise InvalidInput("expected good frames of the face, got none", param="session")
     try:
         return store_template(fc, scope, customer_id, [g[1] for g in best],

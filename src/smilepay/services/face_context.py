@@ -2,8 +2,9 @@
 
 ``FaceContext`` is built once per process (``build_face_context``) next to the money
 ``Container``. Frames are decoded, analysed and dropped: a ``FrameSession`` keeps only numbers
-(capture time, expression signals, the rotated-space embedding of good frames, quality) until
-the challenge is decided.
+(capture time, expression signals, quality, the per-frame identity vector of the strategy's
+lead member and the full strategy embedding of the best frames, both rotated into the tenant
+space) until the challenge is decided.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FacePolicy:
     step_timeout_ms: int = 6000  # for fixed steps; random ones follow the liveness policy
     passive_liveness: bool = True  # advisory passive scores in the audit (fr_liveness)
     enrol_templates_from: int = 3  # best frames merged into the template
+    probe_frames: int = 3  # best frames merged into the payment's probe
     session_ttl_s: int = 120
     max_clock_skew_ms: int = 3000
 
@@ -84,9 +86,11 @@ class FrameSession:
     created_s: float = field(default_factory=time.monotonic)
     observations: list[FrameObservation] = field(default_factory=list)
     evidence: list[FrameEvidence] = field(default_factory=list)
-    good: list[tuple[float, Vector, float]] = field(default_factory=list)  # quality, vec, smile
+    best: list[tuple[float, Vector]] = field(default_factory=list)  # (quality, full vector),
+    # the best good frames so far, best first, with the strategy's full embedding
+    good_frames: int = 0  # frames with a face that passed the quality gate
     frames_seen: int = 0
-    model_id: str | None = None
+    model_id: str | None = None  # of the vectors in ``best``
     last_state: str = "collecting"
     outcome: dict[str, Any] | None = None
     smile_max: float = 0.0
@@ -195,7 +199,6 @@ class Galleries:
 class FaceContext:
     identity: SqlIdentityStore
     keys: AesGcmKeyRing
-    rotations: TenantRotations | None
     rotation_secret: bytes
     pepper: bytes
     galleries: Galleries
@@ -203,6 +206,7 @@ class FaceContext:
     policy: FacePolicy
     load_pipeline: Callable[[], Any]
     load_liveness: Callable[[], Any]
+    _rotations: dict[int, TenantRotations] = field(default_factory=dict)
     _pipeline: Any = None
     _liveness: Any = None
     _pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -236,9 +240,13 @@ class FaceContext:
                 part.close()
 
     def rotations_for(self, dim: int) -> TenantRotations:
-        if self.rotations is None or self.rotations.dim != dim:
-            self.rotations = TenantRotations(self.rotation_secret, dim)
-        return self.rotations
+        """One rotation family per vector size: the lead member's per-frame vectors and the
+        strategy's full vectors differ in size and alternate within one session."""
+        found = self._rotations.get(dim)
+        if found is None:
+            found = TenantRotations(self.rotation_secret, dim)  # deterministic: a race is harmless
+            self._rotations[dim] = found
+        return found
 
     def rotate(self, scope: Scope, vector: Vector) -> Vector:
         matrix = self.rotations_for(int(vector.shape[0])).matrix(
@@ -339,7 +347,7 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
         log.warning("face challenge fixed to %s: a recording can answer it, so it does not stop "
                     "replays; use the random challenge for payments (docs/liveness.md)",
                     ",".join(a.value for a in chosen.fixed_steps))
-    ctx = FaceContext(identity=identity, keys=found.key_ring, rotations=None,
+    ctx = FaceContext(identity=identity, keys=found.key_ring,
                       rotation_secret=found.rotation_secret, pepper=found.pepper,
                       galleries=galleries, sessions=FrameSessions(chosen.session_ttl_s),
                       policy=chosen, load_pipeline=load_pipeline or default_pipeline,

@@ -85,19 +85,19 @@ def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challe
     phone_digits = normalise_phone_entry(phone_entry, policy.phone_policy)
     base: dict[str, Any] = {"object": "face_payment", "payment_intent": payment_id,
                             "session": challenge_id}
-    values: dict[str, Any] = {"frames": session.frames_seen, "good_frames": len(session.good),
+    values: dict[str, Any] = {"frames": session.frames_seen, "good_frames": session.good_frames,
                               "steps": ",".join(a.value for a in session.challenge.steps),
                               "capability": session.capability.value,
                               "phone_policy": policy.phone_policy.value,
                               **liveness_values(session)}
-    if session.last_state != "passed" or not session.good or session.model_id is None:
+    if session.last_state != "passed" or not session.best or session.model_id is None:
         reasons = tuple((session.outcome or {}).get("reasons", [])) or ("not_passed",)
         fc.audit(scope, "pay", "refused", ("challenge_not_passed", *reasons), payment_id,
                  now_ms, values)
         return {**base, "status": "refused", "reason": "challenge_not_passed",
                 "message": KIOSK_MESSAGES["challenge_not_passed"]}
     model_id = session.model_id
-    best = sorted(session.good, key=lambda g: -g[0])[:3]
+    best = session.best[: policy.probe_frames]  # best first, the strategy's full embeddings
     probe = merge_embeddings([g[1] for g in best], [max(g[0], 0.05) for g in best])
     index = fc.galleries.index(scope, model_id, int(probe.shape[0]))
     hits = index.search(probe, policy.search_k)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from smilepay.errors import InvalidInput
 from smilepay.ports.vision import Embedder, FaceAnalyzer, FaceDetector, FaceReader
@@ -93,9 +97,10 @@ class FacePipeline:
 
         ``embed="lead"`` embeds with a fused strategy's first member only (model id
         ``<strategy>#lead``): enough to check per frame that the face stays the same, at a
-        fraction of the cost; ``complete_embedding`` then adds the other members once, on the
-        frame that decides. Raises ``NoFaceFound`` or ``AmbiguousFaces``; a face failing the
-        quality gate is returned with ``quality.reasons`` set (``require_quality`` raises).
+        fraction of the cost; ``complete_embedding`` then adds the other members on the frames
+        that decide (``embed=False`` then ``embed_lead`` embeds only frames worth it). Raises
+        ``NoFaceFound`` or ``AmbiguousFaces``; a face failing the quality gate is returned with
+        ``quality.reasons`` set (``require_quality`` raises).
         """
         timings: dict[str, float] = {}
         cpu: dict[str, float] = {}
@@ -127,20 +132,35 @@ class FacePipeline:
         quality = timed("quality", lambda: assess_quality(face, chip, face_signals, self.policy))
         embedding: Embedding | None = None
         members: tuple[Vector, ...] = ()
-        fused = self.embedder if isinstance(self.embedder, FusedEmbedder) else None
-        if embed and fused is not None:
-            count = 1 if embed == "lead" else None
-            members = tuple(timed("embed", lambda: fused.embed_members(image, points, count)))
-            embedding = (Embedding(members[0], fused.lead_model_id) if embed == "lead"
-                         else Embedding(fused.fuse(members), fused.model_id))
-        elif embed and self.embedder is not None:
-            embedder = self.embedder
-            vector = timed("embed", lambda: embedder.embed_face(image, points))
-            embedding = Embedding(vector=vector, model_id=embedder.model_id)
+        if embed and self.embedder is not None:
+            embedding, members = timed("embed", lambda: self._embed(image, points, embed))
         return FrameAnalysis(face=face, faces_found=len(faces), quality=quality,
                              signals=face_signals, embedding=embedding, chip=chip,
                              timings_ms=timings, landmarks5=points, cpu_ms=cpu,
                              member_vectors=members)
+
+    def _embed(self, image: Image, points: npt.NDArray[np.float32],
+               embed: bool | Literal["lead"]) -> tuple[Embedding | None, tuple[Vector, ...]]:
+        fused = self.embedder if isinstance(self.embedder, FusedEmbedder) else None
+        if fused is not None:
+            members = tuple(fused.embed_members(image, points, 1 if embed == "lead" else None))
+            if embed == "lead":
+                return Embedding(members[0], fused.lead_model_id), members
+            return Embedding(fused.fuse(members), fused.model_id), members
+        if self.embedder is not None:
+            return Embedding(self.embedder.embed_face(image, points), self.embedder.model_id), ()
+        return None, ()
+
+    def embed_lead(self, image: Image, analysis: FrameAnalysis) -> FrameAnalysis:
+        """``analysis`` (made with ``embed=False``) with the embedding ``embed="lead"`` would
+        have added, for callers that embed only the frames whose quality and pose they use."""
+        points = analysis.landmarks5 if analysis.landmarks5 is not None \
+            else analysis.face.landmarks5
+        start = time.perf_counter()
+        embedding, members = self._embed(image, points, "lead")
+        timings = {**analysis.timings_ms, "embed": (time.perf_counter() - start) * 1000}
+        return replace(analysis, embedding=embedding, member_vectors=members,
+                       timings_ms=timings)
 
     def complete_embedding(self, image: Image, analysis: FrameAnalysis) -> Embedding:
         """The strategy's full embedding of ``analysis``'s face in ``image`` (the same frame),

@@ -46,16 +46,27 @@ class LayeredLivenessCheck:
                         now_ms: int) -> Challenge:
         return draw_challenge(self.policy_for(capability).challenge, nonce, now_ms)
 
-    def examine_frame(self, frame: LivenessFrame) -> FrameEvidence:
+    def passive_gates(self, capability: TerminalCapability) -> bool:
+        """Whether the passive layer decides on ``capability``'s terminals (then it must score
+        every frame; advisory, one frame's score is enough for the audit)."""
+        return bool(self.passive) and self.policy_for(capability).passive_gates
+
+    def score_passive(self, frame: LivenessFrame) -> float | None:
+        """The calibrated passive score of ``frame``'s face (``None`` without scorers or face)."""
+        if not self.passive or frame.face is None:
+            return None
+        raw = float(np.mean([s.score(frame.image, frame.face) for s in self.passive]))
+        return self.policy_for(TerminalCapability.RGB).passive.calibrate(raw)
+
+    def examine_frame(self, frame: LivenessFrame, *, passive: bool = True) -> FrameEvidence:
+        """The frame's evidence; ``passive=False`` skips the passive scorers (about 10 ms a
+        frame for fr_liveness), for callers that score only the deciding frame."""
         observation = FrameObservation(frame.timestamp_ms, frame.signals, frame.embedding)
         reasons: list[str] = []
-        passive_score: float | None = None
         depth_score: float | None = None
         if frame.face is None:
             return FrameEvidence(observation, None, None, ("no_face",))
-        if self.passive:
-            raw = float(np.mean([s.score(frame.image, frame.face) for s in self.passive]))
-            passive_score = self.policy_for(TerminalCapability.RGB).passive.calibrate(raw)
+        passive_score = self.score_passive(frame) if passive else None
         if frame.depth_mm is not None:
             depth = validate_depth_map(frame.depth_mm, frame.image.shape[:2])
             relief = measure_relief(depth, frame.face)
