@@ -21,7 +21,7 @@ class SmileCamera {
     this.video = video;
     this.canvas = canvas || document.createElement("canvas");
     this.stream = null;
-    this.timer = null;
+    this.run = null;
   }
 
   async open() {
@@ -66,30 +66,38 @@ class SmileCamera {
     });
   }
 
-  // Call onFrame({blob, capturedAtMs}) about fps times a second; onFrame returning false stops.
-  // Frames are never queued: a slow server gets the newest frame, not a backlog.
-  stream_frames(onFrame, fps = 4) {
+  // Call onFrame({blob, capturedAtMs}) up to fps times a second; onFrame returning false stops.
+  // Frames are never queued: the next frame is captured once the previous answer is back, so a
+  // slow server gets the newest frame, not a backlog; it is captured as soon as 1/fps has passed
+  // since the previous capture (a timer tick skipped while busy used to halve the rate of a
+  // server a little slower than 1/fps, and a short smile could fall between two frames).
+  // A failure (no picture, an error thrown by onFrame) stops the stream and goes to onError.
+  stream_frames(onFrame, fps = 4, onError = (err) => console.error(err)) {
     this.stop_frames();
-    let busy = false;
-    this.timer = setInterval(async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const frame = await this.capture();
-        const keepGoing = await onFrame(frame);
-        if (keepGoing === false) this.stop_frames();
-      } catch (err) {
-        this.stop_frames();
-        throw err;
-      } finally {
-        busy = false;
+    const run = { stopped: false };
+    this.run = run;
+    const intervalMs = 1000 / fps;
+    (async () => {
+      while (!run.stopped) {
+        const started = performance.now();
+        try {
+          const frame = await this.capture();
+          if (run.stopped) return;
+          if ((await onFrame(frame)) === false) run.stopped = true;
+        } catch (err) {
+          run.stopped = true;
+          onError(err);
+          return;
+        }
+        const waitMs = intervalMs - (performance.now() - started);
+        if (!run.stopped && waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
       }
-    }, Math.round(1000 / fps));
+    })();
   }
 
   stop_frames() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.run) this.run.stopped = true;
+    this.run = null;
   }
 
   close() {

@@ -4,6 +4,7 @@
   const $ = (id) => document.getElementById(id);
   const message = $("message");
   const camera = new SmileCamera($("video"));
+  const FRAMES_PER_S = 10; // at most; a slower server gets fewer (camera.js)
   const STEP_NAMES = { smile: "Smile", blink: "Blink", turn_left: "Turn left", turn_right: "Turn right", open_mouth: "Open mouth" };
   let signup = null, consent = null, session = null;
 
@@ -63,8 +64,17 @@
     try {
       await SmileApi.post("/v1/face/consent", { version: consent.version, digest: consent.digest });
       show("step-face");
-      showMessage(message, "Consent recorded. Now your face.", "ok");
+      showMessage(message, "Consent recorded. Opening the camera...", "ok");
+    } catch (err) {
+      showMessage(message, err.message, "error");
+      return;
+    }
+    try {
+      // Start stays disabled until the camera gives pictures: pressed earlier, the first
+      // frames failed (no picture) and the challenge ran without them.
       await camera.open();
+      $("start-face").disabled = false;
+      showMessage(message, "Consent recorded. Now your face: press Start and follow the prompts.", "ok");
     } catch (err) {
       showMessage(message, err.message, "error");
     }
@@ -87,7 +97,10 @@
     }
     drawSteps(session.steps, 0);
     showMessage(message, session.prompts[0], "info");
-    camera.stream_frames(sendFrame, 6);
+    camera.stream_frames(sendFrame, FRAMES_PER_S, (err) => {
+      showMessage(message, err.message + " Press Start to try again.", "error");
+      $("start-face").disabled = false;
+    });
   });
 
   async function sendFrame(frame) {

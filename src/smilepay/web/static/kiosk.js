@@ -4,6 +4,7 @@
   const $ = (id) => document.getElementById(id);
   const status = $("status"), message = $("message"), video = $("video");
   const camera = new SmileCamera(video);
+  const FRAMES_PER_S = 10; // at most; a slower server gets fewer (camera.js)
   const STEP_NAMES = { smile: "Smile", blink: "Blink", turn_left: "Turn left", turn_right: "Turn right", open_mouth: "Open mouth" };
   let payment = null, session = null, polling = null, cameraOpen = false;
 
@@ -64,7 +65,10 @@
     }
     drawSteps(session.steps, 0);
     setState("checking", session.prompts[0], "info");
-    camera.stream_frames(sendFrame, 6);
+    camera.stream_frames(sendFrame, FRAMES_PER_S, (err) => {
+      setState("error", err.message, "error");
+      $("retry").hidden = false;
+    });
   }
 
   async function sendFrame(frame) {
