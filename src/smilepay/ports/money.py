@@ -29,6 +29,15 @@ class StoredResponse:
     body: bytes
 
 
+@dataclass(frozen=True)
+class PayerStanding:
+    """A customer about to pay, with what the risk rules need, read in one statement."""
+
+    customer: Customer
+    spent_minor: int  # succeeded or held since ``spent_since_ms``
+    failures: int  # failed verification attempts since ``failures_since_ms``
+
+
 class Clock(Protocol):
     def now_ms(self) -> int: ...
 
@@ -70,7 +79,11 @@ class MoneyTx(Protocol):
         self, account_id: str, *, limit: int, starting_after: str | None
     ) -> Page[Transfer]: ...
     def expired_holds(self, now_ms: int, limit: int) -> list[Hold]: ...
-    def spent_since_minor(self, customer_id: str, since_ms: int) -> int: ...
+    def payer_standing(
+        self, scope: Scope, customer_id: str, *, spent_since_ms: int, failures_since_ms: int
+    ) -> PayerStanding | None:
+        """The customer, row-locked for the rest of the transaction, with its standing."""
+        ...
     def record_attempt(
         self, scope: Scope, attempt_id: str, customer_id: str, payment_intent_id: str | None,
         succeeded: bool, reason: str, now_ms: int,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smilepay.domain.customers import Customer
 from smilepay.domain.events import EventType
 from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, TransferKind
@@ -87,15 +86,18 @@ def record_verification_attempt(
 def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str) -> None:
     """Lockout and limits. The customer row is locked first, so two payments of one customer
     are checked one after the other (else both could pass the daily limit at once)."""
-    customer = tx.get(Customer, customer_id, Scope(intent.tenant_id, intent.livemode),
-                      for_update=True)
-    if customer is None:
-        raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")
     now_ms = ctx.clock.now_ms()
     policy = ctx.policy.lockout
-    check_not_locked(tx.failure_times_ms(customer_id, now_ms - lookback_ms(policy)), policy, now_ms)
+    since_ms = now_ms - lookback_ms(policy)
+    standing = tx.payer_standing(Scope(intent.tenant_id, intent.livemode), customer_id,
+                                 spent_since_ms=now_ms - DAY_MS, failures_since_ms=since_ms)
+    if standing is None:
+        raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")
+    if standing.failures >= policy.max_failures:  # else no window can hold enough of them
+        check_not_locked(tx.failure_times_ms(customer_id, since_ms), policy, now_ms)
+    customer = standing.customer
     limits = CustomerLimits(customer.limit_per_payment_minor, customer.limit_per_day_minor)
-    check_limits(intent.amount_minor, tx.spent_since_minor(customer_id, now_ms - DAY_MS), limits)
+    check_limits(intent.amount_minor, standing.spent_minor, limits)
 
 
 def _take_fee(tx: MoneyTx, scope: Scope, intent: PaymentIntent, merchant_id: str,

@@ -55,8 +55,8 @@ def to_row(record: object) -> dict[str, Any]:
     return values
 
 
-def from_row(cls: type[R], row: Row[Any]) -> R:
-    values = dict(row._mapping)
+def from_row(cls: type[R], row: Row[Any] | dict[str, Any]) -> R:
+    values = dict(row) if isinstance(row, dict) else dict(row._mapping)
     for name, enum_type in _enum_fields(cls).items():
         values[name] = enum_type(values[name])
     for name in ("livemode", "allow_negative", "disabled"):

@@ -28,7 +28,7 @@ from smilepay.domain.ledger import Account, AccountKind, Hold, HoldStatus, Trans
 from smilepay.domain.money_errors import IdempotencyKeyReused
 from smilepay.domain.payments import PaymentStatus
 from smilepay.domain.tenants import ApiKey, Scope, Tenant
-from smilepay.ports.money import Page, StoredResponse
+from smilepay.ports.money import Page, PayerStanding, StoredResponse
 
 R = TypeVar("R")
 
@@ -117,15 +117,23 @@ def _lock_owned_stmt(count: int, for_update: bool) -> Any:
 
 
 @cache
-def _spent_since_stmt() -> Any:
-    t = schema.payment_intents
-    return select(func.coalesce(func.sum(t.c.amount_minor), 0)).where(
-        t.c.customer_id == bindparam("b_customer"),
+def _payer_standing_stmt() -> Any:
+    """The customer with the day's spend and recent failures, as scalar subqueries."""
+    c, pi, at = schema.customers, schema.payment_intents, schema.payment_attempts
+    spent = select(func.coalesce(func.sum(pi.c.amount_minor), 0)).where(
+        pi.c.customer_id == c.c.id,
         # two equalities, not IN (a list): an IN list is re-expanded on every execution
-        or_(t.c.status == PaymentStatus.SUCCEEDED.value,
-            t.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
-        t.c.updated_at_ms >= bindparam("b_since"),
-    )
+        or_(pi.c.status == PaymentStatus.SUCCEEDED.value,
+            pi.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
+        pi.c.updated_at_ms >= bindparam("b_spent_since"),
+    ).scalar_subquery()
+    failures = select(func.count()).select_from(at).where(
+        at.c.customer_id == c.c.id, at.c.succeeded.is_(False),
+        at.c.created_at_ms >= bindparam("b_failures_since"),
+    ).scalar_subquery()
+    return select(c, spent.label("standing_spent"), failures.label("standing_failures")).where(
+        c.c.id == bindparam("b_id"), c.c.tenant_id == bindparam("b_tenant"),
+        c.c.livemode == bindparam("b_livemode"))
 
 
 @cache
@@ -341,11 +349,27 @@ class SqlMoneyTx:
         return [from_row(Hold, r) for r in rows]
 
     # risk ------------------------------------------------------------------------------
-    def spent_since_minor(self, customer_id: str, since_ms: int) -> int:
-        total = self.conn.execute(
-            _spent_since_stmt(), {"b_customer": customer_id, "b_since": since_ms}
-        ).scalar_one()
-        return int(total)
+    def payer_standing(
+        self, scope: Scope, customer_id: str, *, spent_since_ms: int, failures_since_ms: int
+    ) -> PayerStanding | None:
+        if self._pg:
+            # Lock first, in its own statement: READ COMMITTED gives the next statement a
+            # snapshot taken after the lock, so it sees every payment committed before it (a
+            # subquery in the locking statement would keep the snapshot from before the wait).
+            # SQLite needs no lock: its writers run one at a time.
+            locked = self.get(Customer, customer_id, scope, for_update=True)
+            if locked is None:
+                return None
+        row = self.conn.execute(_payer_standing_stmt(), {
+            "b_id": customer_id, "b_tenant": scope.tenant_id, "b_livemode": scope.livemode,
+            "b_spent_since": spent_since_ms, "b_failures_since": failures_since_ms,
+        }).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        spent, failures = values.pop("standing_spent"), values.pop("standing_failures")
+        customer = from_row(Customer, values)
+        return PayerStanding(customer, int(spent), int(failures))
 
     def record_attempt(
         self, scope: Scope, attempt_id: str, customer_id: str, payment_intent_id: str | None,
