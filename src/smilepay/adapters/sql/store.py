@@ -23,8 +23,9 @@ class SqlMoneyStore:
     def __init__(self, engine: Engine, *, max_batch: int = 32) -> None:
         self.engine = engine
         self._runner = TransactionRunner(engine)
-        # flush_credits: the merchant credits, last, so their hot rows are locked only briefly
-        self._writes = GroupCommit(self._runner, SqlMoneyTx, SqlMoneyTx.flush_credits,
+        # finish: the buffered writes, then the merchant credits (their hot rows are locked
+        # only from then to the commit)
+        self._writes = GroupCommit(self._runner, SqlMoneyTx, SqlMoneyTx.finish,
                                    max_batch=max_batch)
 
     @classmethod
@@ -36,7 +37,10 @@ class SqlMoneyStore:
             return self._writes.run(work)
 
         def in_tx(conn: Connection) -> T:
-            return work(SqlMoneyTx(conn))
+            tx = SqlMoneyTx(conn)
+            result = work(tx)
+            tx.finish()  # a read that wrote anyway still writes everything
+            return result
 
         return self._runner.run(in_tx, write=False)
 

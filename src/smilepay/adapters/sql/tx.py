@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from smilepay.adapters.sql import schema
 from smilepay.adapters.sql.records import TABLES, from_row, to_row
+from smilepay.adapters.sql.write_buffer import WriteBuffer
 from smilepay.domain.customers import Customer
 from smilepay.domain.events import (
     DeliveryStatus,
@@ -166,6 +167,7 @@ class SqlMoneyTx:
         self.conn = conn
         self._pg = conn.dialect.name == "postgresql"
         self._credits: dict[str, int] = {}  # account id -> delta, see credit_at_commit
+        self._buffer = WriteBuffer()  # appends sent many at a time, see write_buffer
         # Rows every payment reads and payments never write (a tenant's fee, its webhook
         # endpoints): read once per transaction, which group commit shares between payments.
         self._read_once: dict[tuple[object, ...], Any] = {}
@@ -180,6 +182,11 @@ class SqlMoneyTx:
     def pending_credit(self, account_id: str) -> int:
         return self._credits.get(account_id, 0)
 
+    def finish(self) -> None:
+        """The transaction's last statements: every buffered write, then the credits."""
+        self._flush_all()
+        self.flush_credits()
+
     def flush_credits(self, account_ids: Iterable[str] | None = None) -> None:
         """Apply the pending deltas (of ``account_ids``, or all) in id order, the order every
         lock here is taken in. Locked reads flush first, so a balance saved after one
@@ -188,19 +195,35 @@ class SqlMoneyTx:
                      {i for i in account_ids if i in self._credits})
         params = [{"b_id": i, "b_delta": d} for i in ids if (d := self._credits.pop(i))]
         if params:
+            self._buffer.flush_balances(self.conn, _save_balance_stmt())  # absolute ones first
             self.conn.execute(_add_balance_stmt(), params)
 
     def _with_pending(self, account: Account) -> Account:
+        account = self._buffer.overlay(account)
         delta = self._credits.get(account.id, 0)
         return replace(account, balance_minor=account.balance_minor + delta) if delta else account
+
+    def _flush(self, *tables: Table) -> None:
+        """Before a statement that reads ``tables``: send their buffered inserts."""
+        self._buffer.flush_inserts(self.conn, tables)
+
+    def _flush_all(self) -> None:
+        """Before a statement this class cannot vouch for, and before the commit."""
+        self._buffer.flush_inserts(self.conn)
+        self._buffer.flush_balances(self.conn, _save_balance_stmt())
+        self._buffer.flush_responses(self.conn, _store_response_stmt())
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
         self._forget(type(record))
-        self.conn.execute(_insert_stmt(TABLES[type(record)]), to_row(record))
+        table, row = TABLES[type(record)], to_row(record)
+        if not self._buffer.insert(table, row):
+            self._flush_all()  # it may refer to a buffered row
+            self.conn.execute(_insert_stmt(table), row)
 
     def update(self, record: object) -> None:
         self._forget(type(record))
+        self._flush_all()
         values = to_row(record)
         values["b_id"] = values.pop("id")
         self.conn.execute(_update_stmt(TABLES[type(record)]), values)
@@ -221,6 +244,7 @@ class SqlMoneyTx:
     ) -> R | None:
         if cls is Account and for_update:
             self.flush_credits([record_id])
+        self._flush(TABLES[cls])
         params: dict[str, object] = {"b_id": record_id}
         if scope is not None:
             params.update(b_tenant=scope.tenant_id, b_livemode=scope.livemode)
@@ -243,8 +267,7 @@ class SqlMoneyTx:
         equals: dict[str, object] | None = None,
     ) -> Page[R]:
         """Newest first; ``starting_after`` is the last id of the previous page."""
-        if cls is Account:
-            self.flush_credits()
+        self.finish()
         table = TABLES[cls]
         query = select(table).where(_in_scope(table, scope))
         for name, value in (equals or {}).items():
@@ -289,7 +312,7 @@ class SqlMoneyTx:
         self.flush_credits(account_ids)
         rows = self.conn.execute(_lock_accounts_stmt(self._pg),
                                  {"b_ids": account_ids}).all()
-        return {r.id: from_row(Account, r) for r in rows}
+        return {r.id: self._buffer.overlay(from_row(Account, r)) for r in rows}
 
     def lock_owned_accounts(
         self, scope: Scope, keys: Sequence[tuple[AccountKind, str, str]]
@@ -304,26 +327,26 @@ class SqlMoneyTx:
         if any(r.id in self._credits for r in rows):  # rare: read again with the deltas applied
             self.flush_credits([r.id for r in rows])
             rows = self.conn.execute(query, params).all()
-        return [from_row(Account, r) for r in rows]
+        return [self._buffer.overlay(from_row(Account, r)) for r in rows]
 
     def save_balances(self, accounts: Iterable[Account]) -> None:
-        params = [{"b_id": a.id, "b_balance": a.balance_minor, "b_pending": a.pending_out_minor}
-                  for a in accounts]
-        if params:  # one executemany: a single round trip on PostgreSQL (pipeline mode)
-            self.conn.execute(_save_balance_stmt(), params)
+        for account in accounts:  # sent with the batch's others (write_buffer)
+            self._buffer.save_balance(account)
 
     def find_reversal(self, transfer_id: str) -> Transfer | None:
+        self._flush(schema.transfers)
         t = schema.transfers
         row = self.conn.execute(select(t).where(t.c.reverses_id == transfer_id)).first()
         return None if row is None else from_row(Transfer, row)
 
     def all_accounts(self, scope: Scope | None = None) -> list[Account]:
-        self.flush_credits()
+        self.finish()
         t = schema.accounts
         query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
         return [from_row(Account, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
 
     def all_transfers(self, scope: Scope | None = None) -> list[Transfer]:
+        self._flush(schema.transfers)
         t = schema.transfers
         query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
         return [from_row(Transfer, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
@@ -331,6 +354,7 @@ class SqlMoneyTx:
     def account_transfers(
         self, account_id: str, *, limit: int, starting_after: str | None
     ) -> Page[Transfer]:
+        self._flush(schema.transfers)
         t = schema.transfers
         query = select(t).where(
             (t.c.debit_account_id == account_id) | (t.c.credit_account_id == account_id)
@@ -352,6 +376,7 @@ class SqlMoneyTx:
     def payer_standing(
         self, scope: Scope, customer_id: str, *, spent_since_ms: int, failures_since_ms: int
     ) -> PayerStanding | None:
+        self._flush(schema.payment_intents)
         if self._pg:
             # Lock first, in its own statement: READ COMMITTED gives the next statement a
             # snapshot taken after the lock, so it sees every payment committed before it (a
@@ -375,6 +400,7 @@ class SqlMoneyTx:
         self, scope: Scope, attempt_id: str, customer_id: str, payment_intent_id: str | None,
         succeeded: bool, reason: str, now_ms: int,
     ) -> None:
+        self._flush_all()
         self.conn.execute(schema.payment_attempts.insert().values(
             id=attempt_id, tenant_id=scope.tenant_id, livemode=scope.livemode,
             customer_id=customer_id, payment_intent_id=payment_intent_id,
@@ -392,6 +418,7 @@ class SqlMoneyTx:
         self, scope: Scope, key: str, fingerprint: str, now_ms: int, expires_at_ms: int
     ) -> StoredResponse | None:
         """None when this transaction now owns the key; the stored response for a replay."""
+        self._buffer.flush_responses(self.conn, _store_response_stmt())
         t = schema.idempotency_keys
         values = dict(
             tenant_id=scope.tenant_id, livemode=scope.livemode, key=key,
@@ -422,12 +449,13 @@ class SqlMoneyTx:
             return StoredResponse(int(row.status_code), bytes(row.response_body))
 
     def store_idempotent_response(self, scope: Scope, key: str, response: StoredResponse) -> None:
-        self.conn.execute(_store_response_stmt(), {
+        self._buffer.store_response({
             "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_key": key,
             "b_status": response.status_code, "b_body": response.body,
         })
 
     def purge_idempotency_keys(self, now_ms: int) -> int:
+        self._buffer.flush_responses(self.conn, _store_response_stmt())
         t = schema.idempotency_keys
         return self.conn.execute(t.delete().where(t.c.expires_at_ms <= now_ms)).rowcount
 
@@ -446,6 +474,7 @@ class SqlMoneyTx:
             self._read_once = {k: v for k, v in self._read_once.items() if k[0] is not cls}
 
     def due_deliveries(self, now_ms: int, limit: int) -> list[WebhookDelivery]:
+        self._flush(schema.webhook_deliveries)
         t = schema.webhook_deliveries
         query = (
             select(t).where(
@@ -460,6 +489,7 @@ class SqlMoneyTx:
         self, delivery_id: str, now_ms: int, status_code: int | None, error: str | None,
         duration_ms: int,
     ) -> None:
+        self._flush_all()
         self.conn.execute(schema.webhook_attempts.insert().values(
             delivery_id=delivery_id, attempted_at_ms=now_ms, status_code=status_code,
             error=error, duration_ms=duration_ms,
@@ -473,11 +503,13 @@ class SqlMoneyTx:
         return [dict(r._mapping) for r in rows]
 
     def deliveries_for_event(self, event_id: str) -> list[WebhookDelivery]:
+        self._flush(schema.webhook_deliveries)
         t = schema.webhook_deliveries
         rows = self.conn.execute(select(t).where(t.c.event_id == event_id).order_by(t.c.id)).all()
         return [from_row(WebhookDelivery, r) for r in rows]
 
     def undelivered_notifications(self, limit: int) -> list[Notification]:
+        self._flush(schema.notifications)
         t = schema.notifications
         rows = self.conn.execute(
             select(t).where(t.c.delivered_at_ms.is_(None)).order_by(t.c.id).limit(limit)
