@@ -1,9 +1,10 @@
 """Frames of a challenge: draw the challenge, analyse each frame, say how the customer is doing.
 
-A frame is decoded, analysed (paying face, quality, signals, embedding) and dropped; what is
-kept is a ``FrameObservation`` and, for good frames, the embedding rotated into the tenant
-space. The challenge is re-verified on every frame and decided once: passed, or failed when
-the verifier reports a final reason or the deadline passes.
+A frame is decoded, analysed (paying face, quality, signals) and dropped; what is kept is a
+``FrameObservation``, for near-frontal good frames the lead member's embedding (identity
+continuity), and for the best of them the strategy's full embedding (the probe or template),
+rotated into the tenant space. The challenge is re-verified on every frame and decided once:
+passed, or failed when the verifier reports a final reason or the deadline passes.
 
 A session opened with capability ``rgb_depth`` (a terminal with a 3D camera) takes a 16-bit
 PNG depth map with every colour frame (docs/depth-format.md) and must also pass the depth
@@ -106,7 +107,7 @@ def verifier_settings(policy: FacePolicy) -> VerifierSettings:
     (a browser kiosk on a busy machine sends 4-8 frames a second, not 15).
 
     Identity across frames is judged on the strategy's lead member (``fr_feature`` for
-    ``fusion_fast``), embedded on every frame. Consecutive good frames must stay above cosine
+    ``fusion_fast``), embedded on every usable frame. Consecutive good frames must stay above cosine
     0.40 and frontal ones above 0.30 against the first. Measured with lead vectors on the
     usable (quality-passed, within 20 degrees of frontal) frames of both webcam clips
     (2026-11-22, one-off script): the same man scored >= 0.62 between consecutive frames of
