@@ -41,6 +41,7 @@ T = TypeVar("T")
 @dataclass(eq=False)
 class _Unit:
     work: Callable[[Any], Any]
+    taken: bool = False  # in a batch that is running
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -58,21 +59,25 @@ class GroupCommit(Generic[C]):
     """``run(work)`` runs ``work(context)`` in a transaction it may share with other callers.
 
     ``open_context(connection)`` makes the context a batch's units share; ``close_context``
-    runs its last statements before the commit."""
+    runs its last statements before the commit. ``max_leaders`` batches may run at once: 1
+    where writers take turns anyway (SQLite), more where a batch waits on round trips that
+    another one can use (PostgreSQL)."""
 
     def __init__(
         self, runner: TransactionRunner, open_context: Callable[[Connection], C],
-        close_context: Callable[[C], None], *, max_batch: int = 32,
+        close_context: Callable[[C], None], *, max_batch: int = 32, max_leaders: int = 1,
     ) -> None:
-        if max_batch < 1:
-            raise ValueError(f"expected max_batch >= 1, got {max_batch}")
+        if max_batch < 1 or max_leaders < 1:
+            raise ValueError(f"expected max_batch, max_leaders >= 1, got {max_batch}, "
+                             f"{max_leaders}")
+        self._max_leaders = max_leaders
         self._runner = runner
         self._open = open_context
         self._close = close_context
         self._max_batch = max_batch
         self._queue: deque[_Unit] = deque()
         self._cond = threading.Condition()
-        self._leading = False
+        self._leaders = 0
         self._local = threading.local()
 
     def run(self, work: Callable[[C], T]) -> T:
@@ -82,17 +87,17 @@ class GroupCommit(Generic[C]):
         unit = _Unit(work)
         with self._cond:
             self._queue.append(unit)
-            while not unit.done and self._leading:
+            while not unit.done and (unit.taken or self._leaders >= self._max_leaders):
                 self._cond.wait()
             if not unit.done:
-                self._leading = True
+                self._leaders += 1
                 batch = self._take(unit)
         if not unit.done:
             try:
                 self._run_atomic(batch)
             finally:
                 with self._cond:
-                    self._leading = False
+                    self._leaders -= 1
                     self._cond.notify_all()
         if unit.error is not None:
             raise unit.error
@@ -105,6 +110,8 @@ class GroupCommit(Generic[C]):
         batch = [leader]
         while self._queue and len(batch) < self._max_batch:
             batch.append(self._queue.popleft())
+        for unit in batch:
+            unit.taken = True
         return batch
 
     def _run_atomic(self, units: list[_Unit]) -> None:

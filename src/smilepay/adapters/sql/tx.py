@@ -168,6 +168,9 @@ class SqlMoneyTx:
         self._pg = conn.dialect.name == "postgresql"
         self._credits: dict[str, int] = {}  # account id -> delta, see credit_at_commit
         self._buffer = WriteBuffer()  # appends sent many at a time, see write_buffer
+        # find_account's rows as read, until this transaction writes balances to the database
+        # (pending credits and buffered saves are laid over them on the way out)
+        self._accounts_read: dict[tuple[object, ...], Account] = {}
         # Rows every payment reads and payments never write (a tenant's fee, its webhook
         # endpoints): read once per transaction, which group commit shares between payments.
         self._read_once: dict[tuple[object, ...], Any] = {}
@@ -195,6 +198,7 @@ class SqlMoneyTx:
                      {i for i in account_ids if i in self._credits})
         params = [{"b_id": i, "b_delta": d} for i in ids if (d := self._credits.pop(i))]
         if params:
+            self._accounts_read.clear()
             self._buffer.flush_balances(self.conn, _save_balance_stmt())  # absolute ones first
             self.conn.execute(_add_balance_stmt(), params)
 
@@ -209,6 +213,7 @@ class SqlMoneyTx:
 
     def _flush_all(self) -> None:
         """Before a statement this class cannot vouch for, and before the commit."""
+        self._accounts_read.clear()
         self._buffer.flush_inserts(self.conn)
         self._buffer.flush_balances(self.conn, _save_balance_stmt())
         self._buffer.flush_responses(self.conn, _store_response_stmt())
@@ -300,11 +305,17 @@ class SqlMoneyTx:
     def find_account(
         self, scope: Scope, kind: AccountKind, owner_id: str, currency: str
     ) -> Account | None:
-        row = self.conn.execute(_find_account_stmt(), {
-            "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
-            "b_owner": owner_id, "b_currency": currency,
-        }).first()
-        return None if row is None else self._with_pending(from_row(Account, row))
+        key = (scope, kind, owner_id, currency)
+        account = self._accounts_read.get(key)
+        if account is None:
+            row = self.conn.execute(_find_account_stmt(), {
+                "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
+                "b_owner": owner_id, "b_currency": currency,
+            }).first()
+            if row is None:
+                return None
+            account = self._accounts_read[key] = from_row(Account, row)
+        return self._with_pending(account)
 
     def lock_accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """The accounts, row-locked in id order (a stable order, so no deadlocks)."""
@@ -376,7 +387,8 @@ class SqlMoneyTx:
     def payer_standing(
         self, scope: Scope, customer_id: str, *, spent_since_ms: int, failures_since_ms: int
     ) -> PayerStanding | None:
-        self._flush(schema.payment_intents)
+        if self._buffer.has_insert(schema.payment_intents, "customer_id", customer_id):
+            self._flush(schema.payment_intents)  # this customer's spend must count them
         if self._pg:
             # Lock first, in its own statement: READ COMMITTED gives the next statement a
             # snapshot taken after the lock, so it sees every payment committed before it (a
@@ -418,7 +430,8 @@ class SqlMoneyTx:
         self, scope: Scope, key: str, fingerprint: str, now_ms: int, expires_at_ms: int
     ) -> StoredResponse | None:
         """None when this transaction now owns the key; the stored response for a replay."""
-        self._buffer.flush_responses(self.conn, _store_response_stmt())
+        if self._buffer.has_response(scope.tenant_id, scope.livemode, key):
+            self._buffer.flush_responses(self.conn, _store_response_stmt())
         t = schema.idempotency_keys
         values = dict(
             tenant_id=scope.tenant_id, livemode=scope.livemode, key=key,
@@ -470,6 +483,8 @@ class SqlMoneyTx:
 
     def _forget(self, cls: type[Any]) -> None:
         """A write to a table read once: read it again next time."""
+        if cls is Account:
+            self._accounts_read.clear()
         if cls in (Tenant, WebhookEndpoint) and self._read_once:
             self._read_once = {k: v for k, v in self._read_once.items() if k[0] is not cls}
 

@@ -44,6 +44,14 @@ class WriteBuffer:
         rows.append(row)
         return True
 
+    def has_insert(self, table: Table, column: str, value: object) -> bool:
+        """Whether a buffered insert into ``table`` has ``column == value``."""
+        return any(row[column] == value for row in self._inserts.get(table, ()))
+
+    def has_response(self, tenant_id: str, livemode: bool, key: str) -> bool:
+        return any((r["b_tenant"], r["b_livemode"], r["b_key"]) == (tenant_id, livemode, key)
+                   for r in self._responses)
+
     def save_balance(self, account: Account) -> None:
         self._balances[account.id] = {"b_id": account.id, "b_balance": account.balance_minor,
                                       "b_pending": account.pending_out_minor}
