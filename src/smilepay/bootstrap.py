@@ -21,6 +21,7 @@ from smilepay.ports.money import Clock
 from smilepay.ports.notify import Notifier, WebhookSender
 from smilepay.services.context import MoneyContext, MoneyPolicy, SystemClock
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
+from smilepay.services.tenants import CallerCache
 
 log = logging.getLogger("smilepay.bootstrap")
 
@@ -33,6 +34,7 @@ class Container:
     ctx: MoneyContext
     notifier: Notifier
     webhook_sender: WebhookSender
+    callers: CallerCache = field(default_factory=lambda: CallerCache(ttl_ms=0))
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -61,4 +63,5 @@ def build_container(
     ctx = MoneyContext(clock=clock or SystemClock(), phones=phone_cipher(money),
                        policy=policy or MoneyPolicy())
     return Container(store=store, ctx=ctx, notifier=notifier,
-                     webhook_sender=HttpxWebhookSender())
+                     webhook_sender=HttpxWebhookSender(),
+                     callers=CallerCache(ttl_ms=money.auth_cache_ms))

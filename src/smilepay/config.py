@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Face recognition strategy by name (empty = the measured default, see docs/accuracy.md).
     face_strategy: str = ""
     threads: int = 1
+    # How long a worker trusts a key it has checked (0 = check every call in the database);
+    # another worker's revocation takes effect within this time (services.tenants.CallerCache).
+    auth_cache_ms: int = Field(default=1000, ge=0, le=60_000)
     # Money core: base64 of 32+ bytes; empty = a DEV-ONLY key with a warning (never in production).
     phone_key: str = Field(default="", repr=False)
     # SMTP notifier instead of the log notifier when a host is set.

@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from smilepay.bootstrap import Container
 from smilepay.domain.money_errors import AuthenticationFailed, PermissionDenied
-from smilepay.domain.tenants import KeyKind
+from smilepay.domain.tenants import KeyKind, hash_api_key
 from smilepay.ports.money import MoneyTx
 from smilepay.services.tenants import Caller, authenticate
 
@@ -28,11 +28,18 @@ def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) 
     if credentials is None or not credentials.credentials:
         raise AuthenticationFailed("expected an Authorization: Bearer <API key> header, got none")
     raw = credentials.credentials
+    container = container_of(request)
+    key_hash = hash_api_key(raw)
+    cached = container.callers.get(key_hash)
+    if cached is not None:
+        return cached
 
     def lookup(tx: MoneyTx) -> Caller:
         return authenticate(tx, raw)
 
-    return container_of(request).store.run(lookup, write=False)
+    caller = container.store.run(lookup, write=False)
+    container.callers.put(key_hash, caller)
+    return caller
 
 
 def require_terminal_key(

@@ -78,8 +78,10 @@ def list_api_keys(
 def revoke_api_key_route(
     key_id: str, request: Request, caller: Caller = Depends(require_secret_key)
 ) -> Response:
-    return run_mutation(request, caller, None, lambda tx: (200, api_key_view(
+    response = run_mutation(request, caller, None, lambda tx: (200, api_key_view(
         revoke_api_key(tx, caller.scope, key_id, _now(request)))))
+    container_of(request).callers.forget(key_id)
+    return response
 
 
 def _merchant_account(tx: MoneyTx, caller: Caller, currency: str) -> Account | None:

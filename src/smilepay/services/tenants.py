@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from smilepay.domain.ids import new_id
@@ -83,6 +85,41 @@ def authenticate(tx: MoneyTx, raw_key: str) -> Caller:
     if key.livemode is not livemode:
         raise AuthenticationFailed("expected a key whose prefix matches its mode")
     return Caller(Scope(key.tenant_id, key.livemode), key.kind, key.id, key.terminal_id)
+
+
+class CallerCache:
+    """Keys authenticated in the last ``ttl_ms``, by hash: an API call finds its key here
+    instead of in the database (a read transaction per call, a large share of a payment's).
+
+    The price is revocation: the process that revokes a key forgets it at once; every other
+    worker process refuses it within ``ttl_ms``. Unknown or refused keys are never cached, so a
+    new key works at once. ``ttl_ms=0`` turns the cache off."""
+
+    def __init__(self, ttl_ms: int, *, max_entries: int = 4096,
+                 monotonic_ms: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000
+                 ) -> None:
+        self._ttl_ms = ttl_ms
+        self._max_entries = max_entries
+        self._now_ms = monotonic_ms
+        self._entries: dict[str, tuple[int, Caller]] = {}
+
+    def get(self, key_hash: str) -> Caller | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or self._now_ms() >= entry[0]:
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, caller: Caller) -> None:
+        if self._ttl_ms <= 0:
+            return
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()  # simplest bound: start over (each key costs one read)
+        self._entries[key_hash] = (self._now_ms() + self._ttl_ms, caller)
+
+    def forget(self, key_id: str) -> None:
+        for key_hash, (_, caller) in list(self._entries.items()):
+            if caller.key_id == key_id:
+                self._entries.pop(key_hash, None)
 
 
 def create_terminal(

@@ -41,7 +41,8 @@ T = TypeVar("T")
 @dataclass(eq=False)
 class _Unit:
     work: Callable[[Any], Any]
-    taken: bool = False  # in a batch that is running
+    wake: threading.Event = field(default_factory=threading.Event)  # done, or lead `batch`
+    batch: list[_Unit] | None = None  # set when this unit's caller is to lead it
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -76,7 +77,7 @@ class GroupCommit(Generic[C]):
         self._close = close_context
         self._max_batch = max_batch
         self._queue: deque[_Unit] = deque()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._leaders = 0
         self._local = threading.local()
 
@@ -85,34 +86,45 @@ class GroupCommit(Generic[C]):
         if context is not None:  # called from inside a unit: it joins the open transaction
             return work(context)
         unit = _Unit(work)
-        with self._cond:
+        with self._lock:
             self._queue.append(unit)
-            while not unit.done and (unit.taken or self._leaders >= self._max_leaders):
-                self._cond.wait()
-            if not unit.done:
+            if self._leaders < self._max_leaders:
                 self._leaders += 1
-                batch = self._take(unit)
-        if not unit.done:
+                unit.batch = self._take()
+        if unit.batch is None:
+            unit.wake.wait()  # until a leader ran it, or handed this caller the next batch
+        while unit.batch is not None:  # this caller leads a batch (its own unit is in it)
+            batch, unit.batch = unit.batch, None
             try:
                 self._run_atomic(batch)
             finally:
-                with self._cond:
-                    self._leaders -= 1
-                    self._cond.notify_all()
+                self._hand_over(batch)
         if unit.error is not None:
             raise unit.error
         result: T = unit.result
         return result
 
-    def _take(self, leader: _Unit) -> list[_Unit]:
-        """The leader's unit first, then the oldest queued ones (called under the lock)."""
-        self._queue.remove(leader)
-        batch = [leader]
+    def _take(self) -> list[_Unit]:
+        """The oldest queued units (called under the lock)."""
+        batch = [self._queue.popleft()]
         while self._queue and len(batch) < self._max_batch:
             batch.append(self._queue.popleft())
-        for unit in batch:
-            unit.taken = True
         return batch
+
+    def _hand_over(self, finished: list[_Unit]) -> None:
+        """Wake the callers of a finished batch; the oldest waiting caller leads the next one
+        (one thread woken per unit: no herd of waiters re-checking a shared condition)."""
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+                successor.batch = self._take()
+            else:
+                successor = None
+                self._leaders -= 1
+        for unit in finished:
+            unit.wake.set()
+        if successor is not None:
+            successor.wake.set()
 
     def _run_atomic(self, units: list[_Unit]) -> None:
         """All ``units`` in one transaction, or (when one raises) split around it."""
