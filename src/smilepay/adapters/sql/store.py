@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from smilepay.adapters.sql.engine import TransactionRunner, is_sqlite, make_engine
+from smilepay.adapters.sql.engine import TransactionRunner, make_engine
 from smilepay.adapters.sql.group_commit import GroupCommit
 from smilepay.adapters.sql.tx import SqlMoneyTx
 from smilepay.ports.money import MoneyTx
@@ -20,14 +20,13 @@ T = TypeVar("T")
 
 
 class SqlMoneyStore:
-    def __init__(self, engine: Engine, *, max_batch: int = 32, max_leaders: int = 4) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 32) -> None:
         self.engine = engine
         self._runner = TransactionRunner(engine)
         # finish: the buffered writes, then the merchant credits (their hot rows are locked
         # only from then to the commit)
         self._writes = GroupCommit(self._runner, SqlMoneyTx, SqlMoneyTx.finish,
-                                   max_batch=max_batch,
-                                   max_leaders=1 if is_sqlite(engine) else max_leaders)
+                                   max_batch=max_batch)
 
     @classmethod
     def from_url(cls, url: str) -> SqlMoneyStore:
