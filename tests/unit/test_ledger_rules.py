@@ -16,6 +16,7 @@ from smilepay.domain.ledger import (
     apply_transfer,
     available_minor,
     check_capture_minor,
+    check_covered_transfer,
     obeys_balance_rule,
     release_hold,
     reserve_hold,
@@ -88,3 +89,14 @@ def test_any_sequence_of_transfers_sums_to_zero(moves: list[tuple[int, int, int]
             books[src], books[dst] = apply_transfer(books[src], books[dst], amount, "EUR")
         assert all(obeys_balance_rule(a) for a in books)
     assert sum_by_currency(books) == {"EUR": 0}
+
+
+def test_a_fee_out_of_a_pending_credit_needs_the_credit_not_the_balance() -> None:
+    merchant, fees = account("m", balance=0), account("f")
+    check_covered_transfer(merchant, fees, 29, "EUR", covering_minor=1000)  # empty balance: ok
+    with pytest.raises(InsufficientFunds):
+        check_covered_transfer(merchant, fees, 29, "EUR", covering_minor=28)
+    with pytest.raises(CurrencyMismatch):
+        check_covered_transfer(merchant, account("f", currency="USD"), 29, "EUR", 1000)
+    with pytest.raises(InvalidAmount):
+        check_covered_transfer(merchant, merchant, 29, "EUR", 1000)
