@@ -10,6 +10,8 @@ from smilepay.domain.money_errors import CustomerLockedOut, PaymentLimitExceeded
 
 @dataclass(frozen=True)
 class CustomerLimits:
+    """In minor units of the payment's currency: the day's spend counts that currency only."""
+
     per_payment_minor: int
     per_day_minor: int
 

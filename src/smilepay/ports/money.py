@@ -34,7 +34,7 @@ class PayerStanding:
     """A customer about to pay, with what the risk rules need, read in one statement."""
 
     customer: Customer
-    spent_minor: int  # succeeded or held since ``spent_since_ms``
+    spent_minor: int  # succeeded or held since ``spent_since_ms``, in the asked currency
     failures: int  # failed verification attempts since ``failures_since_ms``
 
 
@@ -80,9 +80,11 @@ class MoneyTx(Protocol):
     ) -> Page[Transfer]: ...
     def expired_holds(self, now_ms: int, limit: int) -> list[Hold]: ...
     def payer_standing(
-        self, scope: Scope, customer_id: str, *, spent_since_ms: int, failures_since_ms: int
+        self, scope: Scope, customer_id: str, currency: str, *, spent_since_ms: int,
+        failures_since_ms: int,
     ) -> PayerStanding | None:
-        """The customer, row-locked for the rest of the transaction, with its standing."""
+        """The customer with its spend in ``currency`` and its recent failures. Current as of
+        this statement: lock what serialises the decision (the wallet) before calling it."""
         ...
     def record_attempt(
         self, scope: Scope, attempt_id: str, customer_id: str, payment_intent_id: str | None,

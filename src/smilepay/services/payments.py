@@ -84,13 +84,15 @@ def record_verification_attempt(
 
 
 def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str) -> None:
-    """Lockout and limits. The customer row is locked first, so two payments of one customer
-    are checked one after the other (else both could pass the daily limit at once)."""
+    """Lockout and limits (in the payment's currency). The caller has locked the payer's wallet
+    in that currency, so two payments that share a daily limit are checked one after the
+    other (else both could pass it at once), and the spend read here is current."""
     now_ms = ctx.clock.now_ms()
     policy = ctx.policy.lockout
     since_ms = now_ms - lookback_ms(policy)
     standing = tx.payer_standing(Scope(intent.tenant_id, intent.livemode), customer_id,
-                                 spent_since_ms=now_ms - DAY_MS, failures_since_ms=since_ms)
+                                 intent.currency, spent_since_ms=now_ms - DAY_MS,
+                                 failures_since_ms=since_ms)
     if standing is None:
         raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")
     if standing.failures >= policy.max_failures:  # else no window can hold enough of them
@@ -164,11 +166,14 @@ def confirm_payment(
             tx.update(record)
 
     try:
+        # Only the payer's wallet is locked (before the risk check: see _check_risk); the
+        # merchant balance, which every payment credits, is credited by the transaction's last
+        # statement (see post_credit_last).
+        wallet_key = (AccountKind.CUSTOMER_WALLET, payer, intent.currency)
+        found = tx.lock_owned_accounts(scope, [wallet_key])
         _check_risk(tx, ctx, intent, payer)
-        # Only the payer's wallet is locked; the merchant balance, which every payment credits,
-        # is credited by the transaction's last statement (see post_credit_last).
-        (wallet,) = open_locked(
-            tx, scope, [(AccountKind.CUSTOMER_WALLET, payer, intent.currency)], now_ms)
+        # no wallet yet: the customer exists (checked above) and its new wallet is empty
+        (wallet,) = found or open_locked(tx, scope, [wallet_key], now_ms)
         merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
         if intent.capture_method is CaptureMethod.MANUAL:
             hold = place_hold(tx, scope, debit_id=wallet.id, credit_id=merchant.id,

@@ -126,6 +126,7 @@ def _payer_standing_stmt() -> Any:
         # two equalities, not IN (a list): an IN list is re-expanded on every execution
         or_(pi.c.status == PaymentStatus.SUCCEEDED.value,
             pi.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
+        pi.c.currency == bindparam("b_currency"),
         pi.c.updated_at_ms >= bindparam("b_spent_since"),
     ).scalar_subquery()
     failures = select(func.count()).select_from(at).where(
@@ -385,21 +386,15 @@ class SqlMoneyTx:
 
     # risk ------------------------------------------------------------------------------
     def payer_standing(
-        self, scope: Scope, customer_id: str, *, spent_since_ms: int, failures_since_ms: int
+        self, scope: Scope, customer_id: str, currency: str, *, spent_since_ms: int,
+        failures_since_ms: int,
     ) -> PayerStanding | None:
         if self._buffer.has_insert(schema.payment_intents, "customer_id", customer_id):
             self._flush(schema.payment_intents)  # this customer's spend must count them
-        if self._pg:
-            # Lock first, in its own statement: READ COMMITTED gives the next statement a
-            # snapshot taken after the lock, so it sees every payment committed before it (a
-            # subquery in the locking statement would keep the snapshot from before the wait).
-            # SQLite needs no lock: its writers run one at a time.
-            locked = self.get(Customer, customer_id, scope, for_update=True)
-            if locked is None:
-                return None
         row = self.conn.execute(_payer_standing_stmt(), {
             "b_id": customer_id, "b_tenant": scope.tenant_id, "b_livemode": scope.livemode,
-            "b_spent_since": spent_since_ms, "b_failures_since": failures_since_ms,
+            "b_currency": currency, "b_spent_since": spent_since_ms,
+            "b_failures_since": failures_since_ms,
         }).first()
         if row is None:
             return None
