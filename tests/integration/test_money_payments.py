@@ -55,9 +55,9 @@ def shop(store: SqlMoneyStore, ctx: MoneyContext, fee_bps: int = 0,
 
 
 def buy(store: SqlMoneyStore, ctx: MoneyContext, scope: Scope, customer: str, amount: int,
-        method: CaptureMethod = CaptureMethod.AUTOMATIC) -> PaymentIntent:
+        method: CaptureMethod = CaptureMethod.AUTOMATIC, currency: str = "EUR") -> PaymentIntent:
     def work(tx: MoneyTx) -> PaymentIntent:
-        intent = payments.create_payment(tx, ctx, scope, amount_minor=amount, currency="EUR",
+        intent = payments.create_payment(tx, ctx, scope, amount_minor=amount, currency=currency,
                                          customer_id=customer, capture_method=method)
         return payments.confirm_payment(tx, ctx, scope, intent.id)
 
@@ -78,6 +78,9 @@ def test_per_payment_and_daily_limits_decline(store: SqlMoneyStore, ctx: MoneyCo
     assert buy(store, ctx, scope, customer, 2_000).status is PaymentStatus.SUCCEEDED
     over = buy(store, ctx, scope, customer, 1)
     assert over.last_error_code == "daily_limit_exceeded"
+    # limits are in the payment's currency: the day's euros do not count against dollars
+    store.run(lambda tx: customers.top_up(tx, ctx, scope, customer, 100, "USD"))
+    assert buy(store, ctx, scope, customer, 100, currency="USD").status is PaymentStatus.SUCCEEDED
     clock.advance_s(24 * 3600 + 1)
     assert buy(store, ctx, scope, customer, 1).status is PaymentStatus.SUCCEEDED
 
