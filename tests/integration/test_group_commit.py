@@ -55,9 +55,10 @@ def stored_ids(runner: TransactionRunner) -> list[str]:
                       write=False)
 
 
-def run_queued(group: GroupCommit[Counting], works: list[Callable[[Counting], int]]
-               ) -> list[Future[int]]:
-    """Run a blocking unit, queue ``works`` behind it, then let it finish."""
+def run_queued(group: GroupCommit[Counting], works: list[Callable[[Counting], int]],
+               keys: list[str | None] | None = None) -> list[Future[int]]:
+    """Run a blocking unit, queue ``works`` (with order ``keys``) behind it, then let it
+    finish."""
     started, release = threading.Event(), threading.Event()
 
     def blocking(ctx: Counting) -> int:
@@ -69,10 +70,12 @@ def run_queued(group: GroupCommit[Counting], works: list[Callable[[Counting], in
     pool = ThreadPoolExecutor(len(works) + 1)
     first = pool.submit(group.run, blocking)
     assert started.wait(10)
-    futures = [pool.submit(group.run, w) for w in works]
-    deadline = time.monotonic() + 10
-    while len(group._queue) < len(works) and time.monotonic() < deadline:
-        time.sleep(0.01)  # every caller waits behind the running transaction
+    futures = []
+    for work, key in zip(works, keys or [None] * len(works), strict=True):
+        futures.append(pool.submit(group.run, work, order_key=key))
+        deadline = time.monotonic() + 10
+        while len(group._queue) < len(futures) and time.monotonic() < deadline:
+            time.sleep(0.005)  # each caller waits behind the running transaction, in turn
     release.set()
     pool.shutdown(wait=True)
     assert first.result() == 1
@@ -118,3 +121,21 @@ def test_a_nested_call_joins_the_open_transaction(
     assert stored_ids(runner) == []
     group.run(insert("after"))
     assert stored_ids(runner) == ["after"]
+
+
+def test_a_batch_runs_keyed_units_in_key_order_so_batches_lock_alike(
+    committer: tuple[GroupCommit[Counting], TransactionRunner],
+) -> None:
+    group, _ = committer
+    order: list[str] = []
+
+    def note(name: str) -> Callable[[Counting], int]:
+        def work(ctx: Counting) -> int:
+            order.append(name)
+            return ctx.batch
+        return work
+
+    names = ["cus_b#1", "cus_a", "plain#1", "cus_b#2", "plain#2"]
+    keys: list[str | None] = ["cus_b", "cus_a", None, "cus_b", None]
+    run_queued(group, [note(n) for n in names], keys)
+    assert order == ["plain#1", "plain#2", "cus_a", "cus_b#1", "cus_b#2"]

@@ -21,10 +21,12 @@ T = TypeVar("T")
 
 
 def run_mutation(
-    request: Request, caller: Caller, body: BaseModel | None, operation: Operation
+    request: Request, caller: Caller, body: BaseModel | None, operation: Operation,
+    *, lock_key: str | None = None,
 ) -> Response:
     """Run ``operation`` (returning status and JSON payload) under the request's
-    ``Idempotency-Key``; a replay returns the first response's exact bytes."""
+    ``Idempotency-Key``; a replay returns the first response's exact bytes. ``lock_key``: the
+    customer whose wallet it locks, when known (see ``MoneyStore.run``)."""
     container = container_of(request)
     key = request.headers.get("idempotency-key")
     canonical = body.model_dump_json().encode() if body is not None else b""
@@ -37,7 +39,7 @@ def run_mutation(
     ctx = container.ctx
     response, replayed = run_idempotent(
         container.store, caller.scope, key, fingerprint, ctx.clock.now_ms(),
-        ctx.policy.idempotency_ttl_s, stored,
+        ctx.policy.idempotency_ttl_s, stored, lock_key=lock_key,
     )
     headers = {"Idempotency-Key": key} if key else {}
     if replayed:

@@ -61,7 +61,7 @@ def create_payment_intent(
             intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id, created=intent)
         return payment_result(intent)
 
-    return run_mutation(request, caller, body, op)
+    return run_mutation(request, caller, body, op, lock_key=body.customer)
 
 
 @router.get("/payment_intents/{payment_id}")
@@ -97,7 +97,7 @@ def confirm_payment_intent(
         return payment_result(svc.confirm_payment(tx, ctx, caller.scope, payment_id,
                                                   body.customer))
 
-    return run_mutation(request, caller, body, op)
+    return run_mutation(request, caller, body, op, lock_key=body.customer)
 
 
 @router.post("/payment_intents/{payment_id}/capture")

@@ -110,6 +110,13 @@ class MoneyTx(Protocol):
 
 
 class MoneyStore(Protocol):
-    """Runs a unit of work in one transaction (retried on transient conflicts) and commits."""
+    """Runs a unit of work in one transaction (retried on transient conflicts) and commits.
 
-    def run(self, work: Callable[[MoneyTx], T], *, write: bool = True) -> T: ...
+    ``lock_key``: the customer whose wallet the work locks, when the caller knows it. A store
+    that runs several callers' work in one transaction (group commit) runs keyed work in key
+    order, so two such transactions lock wallets in the same order and never wait on each
+    other in a cycle."""
+
+    def run(
+        self, work: Callable[[MoneyTx], T], *, write: bool = True, lock_key: str | None = None
+    ) -> T: ...

@@ -39,9 +39,9 @@ def check_idempotency_key(key: str) -> str:
 
 def run_idempotent(
     store: MoneyStore, scope: Scope, key: str | None, fingerprint: str, now_ms: int, ttl_s: int,
-    operation: Callable[[MoneyTx], StoredResponse],
+    operation: Callable[[MoneyTx], StoredResponse], *, lock_key: str | None = None,
 ) -> tuple[StoredResponse, bool]:
-    """The response and whether it is a replay."""
+    """The response and whether it is a replay (``lock_key``: see ``MoneyStore.run``)."""
 
     def work(tx: MoneyTx) -> tuple[StoredResponse, bool]:
         if key is None:
@@ -55,4 +55,4 @@ def run_idempotent(
 
     if key is not None:
         check_idempotency_key(key)
-    return store.run(work)
+    return store.run(work, lock_key=lock_key)

@@ -41,6 +41,7 @@ T = TypeVar("T")
 @dataclass(eq=False)
 class _Unit:
     work: Callable[[Any], Any]
+    order_key: str | None
     wake: threading.Event = field(default_factory=threading.Event)  # done, or lead `batch`
     batch: list[_Unit] | None = None  # set when this unit's caller is to lead it
     done: bool = False
@@ -79,11 +80,13 @@ class GroupCommit(Generic[C]):
         self._leading = False
         self._local = threading.local()
 
-    def run(self, work: Callable[[C], T]) -> T:
+    def run(self, work: Callable[[C], T], *, order_key: str | None = None) -> T:
+        """``order_key``: a batch runs keyed units in key order (after the unkeyed ones, in
+        arrival order); see ``MoneyStore.run``'s ``lock_key``."""
         context = getattr(self._local, "context", None)
         if context is not None:  # called from inside a unit: it joins the open transaction
             return work(context)
-        unit = _Unit(work)
+        unit = _Unit(work, order_key)
         with self._lock:
             self._queue.append(unit)
             if not self._leading:
@@ -103,10 +106,12 @@ class GroupCommit(Generic[C]):
         return result
 
     def _take(self) -> list[_Unit]:
-        """The oldest queued units (called under the lock)."""
+        """The oldest queued units, in the order they will run (called under the lock)."""
         batch = [self._queue.popleft()]
         while self._queue and len(batch) < self._max_batch:
             batch.append(self._queue.popleft())
+        # stable: one customer's units keep their arrival order
+        batch.sort(key=lambda u: (u.order_key is not None, u.order_key or ""))
         return batch
 
     def _hand_over(self, finished: list[_Unit]) -> None:

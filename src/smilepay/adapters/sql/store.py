@@ -32,9 +32,11 @@ class SqlMoneyStore:
     def from_url(cls, url: str) -> SqlMoneyStore:
         return cls(make_engine(url))
 
-    def run(self, work: Callable[[MoneyTx], T], *, write: bool = True) -> T:
+    def run(
+        self, work: Callable[[MoneyTx], T], *, write: bool = True, lock_key: str | None = None
+    ) -> T:
         if write:
-            return self._writes.run(work)
+            return self._writes.run(work, order_key=lock_key)
 
         def in_tx(conn: Connection) -> T:
             tx = SqlMoneyTx(conn)
