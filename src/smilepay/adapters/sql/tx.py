@@ -9,161 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, and_, select, update
 
 from smilepay.adapters.sql import schema
+from smilepay.adapters.sql import statements as st
+from smilepay.adapters.sql.outbox_tx import OutboxTx
 from smilepay.adapters.sql.records import TABLES, from_row, to_row
 from smilepay.adapters.sql.write_buffer import WriteBuffer
 from smilepay.domain.customers import Customer
 from smilepay.domain.events import (
-    DeliveryStatus,
-    Notification,
-    WebhookDelivery,
     WebhookEndpoint,
 )
 from smilepay.domain.ledger import Account, AccountKind, Hold, HoldStatus, Transfer
 from smilepay.domain.money_errors import IdempotencyKeyReused
-from smilepay.domain.payments import PaymentStatus
 from smilepay.domain.tenants import ApiKey, Scope, Tenant
 from smilepay.ports.money import Page, PayerStanding, StoredResponse
 
 R = TypeVar("R")
 
 
-def _in_scope(table: Any, scope: Scope) -> Any:
-    return and_(table.c.tenant_id == scope.tenant_id, table.c.livemode == scope.livemode)
-
-
-# Statements built once with bind parameters: building a statement per call (and computing
-# its cache key) was a large share of the Python time of a payment.
-@cache
-def _insert_stmt(table: Table) -> Any:
-    return table.insert()
-
-
-@cache
-def _update_stmt(table: Table) -> Any:
-    return table.update().where(table.c.id == bindparam("b_id"))
-
-
-@cache
-def _get_stmt(table: Table, scoped: bool, for_update: bool) -> Any:
-    query = select(table).where(table.c.id == bindparam("b_id"))
-    if scoped:
-        query = query.where(table.c.tenant_id == bindparam("b_tenant"),
-                            table.c.livemode == bindparam("b_livemode"))
-    return query.with_for_update(key_share=True) if for_update else query
-
-
-@cache
-def _save_balance_stmt() -> Any:
-    t = schema.accounts
-    return t.update().where(t.c.id == bindparam("b_id")).values(
-        balance_minor=bindparam("b_balance"), pending_out_minor=bindparam("b_pending"))
-
-
-@cache
-def _add_balance_stmt() -> Any:
-    t = schema.accounts
-    return t.update().where(t.c.id == bindparam("b_id")).values(
-        balance_minor=t.c.balance_minor + bindparam("b_delta"))
-
-
-@cache
-def _lock_accounts_stmt(for_update: bool) -> Any:
-    t = schema.accounts
-    query = select(t).where(t.c.id.in_(bindparam("b_ids", expanding=True))).order_by(t.c.id)
-    return query.with_for_update(key_share=True) if for_update else query
-
-
-@cache
-def _find_account_stmt() -> Any:
-    t = schema.accounts
-    return select(t).where(
-        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
-        t.c.kind == bindparam("b_kind"), t.c.owner_id == bindparam("b_owner"),
-        t.c.currency == bindparam("b_currency"),
-    )
-
-
-@cache
-def _claim_key_stmt(pg: bool) -> Any:
-    t = schema.idempotency_keys
-    dialect_insert = postgresql.insert if pg else sqlite.insert
-    return dialect_insert(t).on_conflict_do_nothing().returning(t.c.key)
-
-
-@cache
-def _find_api_key_stmt() -> Any:
-    t = schema.api_keys
-    return select(t).where(t.c.key_hash == bindparam("b_hash"))
-
-
-@cache
-def _lock_owned_stmt(count: int, for_update: bool) -> Any:
-    """Accounts by ``count`` (kind, owner, currency) keys: ``b_kind_i``, ``b_owner_i``, ..."""
-    t = schema.accounts
-    wanted = or_(*(
-        and_(t.c.kind == bindparam(f"b_kind_{i}"), t.c.owner_id == bindparam(f"b_owner_{i}"),
-             t.c.currency == bindparam(f"b_currency_{i}"))
-        for i in range(count)
-    ))
-    query = select(t).where(t.c.tenant_id == bindparam("b_tenant"),
-                            t.c.livemode == bindparam("b_livemode"), wanted).order_by(t.c.id)
-    return query.with_for_update(key_share=True) if for_update else query
-
-
-@cache
-def _payer_standing_stmt() -> Any:
-    """The customer with the day's spend and recent failures, as scalar subqueries."""
-    c, pi, at = schema.customers, schema.payment_intents, schema.payment_attempts
-    spent = select(func.coalesce(func.sum(pi.c.amount_minor), 0)).where(
-        pi.c.customer_id == c.c.id,
-        # two equalities, not IN (a list): an IN list is re-expanded on every execution
-        or_(pi.c.status == PaymentStatus.SUCCEEDED.value,
-            pi.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
-        pi.c.currency == bindparam("b_currency"),
-        pi.c.updated_at_ms >= bindparam("b_spent_since"),
-    ).scalar_subquery()
-    failures = select(func.count()).select_from(at).where(
-        at.c.customer_id == c.c.id, at.c.succeeded.is_(False),
-        at.c.created_at_ms >= bindparam("b_failures_since"),
-    ).scalar_subquery()
-    return select(c, spent.label("standing_spent"), failures.label("standing_failures")).where(
-        c.c.id == bindparam("b_id"), c.c.tenant_id == bindparam("b_tenant"),
-        c.c.livemode == bindparam("b_livemode"))
-
-
-@cache
-def _failure_times_stmt() -> Any:
-    t = schema.payment_attempts
-    return select(t.c.created_at_ms).where(
-        t.c.customer_id == bindparam("b_customer"), t.c.succeeded.is_(False),
-        t.c.created_at_ms >= bindparam("b_since"),
-    )
-
-
-@cache
-def _store_response_stmt() -> Any:
-    t = schema.idempotency_keys
-    return t.update().where(
-        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
-        t.c.key == bindparam("b_key"),
-    ).values(status_code=bindparam("b_status"), response_body=bindparam("b_body"))
-
-
-@cache
-def _endpoints_stmt() -> Any:
-    t = schema.webhook_endpoints
-    return select(t).where(t.c.tenant_id == bindparam("b_tenant"),
-                           t.c.livemode == bindparam("b_livemode")).order_by(t.c.id)
-
-
-class SqlMoneyTx:
+class SqlMoneyTx(OutboxTx):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._pg = conn.dialect.name == "postgresql"
@@ -200,8 +67,8 @@ class SqlMoneyTx:
         params = [{"b_id": i, "b_delta": d} for i in ids if (d := self._credits.pop(i))]
         if params:
             self._accounts_read.clear()
-            self._buffer.flush_balances(self.conn, _save_balance_stmt())  # absolute ones first
-            self.conn.execute(_add_balance_stmt(), params)
+            self._buffer.flush_balances(self.conn, st.save_balance_stmt())  # absolute ones first
+            self.conn.execute(st.add_balance_stmt(), params)
 
     def _with_pending(self, account: Account) -> Account:
         account = self._buffer.overlay(account)
@@ -216,8 +83,8 @@ class SqlMoneyTx:
         """Before a statement this class cannot vouch for, and before the commit."""
         self._accounts_read.clear()
         self._buffer.flush_inserts(self.conn)
-        self._buffer.flush_balances(self.conn, _save_balance_stmt())
-        self._buffer.flush_responses(self.conn, _store_response_stmt())
+        self._buffer.flush_balances(self.conn, st.save_balance_stmt())
+        self._buffer.flush_responses(self.conn, st.store_response_stmt())
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
@@ -225,14 +92,14 @@ class SqlMoneyTx:
         table, row = TABLES[type(record)], to_row(record)
         if not self._buffer.insert(table, row):
             self._flush_all()  # it may refer to a buffered row
-            self.conn.execute(_insert_stmt(table), row)
+            self.conn.execute(st.insert_stmt(table), row)
 
     def update(self, record: object) -> None:
         self._forget(type(record))
         self._flush_all()
         values = to_row(record)
         values["b_id"] = values.pop("id")
-        self.conn.execute(_update_stmt(TABLES[type(record)]), values)
+        self.conn.execute(st.update_stmt(TABLES[type(record)]), values)
 
     def get(
         self, cls: type[R], record_id: str, scope: Scope | None = None, *, for_update: bool = False
@@ -254,7 +121,7 @@ class SqlMoneyTx:
         params: dict[str, object] = {"b_id": record_id}
         if scope is not None:
             params.update(b_tenant=scope.tenant_id, b_livemode=scope.livemode)
-        query = _get_stmt(TABLES[cls], scope is not None, for_update and self._pg)
+        query = st.get_stmt(TABLES[cls], scope is not None, for_update and self._pg)
         row = self.conn.execute(query, params).first()
         if row is None:
             return None
@@ -275,7 +142,7 @@ class SqlMoneyTx:
         """Newest first; ``starting_after`` is the last id of the previous page."""
         self.finish()
         table = TABLES[cls]
-        query = select(table).where(_in_scope(table, scope))
+        query = select(table).where(st.in_scope(table, scope))
         for name, value in (equals or {}).items():
             query = query.where(table.c[name] == value)
         if starting_after is not None:
@@ -285,7 +152,7 @@ class SqlMoneyTx:
 
     # keys and customers ----------------------------------------------------------------
     def find_api_key(self, key_hash: str) -> ApiKey | None:
-        row = self.conn.execute(_find_api_key_stmt(), {"b_hash": key_hash}).first()
+        row = self.conn.execute(st.find_api_key_stmt(), {"b_hash": key_hash}).first()
         return None if row is None else from_row(ApiKey, row)
 
     def find_customers(
@@ -293,7 +160,7 @@ class SqlMoneyTx:
         candidate_ids: Sequence[str] | None = None,
     ) -> list[Customer]:
         t = schema.customers
-        query = select(t).where(_in_scope(t, scope))
+        query = select(t).where(st.in_scope(t, scope))
         if phone_hmac is not None:
             query = query.where(t.c.phone_hmac == phone_hmac)
         if last4_hmac is not None:
@@ -309,7 +176,7 @@ class SqlMoneyTx:
         key = (scope, kind, owner_id, currency)
         account = self._accounts_read.get(key)
         if account is None:
-            row = self.conn.execute(_find_account_stmt(), {
+            row = self.conn.execute(st.find_account_stmt(), {
                 "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
                 "b_owner": owner_id, "b_currency": currency,
             }).first()
@@ -322,7 +189,7 @@ class SqlMoneyTx:
         """The accounts, row-locked in id order (a stable order, so no deadlocks)."""
         account_ids = sorted(set(account_ids))
         self.flush_credits(account_ids)
-        rows = self.conn.execute(_lock_accounts_stmt(self._pg),
+        rows = self.conn.execute(st.lock_accounts_stmt(self._pg),
                                  {"b_ids": account_ids}).all()
         return {r.id: self._buffer.overlay(from_row(Account, r)) for r in rows}
 
@@ -334,7 +201,7 @@ class SqlMoneyTx:
         for i, (kind, owner, currency) in enumerate(keys):
             params.update({f"b_kind_{i}": kind.value, f"b_owner_{i}": owner,
                            f"b_currency_{i}": currency})
-        query = _lock_owned_stmt(len(keys), self._pg)
+        query = st.lock_owned_stmt(len(keys), self._pg)
         rows = self.conn.execute(query, params).all()
         if any(r.id in self._credits for r in rows):  # rare: read again with the deltas applied
             self.flush_credits([r.id for r in rows])
@@ -354,13 +221,13 @@ class SqlMoneyTx:
     def all_accounts(self, scope: Scope | None = None) -> list[Account]:
         self.finish()
         t = schema.accounts
-        query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
+        query = select(t) if scope is None else select(t).where(st.in_scope(t, scope))
         return [from_row(Account, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
 
     def all_transfers(self, scope: Scope | None = None) -> list[Transfer]:
         self._flush(schema.transfers)
         t = schema.transfers
-        query = select(t) if scope is None else select(t).where(_in_scope(t, scope))
+        query = select(t) if scope is None else select(t).where(st.in_scope(t, scope))
         return [from_row(Transfer, r) for r in self.conn.execute(query.order_by(t.c.id)).all()]
 
     def account_transfers(
@@ -391,7 +258,7 @@ class SqlMoneyTx:
     ) -> PayerStanding | None:
         if self._buffer.has_insert(schema.payment_intents, "customer_id", customer_id):
             self._flush(schema.payment_intents)  # this customer's spend must count them
-        row = self.conn.execute(_payer_standing_stmt(), {
+        row = self.conn.execute(st.payer_standing_stmt(), {
             "b_id": customer_id, "b_tenant": scope.tenant_id, "b_livemode": scope.livemode,
             "b_currency": currency, "b_spent_since": spent_since_ms,
             "b_failures_since": failures_since_ms,
@@ -416,7 +283,7 @@ class SqlMoneyTx:
 
     def failure_times_ms(self, customer_id: str, since_ms: int) -> list[int]:
         rows = self.conn.execute(
-            _failure_times_stmt(), {"b_customer": customer_id, "b_since": since_ms}
+            st.failure_times_stmt(), {"b_customer": customer_id, "b_since": since_ms}
         ).all()
         return [int(r[0]) for r in rows]
 
@@ -426,17 +293,17 @@ class SqlMoneyTx:
     ) -> StoredResponse | None:
         """None when this transaction now owns the key; the stored response for a replay."""
         if self._buffer.has_response(scope.tenant_id, scope.livemode, key):
-            self._buffer.flush_responses(self.conn, _store_response_stmt())
+            self._buffer.flush_responses(self.conn, st.store_response_stmt())
         t = schema.idempotency_keys
         values = dict(
             tenant_id=scope.tenant_id, livemode=scope.livemode, key=key,
             fingerprint=fingerprint, created_at_ms=now_ms, expires_at_ms=expires_at_ms,
         )
         while True:
-            inserted = self.conn.execute(_claim_key_stmt(self._pg), values).first()
+            inserted = self.conn.execute(st.claim_key_stmt(self._pg), values).first()
             if inserted is not None:
                 return None
-            where = and_(_in_scope(t, scope), t.c.key == key)
+            where = and_(st.in_scope(t, scope), t.c.key == key)
             query = select(t).where(where)
             if self._pg:
                 query = query.with_for_update(key_share=True)
@@ -463,7 +330,7 @@ class SqlMoneyTx:
         })
 
     def purge_idempotency_keys(self, now_ms: int) -> int:
-        self._buffer.flush_responses(self.conn, _store_response_stmt())
+        self._buffer.flush_responses(self.conn, st.store_response_stmt())
         t = schema.idempotency_keys
         return self.conn.execute(t.delete().where(t.c.expires_at_ms <= now_ms)).rowcount
 
@@ -471,7 +338,7 @@ class SqlMoneyTx:
     def endpoints(self, scope: Scope) -> list[WebhookEndpoint]:
         key = (WebhookEndpoint, scope)
         if key not in self._read_once:
-            rows = self.conn.execute(_endpoints_stmt(), {
+            rows = self.conn.execute(st.endpoints_stmt(), {
                 "b_tenant": scope.tenant_id, "b_livemode": scope.livemode}).all()
             self._read_once[key] = [from_row(WebhookEndpoint, r) for r in rows]
         return list(self._read_once[key])
@@ -482,46 +349,3 @@ class SqlMoneyTx:
             self._accounts_read.clear()
         if cls in (Tenant, WebhookEndpoint) and self._read_once:
             self._read_once = {k: v for k, v in self._read_once.items() if k[0] is not cls}
-
-    def due_deliveries(self, now_ms: int, limit: int) -> list[WebhookDelivery]:
-        self._flush(schema.webhook_deliveries)
-        t = schema.webhook_deliveries
-        query = (
-            select(t).where(
-                t.c.status == DeliveryStatus.PENDING.value, t.c.next_attempt_at_ms <= now_ms
-            ).order_by(t.c.next_attempt_at_ms, t.c.id).limit(limit)
-        )
-        if self._pg:
-            query = query.with_for_update(key_share=True, skip_locked=True)
-        return [from_row(WebhookDelivery, r) for r in self.conn.execute(query).all()]
-
-    def record_webhook_attempt(
-        self, delivery_id: str, now_ms: int, status_code: int | None, error: str | None,
-        duration_ms: int,
-    ) -> None:
-        self._flush_all()
-        self.conn.execute(schema.webhook_attempts.insert().values(
-            delivery_id=delivery_id, attempted_at_ms=now_ms, status_code=status_code,
-            error=error, duration_ms=duration_ms,
-        ))
-
-    def webhook_attempts(self, delivery_id: str) -> list[dict[str, Any]]:
-        t = schema.webhook_attempts
-        rows = self.conn.execute(
-            select(t).where(t.c.delivery_id == delivery_id).order_by(t.c.id)
-        ).all()
-        return [dict(r._mapping) for r in rows]
-
-    def deliveries_for_event(self, event_id: str) -> list[WebhookDelivery]:
-        self._flush(schema.webhook_deliveries)
-        t = schema.webhook_deliveries
-        rows = self.conn.execute(select(t).where(t.c.event_id == event_id).order_by(t.c.id)).all()
-        return [from_row(WebhookDelivery, r) for r in rows]
-
-    def undelivered_notifications(self, limit: int) -> list[Notification]:
-        self._flush(schema.notifications)
-        t = schema.notifications
-        rows = self.conn.execute(
-            select(t).where(t.c.delivered_at_ms.is_(None)).order_by(t.c.id).limit(limit)
-        ).all()
-        return [from_row(Notification, r) for r in rows]

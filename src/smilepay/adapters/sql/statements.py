@@ -1,0 +1,144 @@
+"""SQL statements of the money transaction, each built once with bind parameters.
+
+Building a SQLAlchemy statement per call (and computing its cache key) was a large share of
+the Python time of a payment; these are built on first use and reused.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from smilepay.adapters.sql import schema
+from smilepay.domain.payments import PaymentStatus
+from smilepay.domain.tenants import Scope
+
+
+def in_scope(table: Any, scope: Scope) -> Any:
+    return and_(table.c.tenant_id == scope.tenant_id, table.c.livemode == scope.livemode)
+
+
+@cache
+def insert_stmt(table: Table) -> Any:
+    return table.insert()
+
+
+@cache
+def update_stmt(table: Table) -> Any:
+    return table.update().where(table.c.id == bindparam("b_id"))
+
+
+@cache
+def get_stmt(table: Table, scoped: bool, for_update: bool) -> Any:
+    query = select(table).where(table.c.id == bindparam("b_id"))
+    if scoped:
+        query = query.where(table.c.tenant_id == bindparam("b_tenant"),
+                            table.c.livemode == bindparam("b_livemode"))
+    return query.with_for_update(key_share=True) if for_update else query
+
+
+@cache
+def save_balance_stmt() -> Any:
+    t = schema.accounts
+    return t.update().where(t.c.id == bindparam("b_id")).values(
+        balance_minor=bindparam("b_balance"), pending_out_minor=bindparam("b_pending"))
+
+
+@cache
+def add_balance_stmt() -> Any:
+    t = schema.accounts
+    return t.update().where(t.c.id == bindparam("b_id")).values(
+        balance_minor=t.c.balance_minor + bindparam("b_delta"))
+
+
+@cache
+def lock_accounts_stmt(for_update: bool) -> Any:
+    t = schema.accounts
+    query = select(t).where(t.c.id.in_(bindparam("b_ids", expanding=True))).order_by(t.c.id)
+    return query.with_for_update(key_share=True) if for_update else query
+
+
+@cache
+def find_account_stmt() -> Any:
+    t = schema.accounts
+    return select(t).where(
+        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
+        t.c.kind == bindparam("b_kind"), t.c.owner_id == bindparam("b_owner"),
+        t.c.currency == bindparam("b_currency"),
+    )
+
+
+@cache
+def claim_key_stmt(pg: bool) -> Any:
+    t = schema.idempotency_keys
+    dialect_insert = postgresql.insert if pg else sqlite.insert
+    return dialect_insert(t).on_conflict_do_nothing().returning(t.c.key)
+
+
+@cache
+def find_api_key_stmt() -> Any:
+    t = schema.api_keys
+    return select(t).where(t.c.key_hash == bindparam("b_hash"))
+
+
+@cache
+def lock_owned_stmt(count: int, for_update: bool) -> Any:
+    """Accounts by ``count`` (kind, owner, currency) keys: ``b_kind_i``, ``b_owner_i``, ..."""
+    t = schema.accounts
+    wanted = or_(*(
+        and_(t.c.kind == bindparam(f"b_kind_{i}"), t.c.owner_id == bindparam(f"b_owner_{i}"),
+             t.c.currency == bindparam(f"b_currency_{i}"))
+        for i in range(count)
+    ))
+    query = select(t).where(t.c.tenant_id == bindparam("b_tenant"),
+                            t.c.livemode == bindparam("b_livemode"), wanted).order_by(t.c.id)
+    return query.with_for_update(key_share=True) if for_update else query
+
+
+@cache
+def payer_standing_stmt() -> Any:
+    """The customer with the day's spend and recent failures, as scalar subqueries."""
+    c, pi, at = schema.customers, schema.payment_intents, schema.payment_attempts
+    spent = select(func.coalesce(func.sum(pi.c.amount_minor), 0)).where(
+        pi.c.customer_id == c.c.id,
+        # two equalities, not IN (a list): an IN list is re-expanded on every execution
+        or_(pi.c.status == PaymentStatus.SUCCEEDED.value,
+            pi.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
+        pi.c.currency == bindparam("b_currency"),
+        pi.c.updated_at_ms >= bindparam("b_spent_since"),
+    ).scalar_subquery()
+    failures = select(func.count()).select_from(at).where(
+        at.c.customer_id == c.c.id, at.c.succeeded.is_(False),
+        at.c.created_at_ms >= bindparam("b_failures_since"),
+    ).scalar_subquery()
+    return select(c, spent.label("standing_spent"), failures.label("standing_failures")).where(
+        c.c.id == bindparam("b_id"), c.c.tenant_id == bindparam("b_tenant"),
+        c.c.livemode == bindparam("b_livemode"))
+
+
+@cache
+def failure_times_stmt() -> Any:
+    t = schema.payment_attempts
+    return select(t.c.created_at_ms).where(
+        t.c.customer_id == bindparam("b_customer"), t.c.succeeded.is_(False),
+        t.c.created_at_ms >= bindparam("b_since"),
+    )
+
+
+@cache
+def store_response_stmt() -> Any:
+    t = schema.idempotency_keys
+    return t.update().where(
+        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
+        t.c.key == bindparam("b_key"),
+    ).values(status_code=bindparam("b_status"), response_body=bindparam("b_body"))
+
+
+@cache
+def endpoints_stmt() -> Any:
+    t = schema.webhook_endpoints
+    return select(t).where(t.c.tenant_id == bindparam("b_tenant"),
+                           t.c.livemode == bindparam("b_livemode")).order_by(t.c.id)
