@@ -190,11 +190,12 @@ def capture_hold(
     hold = _pending_hold(tx, scope, hold_id, now_ms)
     check_capture_minor(hold, capture_minor)
     locked = tx.lock_accounts([hold.debit_account_id, hold.credit_account_id])
-    tx.save_balances([release_hold(hold, locked[hold.debit_account_id])])
+    released = release_hold(hold, locked[hold.debit_account_id])
     transfer = post_transfer(
         tx, scope, debit_id=hold.debit_account_id, credit_id=hold.credit_account_id,
         amount_minor=capture_minor, currency=hold.currency, kind=kind, now_ms=now_ms,
         payment_intent_id=hold.payment_intent_id,
+        locked_pair=(released, locked[hold.credit_account_id]),
     )
     posted = replace(
         hold, status=HoldStatus.POSTED, captured_minor=capture_minor, resolved_at_ms=now_ms
