@@ -78,7 +78,7 @@ def run_queued(group: GroupCommit[Counting], works: list[Callable[[Counting], in
             time.sleep(0.005)  # each caller waits behind the running transaction, in turn
     release.set()
     pool.shutdown(wait=True)
-    assert first.result() == 1
+    assert first.exception() is None
     return futures
 
 
@@ -87,7 +87,7 @@ def test_callers_queued_behind_a_running_transaction_share_the_next(
 ) -> None:
     group, runner = committer
     futures = run_queued(group, [insert(f"r{i}", i) for i in range(8)])
-    assert {f.result() for f in futures} == {2}  # one transaction, one commit for all eight
+    assert {f.result() for f in futures} == {2}  # after the blocking one: one transaction
     assert stored_ids(runner) == ["0-first"] + [f"r{i}" for i in range(8)]
 
 
@@ -139,3 +139,35 @@ def test_a_batch_runs_keyed_units_in_key_order_so_batches_lock_alike(
     keys: list[str | None] = ["cus_b", "cus_a", None, "cus_b", None]
     run_queued(group, [note(n) for n in names], keys)
     assert order == ["plain#1", "plain#2", "cus_a", "cus_b#1", "cus_b#2"]
+
+
+class Deferring(Counting):
+    """A context whose writes go out when the batch closes (as the money store's do)."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self.later: list[dict[str, object]] = []
+
+    def close(self) -> None:
+        if self.later:
+            self.conn.execute(rows.insert(), self.later)
+
+
+def test_a_write_refused_at_the_batch_end_fails_only_its_unit(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'late.db'}")
+    metadata.create_all(engine)
+    runner = TransactionRunner(engine)
+    group: GroupCommit[Deferring] = GroupCommit(runner, Deferring, Deferring.close)
+
+    def later(row_id: str) -> Callable[[Deferring], int]:
+        def work(ctx: Deferring) -> int:
+            ctx.later.append({"id": row_id, "n": 1})
+            return ctx.batch
+        return work
+
+    group.run(later("taken"))
+    futures = run_queued(group, [later("a"), later("b"), later("taken"), later("c")])  # type: ignore[list-item]
+    errors = [type(f.exception()).__name__ for f in futures]
+    assert errors[:2] + errors[3:] == ["NoneType"] * 3 and errors[2] == "IntegrityError"
+    assert stored_ids(runner) == ["0-first", "a", "b", "c", "taken"]
+    engine.dispose()

@@ -16,7 +16,9 @@ batch is done, the oldest of them is handed the next batch to lead (one wake-up 
 
 Failures keep each unit all-or-nothing: when a unit raises, the batch is rolled back and
 re-run without it: the units before it in one transaction, then the failing unit alone (its
-error goes to its caller, nothing of it is kept), then the units after it. Conflicts the
+error goes to its caller, nothing of it is kept), then the units after it. When the batch's
+last statements or its commit fail (a buffered write the database refuses), the halves are
+re-run apart until the unit whose write it was fails alone. Conflicts the
 runner retries (a PostgreSQL deadlock, serialization failure, or a unique key a concurrent
 transaction just took) re-run the whole batch, as they re-ran a single unit before. Units are
 therefore re-runnable, as they already had to be for those retries.
@@ -145,12 +147,18 @@ class GroupCommit(Generic[C]):
             if after:
                 self._run_atomic(after)
             return
-        except BaseException as error:  # the commit itself failed: nobody's work was kept
+        except Exception as error:  # the last statements or the commit failed: nothing kept
+            if len(units) == 1:
+                self._finish(units[0], error=error)
+                return
+            half = len(units) // 2  # find whose buffered write it was: halve until alone
+            self._run_atomic(units[:half])
+            self._run_atomic(units[half:])
+            return
+        except BaseException as error:  # interrupted: tell every caller, then stop
             for unit in units:
                 self._finish(unit, error=error)
-            if not isinstance(error, Exception):
-                raise
-            return
+            raise
         for unit, result in zip(units, results, strict=True):
             self._finish(unit, result=result)
 
