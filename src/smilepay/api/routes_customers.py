@@ -19,7 +19,7 @@ from smilepay.domain.risk import CustomerLimits
 from smilepay.ports.money import MoneyTx
 from smilepay.services import customers as svc
 from smilepay.services.tenants import Caller
-from smilepay.services.views import account_view, notification_view
+from smilepay.services.views import account_view, notification_view, topup_view
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -70,9 +70,7 @@ def top_up(
         transfer = svc.top_up(tx, ctx, caller.scope, customer_id, body.amount_minor,
                               body.currency)
         wallet = svc.wallet(tx, ctx, caller.scope, customer_id, transfer.currency)
-        return 200, {"id": transfer.id, "object": "topup", "customer": customer_id,
-                     "amount_minor": transfer.amount_minor, "currency": transfer.currency,
-                     "wallet": account_view(wallet), "created": transfer.created_at_ms // 1000}
+        return 200, {**topup_view(transfer, customer_id), "wallet": account_view(wallet)}
 
     return run_mutation(request, caller, body, op)
 

@@ -27,6 +27,7 @@ from smilepay.services.views import (
     account_view,
     api_key_view,
     endpoint_view,
+    payout_view,
     terminal_view,
     transfer_view,
 )
@@ -130,10 +131,8 @@ def create_payout_route(
     ctx = container_of(request).ctx
 
     def op(tx: MoneyTx) -> tuple[int, Any]:
-        transfer = create_payout(tx, ctx, caller.scope, body.amount_minor, body.currency)
-        return 200, {"id": transfer.id, "object": "payout", "amount_minor": transfer.amount_minor,
-                     "currency": transfer.currency, "status": "paid",
-                     "created": transfer.created_at_ms // 1000}
+        return 200, payout_view(create_payout(tx, ctx, caller.scope, body.amount_minor,
+                                              body.currency))
 
     return run_mutation(request, caller, body, op)
 

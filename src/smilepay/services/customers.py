@@ -17,7 +17,7 @@ from smilepay.ports.money import MoneyTx
 from smilepay.services.context import MoneyContext
 from smilepay.services.events import record_event
 from smilepay.services.ledger import ensure_account, post_transfer
-from smilepay.services.views import customer_view
+from smilepay.services.views import customer_view, topup_view
 
 
 def create_customer(
@@ -98,10 +98,7 @@ def top_up(
         tx, scope, debit_id=funding.id, credit_id=target.id, amount_minor=amount_minor,
         currency=currency, kind=TransferKind.TOPUP, now_ms=now_ms,
     )
-    record_event(tx, scope, EventType.TOPUP_SUCCEEDED, {
-        "id": transfer.id, "object": "topup", "customer": customer_id,
-        "amount_minor": amount_minor, "currency": currency,
-    }, now_ms)
+    record_event(tx, scope, EventType.TOPUP_SUCCEEDED, topup_view(transfer, customer_id), now_ms)
     return transfer
 
 

@@ -16,7 +16,7 @@ from smilepay.services.context import MoneyContext
 from smilepay.services.events import notify_customer, record_event
 from smilepay.services.ledger import ensure_account, post_transfer
 from smilepay.services.payments import get_payment
-from smilepay.services.views import refund_view
+from smilepay.services.views import payout_view, refund_view
 
 MAX_REASON_CHARS = 200
 
@@ -69,7 +69,5 @@ def create_payout(
         tx, scope, debit_id=merchant.id, credit_id=payouts.id, amount_minor=amount_minor,
         currency=currency, kind=TransferKind.PAYOUT, now_ms=now_ms,
     )
-    record_event(tx, scope, EventType.PAYOUT_PAID, {
-        "id": transfer.id, "object": "payout", "amount_minor": amount_minor, "currency": currency,
-    }, now_ms)
+    record_event(tx, scope, EventType.PAYOUT_PAID, payout_view(transfer), now_ms)
     return transfer

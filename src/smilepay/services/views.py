@@ -70,6 +70,18 @@ def transfer_view(t: Transfer, account_id: str) -> dict[str, Any]:
     }
 
 
+def topup_view(t: Transfer, customer_id: str) -> dict[str, Any]:
+    return {"id": t.id, "object": "topup", "customer": customer_id,
+            "amount_minor": t.amount_minor, "currency": t.currency,
+            "created": _created(t.created_at_ms)}
+
+
+def payout_view(t: Transfer) -> dict[str, Any]:
+    """A payout leaves the ledger at once (the bank leg is outside it): always ``paid``."""
+    return {"id": t.id, "object": "payout", "amount_minor": t.amount_minor,
+            "currency": t.currency, "status": "paid", "created": _created(t.created_at_ms)}
+
+
 def terminal_view(t: Terminal) -> dict[str, Any]:
     return {
         "id": t.id, "object": "terminal", "livemode": t.livemode, "name": t.name,
