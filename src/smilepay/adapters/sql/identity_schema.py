@@ -110,6 +110,8 @@ face_challenges = Table(
     Column("expires_at_ms", BigInteger, nullable=False),
     Column("state", String(24), nullable=False),
     Column("outcome_json", Text),
+    # challenges issued per payment (or enrolment) are counted on every new one (0003)
+    Index("ix_face_challenges_subject", "tenant_id", "livemode", "subject_id"),
 )
 
 happy_go_promotions = Table(

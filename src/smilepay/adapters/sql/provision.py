@@ -42,20 +42,24 @@ def drop_schema(url: str, schema: str) -> None:
 
 
 @contextmanager
-def scratch_database(engine_kind: str, work_dir: Path, postgres_url: str | None) -> Iterator[str]:
-    """A migrated, empty database for ``engine_kind`` ("sqlite" or "postgres"); removed after."""
+def scratch_database(engine_kind: str, work_dir: Path, postgres_url: str | None, *,
+                     migrate: bool = True) -> Iterator[str]:
+    """A migrated (or, ``migrate=False``, bare), empty database for ``engine_kind`` ("sqlite" or
+    "postgres"); removed after."""
     from smilepay.adapters.sql.migrate import upgrade_database
 
     if engine_kind == "sqlite":
         url = f"sqlite:///{work_dir / f'money_{secrets.token_hex(4)}.db'}"
-        upgrade_database(url)
+        if migrate:
+            upgrade_database(url)
         yield url
         return
     if engine_kind != "postgres" or postgres_url is None:
         raise ValueError(f"expected sqlite or postgres with a URL, got {engine_kind!r}")
     schema, url = create_scratch_schema(postgres_url)
     try:
-        upgrade_database(url)
+        if migrate:
+            upgrade_database(url)
         yield url
     finally:
         drop_schema(postgres_url, schema)
