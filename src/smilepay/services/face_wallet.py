@@ -18,7 +18,7 @@ from smilepay.ports.money import MoneyTx
 from smilepay.services.customers import render_customer, top_up, wallet
 from smilepay.services.face_context import FaceContext
 from smilepay.services.tenants import Caller
-from smilepay.services.views import account_view, notification_view, payment_view
+from smilepay.services.views import account_view, notification_view, payment_view, topup_view
 
 
 def list_pending_payment(fc: FaceContext, money: Container, caller: Caller) -> dict[str, Any]:
@@ -79,10 +79,8 @@ def wallet_summary(fc: FaceContext, money: Container, scope: Scope, customer_id:
 
 def top_up_wallet(money: Container, scope: Scope, customer_id: str, amount_minor: int,
                   currency: str) -> dict[str, Any]:
-    transfer = money.store.run(
-        lambda tx: top_up(tx, money.ctx, scope, customer_id, amount_minor, currency))
-    return {"id": transfer.id, "object": "topup", "amount_minor": amount_minor,
-            "currency": transfer.currency}
+    return topup_view(money.store.run(
+        lambda tx: top_up(tx, money.ctx, scope, customer_id, amount_minor, currency)), customer_id)
 
 
 def set_promotion(fc: FaceContext, scope: Scope, active: bool, max_discount_bps: int,
