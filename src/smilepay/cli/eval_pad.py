@@ -163,22 +163,29 @@ def eval_challenge(
     # "order+timing" switches the same-face check off, to measure the challenge on its own.
     variants = {"all": VerifierSettings(),
                 "order+timing": VerifierSettings(same_face_cosine=-1.0, continuity_cosine=-1.0)}
-    for (name, frames), (checks, settings) in product(timelines.items(), variants.items()):
-        for steps in (1, 2, 3, 4, 5):
-            policy = ChallengePolicy(steps=steps)
-            stats = simulate_replays(frames, policy, trials, seed=steps, settings=settings)
-            chance = replay_pass_chance(policy)
-            row = {"clip": name, "checks": checks, "steps": steps,
-                   "sequences": count_sequences(policy),
-                   "stated_chance": chance, "trials": stats.trials,
-                   "passed": stats.passed, "rate": stats.pass_rate,
-                   "upper95": stats.pass_rate_upper95,
-                   "steps_answered_histogram": stats.passed_steps_histogram,
-                   "first_failure_reasons": stats.first_failure_reasons}
-            replay_rows.append(row)
-            table.add_row(name, checks, str(steps), str(row["sequences"]),
-                          _pct(chance), f"{stats.passed}/{stats.trials}",
-                          _pct(stats.pass_rate), _pct(stats.pass_rate_upper95))
+    cases = [(name, frames, checks, settings, steps)
+             for (name, frames), (checks, settings) in product(timelines.items(),
+                                                               variants.items())
+             for steps in (1, 2, 3, 4, 5)]
+    with Progress(console=console) as progress:
+        task = progress.add_task("replaying", total=len(cases) * trials)
+        outcomes = [simulate_replays(frames, ChallengePolicy(steps=steps), trials, seed=steps,
+                                     settings=settings, on_trial=lambda: progress.advance(task))
+                    for _name, frames, _checks, settings, steps in cases]
+    for (name, _frames, checks, _settings, steps), stats in zip(cases, outcomes, strict=True):
+        policy = ChallengePolicy(steps=steps)
+        chance = replay_pass_chance(policy)
+        row = {"clip": name, "checks": checks, "steps": steps,
+               "sequences": count_sequences(policy),
+               "stated_chance": chance, "trials": stats.trials,
+               "passed": stats.passed, "rate": stats.pass_rate,
+               "upper95": stats.pass_rate_upper95,
+               "steps_answered_histogram": stats.passed_steps_histogram,
+               "first_failure_reasons": stats.first_failure_reasons}
+        replay_rows.append(row)
+        table.add_row(name, checks, str(steps), str(row["sequences"]),
+                      _pct(chance), f"{stats.passed}/{stats.trials}",
+                      _pct(stats.pass_rate), _pct(stats.pass_rate_upper95))
     console.print(table)
     console.print(f"temporal flicker of face brightness: {flicker}")
     _write_json(json_out, {

@@ -90,8 +90,10 @@ class ReplayStats:
 
 
 def simulate_replays(frames: Sequence[FrameObservation], policy: ChallengePolicy, trials: int,
-                     seed: int = 0, settings: VerifierSettings | None = None) -> ReplayStats:
-    """Play one recorded timeline against ``trials`` random challenges and start times."""
+                     seed: int = 0, settings: VerifierSettings | None = None,
+                     on_trial: Callable[[], None] | None = None) -> ReplayStats:
+    """Play one recorded timeline against ``trials`` random challenges and start times
+    (``on_trial`` is called after each, for a progress bar)."""
     if not frames:
         raise InvalidInput("expected a recorded timeline with frames, got none")
     rng = np.random.default_rng(seed)
@@ -111,6 +113,8 @@ def simulate_replays(frames: Sequence[FrameObservation], policy: ChallengePolicy
         histogram[sum(s.passed for s in outcome.steps)] += 1
         if outcome.reasons:
             reasons[outcome.reasons[0]] = reasons.get(outcome.reasons[0], 0) + 1
+        if on_trial is not None:
+            on_trial()
     return ReplayStats(trials, passed, tuple(histogram), reasons)
 
 
