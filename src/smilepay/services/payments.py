@@ -31,7 +31,6 @@ from smilepay.services.ledger import (
     pass_on_credit,
     place_hold,
     post_credit_last,
-    post_transfer,
     void_hold,
 )
 from smilepay.services.views import payment_view
@@ -102,24 +101,19 @@ def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_
     check_limits(intent.amount_minor, standing.spent_minor, limits)
 
 
-def _take_fee(tx: MoneyTx, scope: Scope, intent: PaymentIntent, merchant_id: str,
-              amount_minor: int, now_ms: int) -> None:
-    """The platform's fee out of the merchant's balance; out of the payment's own credit when it
-    is still pending (see ``pass_on_credit``)."""
+def _take_fee(tx: MoneyTx, scope: Scope, intent: PaymentIntent, amount_minor: int,
+              now_ms: int) -> None:
+    """The platform's fee out of the merchant's balance: out of the payment's own credit when it
+    is still pending, else a locked transfer (``pass_on_credit`` decides)."""
     tenant = tx.get(Tenant, scope.tenant_id)
     fee = fee_minor(amount_minor, tenant.fee_bps if tenant else 0)
     if fee <= 0:
         return
+    merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
     fees = ensure_account(tx, scope, AccountKind.PLATFORM_FEES, intent.currency, now_ms)
-    if tx.pending_credit(merchant_id) >= fee:
-        merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)
-        pass_on_credit(tx, scope, debit=merchant, credit=fees, amount_minor=fee,
-                       currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
-                       payment_intent_id=intent.id)
-        return
-    post_transfer(tx, scope, debit_id=merchant_id, credit_id=fees.id, amount_minor=fee,
-                  currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
-                  payment_intent_id=intent.id)
+    pass_on_credit(tx, scope, debit=merchant, credit=fees, amount_minor=fee,
+                   currency=intent.currency, kind=TransferKind.FEE, now_ms=now_ms,
+                   payment_intent_id=intent.id)
 
 
 def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: int,
@@ -193,7 +187,7 @@ def confirm_payment(
         save(failed)
         record_event(tx, scope, EventType.PAYMENT_FAILED, payment_view(failed), now_ms)
         return failed
-    _take_fee(tx, scope, intent, merchant.id, intent.amount_minor, now_ms)
+    _take_fee(tx, scope, intent, intent.amount_minor, now_ms)
     return _succeed(tx, scope, intent, intent.amount_minor, now_ms, is_new=is_new)
 
 
@@ -209,8 +203,8 @@ def capture_payment(
         )
     now_ms = ctx.clock.now_ms()
     amount = intent.amount_minor if amount_to_capture_minor is None else amount_to_capture_minor
-    _hold, transfer = capture_hold(tx, scope, intent.hold_id, amount, now_ms)
-    _take_fee(tx, scope, intent, transfer.credit_account_id, amount, now_ms)
+    capture_hold(tx, scope, intent.hold_id, amount, now_ms)
+    _take_fee(tx, scope, intent, amount, now_ms)
     return _succeed(tx, scope, intent, amount, now_ms)
 
 

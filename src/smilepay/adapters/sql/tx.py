@@ -67,7 +67,7 @@ class SqlMoneyTx(OutboxTx):
         params = [{"b_id": i, "b_delta": d} for i in ids if (d := self._credits.pop(i))]
         if params:
             self._accounts_read.clear()
-            self._buffer.flush_balances(self.conn, st.save_balance_stmt())  # absolute ones first
+            self._buffer.flush_balances(self.conn)  # absolute ones first
             self.conn.execute(st.add_balance_stmt(), params)
 
     def _with_pending(self, account: Account) -> Account:
@@ -83,8 +83,8 @@ class SqlMoneyTx(OutboxTx):
         """Before a statement this class cannot vouch for, and before the commit."""
         self._accounts_read.clear()
         self._buffer.flush_inserts(self.conn)
-        self._buffer.flush_balances(self.conn, st.save_balance_stmt())
-        self._buffer.flush_responses(self.conn, st.store_response_stmt())
+        self._buffer.flush_balances(self.conn)
+        self._buffer.flush_responses(self.conn)
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
@@ -293,7 +293,7 @@ class SqlMoneyTx(OutboxTx):
     ) -> StoredResponse | None:
         """None when this transaction now owns the key; the stored response for a replay."""
         if self._buffer.has_response(scope.tenant_id, scope.livemode, key):
-            self._buffer.flush_responses(self.conn, st.store_response_stmt())
+            self._buffer.flush_responses(self.conn)
         t = schema.idempotency_keys
         values = dict(
             tenant_id=scope.tenant_id, livemode=scope.livemode, key=key,
@@ -330,7 +330,7 @@ class SqlMoneyTx(OutboxTx):
         })
 
     def purge_idempotency_keys(self, now_ms: int) -> int:
-        self._buffer.flush_responses(self.conn, st.store_response_stmt())
+        self._buffer.flush_responses(self.conn)
         t = schema.idempotency_keys
         return self.conn.execute(t.delete().where(t.c.expires_at_ms <= now_ms)).rowcount
 

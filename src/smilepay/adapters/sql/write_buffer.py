@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from smilepay.adapters.sql import schema
+from smilepay.adapters.sql import statements as st
 from smilepay.domain.ledger import Account
 
 # Tables whose inserts are buffered, in an order that respects their foreign keys
@@ -78,15 +79,15 @@ class WriteBuffer:
             rows = self._inserts[table]
             if table in wanted and rows:
                 self._inserts[table] = []
-                conn.execute(table.insert(), rows)
+                conn.execute(st.insert_stmt(table), rows)
 
-    def flush_balances(self, conn: Connection, statement: Any) -> None:
+    def flush_balances(self, conn: Connection) -> None:
         if self._balances:
             params = [self._balances[i] for i in sorted(self._balances)]  # the lock order
             self._balances.clear()
-            conn.execute(statement, params)
+            conn.execute(st.save_balance_stmt(), params)
 
-    def flush_responses(self, conn: Connection, statement: Any) -> None:
+    def flush_responses(self, conn: Connection) -> None:
         if self._responses:
             params, self._responses = self._responses, []
-            conn.execute(statement, params)
+            conn.execute(st.store_response_stmt(), params)
