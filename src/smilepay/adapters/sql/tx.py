@@ -36,11 +36,10 @@ class SqlMoneyTx(OutboxTx):
         self._pg = conn.dialect.name == "postgresql"
         self._credits: dict[str, int] = {}  # account id -> delta, see credit_at_commit
         self._buffer = WriteBuffer()  # appends sent many at a time, see write_buffer
-        # find_account's rows as read, until this transaction writes balances to the database
-        # (pending credits and buffered saves are laid over them on the way out)
-        self._accounts_read: dict[tuple[object, ...], Account] = {}
-        # Rows every payment reads and payments never write (a tenant's fee, its webhook
-        # endpoints): read once per transaction, which group commit shares between payments.
+        # Rows every payment reads (a tenant's fee, its webhook endpoints, the merchant's
+        # account), keyed by (class, ...): read once per transaction, which group commit shares
+        # between payments, until a write to their table (see _forget). Accounts are kept as
+        # read; pending credits and buffered saves are laid over them on the way out.
         self._read_once: dict[tuple[object, ...], Any] = {}
 
     # balance deltas applied last -----------------------------------------------------------
@@ -66,7 +65,7 @@ class SqlMoneyTx(OutboxTx):
                      {i for i in account_ids if i in self._credits})
         params = [{"b_id": i, "b_delta": d} for i in ids if (d := self._credits.pop(i))]
         if params:
-            self._accounts_read.clear()
+            self._forget(Account)
             self._buffer.flush_balances(self.conn)  # absolute ones first
             self.conn.execute(st.add_balance_stmt(), params)
 
@@ -81,7 +80,7 @@ class SqlMoneyTx(OutboxTx):
 
     def _flush_all(self) -> None:
         """Before a statement this class cannot vouch for, and before the commit."""
-        self._accounts_read.clear()
+        self._forget(Account)
         self._buffer.flush_inserts(self.conn)
         self._buffer.flush_balances(self.conn)
         self._buffer.flush_responses(self.conn)
@@ -173,8 +172,8 @@ class SqlMoneyTx(OutboxTx):
     def find_account(
         self, scope: Scope, kind: AccountKind, owner_id: str, currency: str
     ) -> Account | None:
-        key = (scope, kind, owner_id, currency)
-        account = self._accounts_read.get(key)
+        key = (Account, scope, kind, owner_id, currency)
+        account: Account | None = self._read_once.get(key)
         if account is None:
             row = self.conn.execute(st.find_account_stmt(), {
                 "b_tenant": scope.tenant_id, "b_livemode": scope.livemode, "b_kind": kind.value,
@@ -182,7 +181,7 @@ class SqlMoneyTx(OutboxTx):
             }).first()
             if row is None:
                 return None
-            account = self._accounts_read[key] = from_row(Account, row)
+            account = self._read_once[key] = from_row(Account, row)
         return self._with_pending(account)
 
     def lock_accounts(self, account_ids: Iterable[str]) -> dict[str, Account]:
@@ -345,7 +344,5 @@ class SqlMoneyTx(OutboxTx):
 
     def _forget(self, cls: type[Any]) -> None:
         """A write to a table read once: read it again next time."""
-        if cls is Account:
-            self._accounts_read.clear()
-        if cls in (Tenant, WebhookEndpoint) and self._read_once:
+        if any(key[0] is cls for key in self._read_once):
             self._read_once = {k: v for k, v in self._read_once.items() if k[0] is not cls}
