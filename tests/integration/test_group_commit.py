@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
@@ -16,6 +17,7 @@ from smilepay.adapters.sql.engine import TransactionRunner, make_engine
 from smilepay.adapters.sql.group_commit import GroupCommit
 
 pytestmark = pytest.mark.integration
+Ctx = TypeVar("Ctx", bound="Counting")
 metadata = MetaData()
 rows = Table("rows", metadata, Column("id", String(20), primary_key=True),
              Column("n", Integer, nullable=False))
@@ -55,13 +57,13 @@ def stored_ids(runner: TransactionRunner) -> list[str]:
                       write=False)
 
 
-def run_queued(group: GroupCommit[Counting], works: list[Callable[[Counting], int]],
+def run_queued(group: GroupCommit[Ctx], works: list[Callable[[Ctx], int]],
                keys: list[str | None] | None = None) -> list[Future[int]]:
     """Run a blocking unit, queue ``works`` (with order ``keys``) behind it, then let it
     finish."""
     started, release = threading.Event(), threading.Event()
 
-    def blocking(ctx: Counting) -> int:
+    def blocking(ctx: Ctx) -> int:
         started.set()
         assert release.wait(10)
         ctx.conn.execute(rows.insert().values(id="0-first", n=0))
@@ -166,7 +168,7 @@ def test_a_write_refused_at_the_batch_end_fails_only_its_unit(tmp_path: Path) ->
         return work
 
     group.run(later("taken"))
-    futures = run_queued(group, [later("a"), later("b"), later("taken"), later("c")])  # type: ignore[list-item]
+    futures = run_queued(group, [later("a"), later("b"), later("taken"), later("c")])
     errors = [type(f.exception()).__name__ for f in futures]
     assert errors[:2] + errors[3:] == ["NoneType"] * 3 and errors[2] == "IntegrityError"
     assert stored_ids(runner) == ["0-first", "a", "b", "c", "taken"]
