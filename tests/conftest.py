@@ -7,6 +7,7 @@ missing; with ``CI=true`` it fails instead, so a green CI run means everything r
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,15 @@ def postgres_url() -> str:
     except Exception as exc:
         require(False, f"PostgreSQL at {url} ({type(exc).__name__})")
     return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def money_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[str]:
+    """A migrated scratch database on each engine, shared by one test module (every ledger and
+    payment test runs on both)."""
+    from smilepay.adapters.sql.provision import scratch_database
+
+    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with scratch_database(request.param, tmp_path_factory.mktemp(request.param), pg) as url:
+        yield url

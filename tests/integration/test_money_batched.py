@@ -4,14 +4,12 @@ alone, and the ledger still sums to zero."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from functools import partial
 
 import pytest
 
+from money_support import queued_in_one_batch
 from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import AccountKind, sum_by_currency
@@ -38,29 +36,6 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         built.dispose()
 
 
-def queued_in_one_batch(store: SqlMoneyStore, works: list[Callable[[MoneyTx], Any]]
-                        ) -> list[Future[Any]]:
-    """Hold the writer with a blocking unit, queue ``works`` behind it, let them run."""
-    started, release = threading.Event(), threading.Event()
-
-    def blocking(tx: MoneyTx) -> None:
-        started.set()
-        assert release.wait(10)
-
-    pool = ThreadPoolExecutor(1 + len(works))
-    pool.submit(store.run, blocking)
-    assert started.wait(10)
-    futures = []
-    for work in works:  # one at a time, so they queue in this order
-        futures.append(pool.submit(store.run, work))
-        deadline = time.monotonic() + 10
-        while len(store._writes._queue) < len(futures) and time.monotonic() < deadline:
-            time.sleep(0.005)
-    release.set()
-    pool.shutdown(wait=True)
-    return futures
-
-
 def test_a_batch_of_top_up_payments_and_payouts_keeps_the_ledger_exact(
     store: SqlMoneyStore,
 ) -> None:
@@ -76,13 +51,14 @@ def test_a_batch_of_top_up_payments_and_payouts_keeps_the_ledger_exact(
             return payments.confirm_payment(tx, ctx, scope, intent.id).status.value
         return work
 
-    futures = queued_in_one_batch(store, [
+    works: list[Callable[[MoneyTx], object]] = [
         lambda tx: top_up(tx, ctx, scope, customer, 1000, "EUR").amount_minor,
         pay(700),  # sees the top-up's buffered wallet balance
         pay(700),  # sees the first payment's: declined
         lambda tx: create_payout(tx, ctx, scope, 700, "EUR").amount_minor,  # pending credit
         lambda tx: create_payout(tx, ctx, scope, 1, "EUR").amount_minor,  # nothing left
-    ])
+    ]
+    futures = queued_in_one_batch(store, [partial(store.run, work) for work in works])
     assert [f.result() for f in futures[:4]] == [1000, "succeeded", "failed", 700]
     assert isinstance(futures[4].exception(), InsufficientFunds)
 

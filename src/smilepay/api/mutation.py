@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from smilepay.api.auth import container_of
 from smilepay.api.errors import render_json
 from smilepay.api.paging import Paging
-from smilepay.ports.money import MoneyTx, StoredResponse
+from smilepay.ports.money import MoneyTx, PayerHint, StoredResponse
 from smilepay.services.idempotency import fingerprint_request, run_idempotent
 from smilepay.services.tenants import Caller
 
@@ -22,11 +22,11 @@ T = TypeVar("T")
 
 def run_mutation(
     request: Request, caller: Caller, body: BaseModel | None, operation: Operation,
-    *, lock_key: str | None = None,
+    *, payer: PayerHint | None = None,
 ) -> Response:
     """Run ``operation`` (returning status and JSON payload) under the request's
-    ``Idempotency-Key``; a replay returns the first response's exact bytes. ``lock_key``: the
-    customer whose wallet it locks, when known (see ``MoneyStore.run``)."""
+    ``Idempotency-Key``; a replay returns the first response's exact bytes. ``payer``: the
+    customer it charges, when known (see ``ports.money.Hint``)."""
     container = container_of(request)
     key = request.headers.get("idempotency-key")
     canonical = body.model_dump_json().encode() if body is not None else b""
@@ -39,7 +39,7 @@ def run_mutation(
     ctx = container.ctx
     response, replayed = run_idempotent(
         container.store, caller.scope, key, fingerprint, ctx.clock.now_ms(),
-        ctx.policy.idempotency_ttl_s, stored, lock_key=lock_key,
+        ctx.policy.idempotency_ttl_s, stored, payer=payer,
     )
     headers = {"Idempotency-Key": key} if key else {}
     if replayed:

@@ -61,7 +61,8 @@ def create_payment_intent(
             intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id, created=intent)
         return payment_result(intent)
 
-    return run_mutation(request, caller, body, op, lock_key=body.customer)
+    payer = svc.payer_hint(ctx, body.customer, body.currency if body.confirm else None)
+    return run_mutation(request, caller, body, op, payer=payer)
 
 
 @router.get("/payment_intents/{payment_id}")
@@ -97,7 +98,7 @@ def confirm_payment_intent(
         return payment_result(svc.confirm_payment(tx, ctx, caller.scope, payment_id,
                                                   body.customer))
 
-    return run_mutation(request, caller, body, op, lock_key=body.customer)
+    return run_mutation(request, caller, body, op, payer=svc.payer_hint(ctx, body.customer))
 
 
 @router.post("/payment_intents/{payment_id}/capture")

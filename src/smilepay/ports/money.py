@@ -38,6 +38,44 @@ class PayerStanding:
     failures: int  # failed verification attempts since ``failures_since_ms``
 
 
+@dataclass(frozen=True)
+class KeyClaim:
+    """An Idempotency-Key as ``MoneyTx.claim_idempotency_key`` will claim it."""
+
+    key: str
+    fingerprint: str
+    now_ms: int
+    expires_at_ms: int
+
+
+@dataclass(frozen=True)
+class PayerHint:
+    """The customer a unit of work will charge. With the currency and the risk windows known
+    too, its wallet lock and ``payer_standing`` can be read ahead (see ``Hint``)."""
+
+    customer_id: str
+    currency: str | None = None
+    spent_since_ms: int = 0
+    failures_since_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Hint:
+    """What a unit of work will do first, told to ``MoneyStore.run`` before it runs.
+
+    A store that runs several callers' units in one transaction (group commit) uses it twice:
+    it runs them in payer order, so two such transactions lock wallets in the same order and
+    never wait on each other in a cycle; and it reads ahead for all of them at once (one
+    statement claims every unit's key, one locks every payer's wallet, one reads every payer's
+    standing) instead of a round trip per unit for each. The unit still asks for all of it;
+    what was read ahead answers only a question asked exactly as hinted, so a wrong hint costs
+    time, never correctness."""
+
+    scope: Scope
+    payer: PayerHint | None = None
+    claim: KeyClaim | None = None
+
+
 class Clock(Protocol):
     def now_ms(self) -> int: ...
 
@@ -111,12 +149,8 @@ class MoneyTx(Protocol):
 
 class MoneyStore(Protocol):
     """Runs a unit of work in one transaction (retried on transient conflicts) and commits.
-
-    ``lock_key``: the customer whose wallet the work locks, when the caller knows it. A store
-    that runs several callers' work in one transaction (group commit) runs keyed work in key
-    order, so two such transactions lock wallets in the same order and never wait on each
-    other in a cycle."""
+    ``hint``: what the work will do first, when the caller knows it (see ``Hint``)."""
 
     def run(
-        self, work: Callable[[MoneyTx], T], *, write: bool = True, lock_key: str | None = None
+        self, work: Callable[[MoneyTx], T], *, write: bool = True, hint: Hint | None = None
     ) -> T: ...

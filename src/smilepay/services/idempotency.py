@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
-from smilepay.ports.money import MoneyStore, MoneyTx, StoredResponse
+from smilepay.ports.money import Hint, KeyClaim, MoneyStore, MoneyTx, PayerHint, StoredResponse
 
 MAX_KEY_CHARS = 255
 
@@ -39,20 +39,23 @@ def check_idempotency_key(key: str) -> str:
 
 def run_idempotent(
     store: MoneyStore, scope: Scope, key: str | None, fingerprint: str, now_ms: int, ttl_s: int,
-    operation: Callable[[MoneyTx], StoredResponse], *, lock_key: str | None = None,
+    operation: Callable[[MoneyTx], StoredResponse], *, payer: PayerHint | None = None,
 ) -> tuple[StoredResponse, bool]:
-    """The response and whether it is a replay (``lock_key``: see ``MoneyStore.run``)."""
+    """The response and whether it is a replay (``payer``: the customer the operation will
+    charge, when known; see ``ports.money.Hint``)."""
+    claim = None if key is None else KeyClaim(key, fingerprint, now_ms, now_ms + ttl_s * 1000)
 
     def work(tx: MoneyTx) -> tuple[StoredResponse, bool]:
-        if key is None:
+        if claim is None:
             return operation(tx), False
-        stored = tx.claim_idempotency_key(scope, key, fingerprint, now_ms, now_ms + ttl_s * 1000)
+        stored = tx.claim_idempotency_key(scope, claim.key, claim.fingerprint, claim.now_ms,
+                                          claim.expires_at_ms)
         if stored is not None:
             return stored, True
         response = operation(tx)
-        tx.store_idempotent_response(scope, key, response)
+        tx.store_idempotent_response(scope, claim.key, response)
         return response, False
 
     if key is not None:
         check_idempotency_key(key)
-    return store.run(work, lock_key=lock_key)
+    return store.run(work, hint=Hint(scope, payer, claim))

@@ -19,7 +19,7 @@ from smilepay.domain.risk import (
 )
 from smilepay.domain.tenants import Scope, Tenant, Terminal
 from smilepay.errors import InvalidInput, NotFound
-from smilepay.ports.money import MoneyTx
+from smilepay.ports.money import MoneyTx, PayerHint
 from smilepay.services.context import MoneyContext
 from smilepay.services.customers import get_customer, new_attempt_id
 from smilepay.services.events import notify_customer, record_event
@@ -82,15 +82,34 @@ def record_verification_attempt(
                       reason, now_ms)
 
 
+def payer_hint(ctx: MoneyContext, customer_id: str | None, currency: str | None = None,
+               ) -> PayerHint | None:
+    """What confirming a payment by ``customer_id`` will read first (see ``ports.money.Hint``):
+    with the ``currency`` known, its wallet and its standing as ``_check_risk`` reads it now."""
+    if customer_id is None:
+        return None
+    try:
+        currency = None if currency is None else parse_currency(currency)
+    except InvalidInput:
+        currency = None  # the payment itself will say why
+    spent_since_ms, failures_since_ms = _risk_windows(ctx, ctx.clock.now_ms())
+    return PayerHint(customer_id, currency, spent_since_ms, failures_since_ms)
+
+
+def _risk_windows(ctx: MoneyContext, now_ms: int) -> tuple[int, int]:
+    """Where the day's spend and the failures that can still lock a payer begin."""
+    return now_ms - DAY_MS, now_ms - lookback_ms(ctx.policy.lockout)
+
+
 def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str) -> None:
     """Lockout and limits (in the payment's currency). The caller has locked the payer's wallet
     in that currency, so two payments that share a daily limit are checked one after the
     other (else both could pass it at once), and the spend read here is current."""
     now_ms = ctx.clock.now_ms()
     policy = ctx.policy.lockout
-    since_ms = now_ms - lookback_ms(policy)
+    spent_since_ms, since_ms = _risk_windows(ctx, now_ms)
     standing = tx.payer_standing(Scope(intent.tenant_id, intent.livemode), customer_id,
-                                 intent.currency, spent_since_ms=now_ms - DAY_MS,
+                                 intent.currency, spent_since_ms=spent_since_ms,
                                  failures_since_ms=since_ms)
     if standing is None:
         raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")

@@ -13,6 +13,8 @@ up to ``max_batch - 1`` queued ones (oldest first) in order, on one connection a
 (the money store's ``SqlMoneyTx``), closes the context (its last statements) and commits; then
 every caller in the batch returns its own result. Callers that arrive meanwhile wait; when the
 batch is done, the oldest of them is handed the next batch to lead (one wake-up per caller).
+A caller may tell what its unit will read first (a hint): the batch's transaction first reads
+all of its units' hints at once (``read_ahead``), which then answers the units' own reads.
 
 Failures keep each unit all-or-nothing: when a unit raises, the batch is rolled back and
 re-run without it: the units before it in one transaction, then the failing unit alone (its
@@ -44,6 +46,7 @@ T = TypeVar("T")
 class _Unit:
     work: Callable[[Any], Any]
     order_key: str | None
+    hint: object
     wake: threading.Event = field(default_factory=threading.Event)  # done, or lead `batch`
     batch: list[_Unit] | None = None  # set when this unit's caller is to lead it
     done: bool = False
@@ -62,33 +65,39 @@ class _UnitFailed(Exception):
 class GroupCommit(Generic[C]):
     """``run(work)`` runs ``work(context)`` in a transaction it may share with other callers.
 
-    ``open_context(connection)`` makes the context a batch's units share; ``close_context``
-    runs its last statements before the commit. One batch runs at a time per process (on
-    PostgreSQL, more at once measured no faster and cost more CPU per payment: their row
-    locks collide)."""
+    ``open_context(connection)`` makes the context a batch's units share; ``read_ahead(context,
+    hints)`` runs its first statements, given the hints of the batch's units that have one;
+    ``close_context`` runs its last statements before the commit. One batch runs at a time
+    per process (on PostgreSQL, more at once measured no faster and cost more CPU per
+    payment: their row locks collide)."""
 
     def __init__(
         self, runner: TransactionRunner, open_context: Callable[[Connection], C],
         close_context: Callable[[C], None], *, max_batch: int = 32,
+        read_ahead: Callable[[C, list[Any]], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"expected max_batch >= 1, got {max_batch}")
         self._runner = runner
         self._open = open_context
         self._close = close_context
+        self._read_ahead = read_ahead
         self._max_batch = max_batch
         self._queue: deque[_Unit] = deque()
         self._lock = threading.Lock()
         self._leading = False
         self._local = threading.local()
 
-    def run(self, work: Callable[[C], T], *, order_key: str | None = None) -> T:
+    def run(
+        self, work: Callable[[C], T], *, order_key: str | None = None, hint: object = None
+    ) -> T:
         """``order_key``: a batch runs keyed units in key order (after the unkeyed ones, in
-        arrival order); see ``MoneyStore.run``'s ``lock_key``."""
+        arrival order), see ``ports.money.Hint``; ``hint``: given to ``read_ahead``. A call
+        from inside a unit joins its transaction, with no read-ahead."""
         context = getattr(self._local, "context", None)
         if context is not None:  # called from inside a unit: it joins the open transaction
             return work(context)
-        unit = _Unit(work, order_key)
+        unit = _Unit(work, order_key, hint)
         with self._lock:
             self._queue.append(unit)
             if not self._leading:
@@ -166,6 +175,9 @@ class GroupCommit(Generic[C]):
         context = self._open(conn)
         self._local.context = context
         try:
+            hints = [unit.hint for unit in units if unit.hint is not None]
+            if hints and self._read_ahead is not None:
+                self._read_ahead(context, hints)
             results = []
             for index, unit in enumerate(units):
                 try:

@@ -75,7 +75,8 @@ def find_account_stmt() -> Any:
 def claim_key_stmt(pg: bool) -> Any:
     t = schema.idempotency_keys
     dialect_insert = postgresql.insert if pg else sqlite.insert
-    return dialect_insert(t).on_conflict_do_nothing().returning(t.c.key)
+    return dialect_insert(t).on_conflict_do_nothing().returning(t.c.tenant_id, t.c.livemode,
+                                                                t.c.key)
 
 
 @cache
@@ -99,24 +100,51 @@ def lock_owned_stmt(count: int, for_update: bool) -> Any:
 
 
 @cache
-def payer_standing_stmt() -> Any:
-    """The customer with the day's spend and recent failures, as scalar subqueries."""
+def payer_standing_stmt(many: bool) -> Any:
+    """The customer (``many``: each of the ``b_ids``) with the day's spend and recent failures,
+    as scalar subqueries. ``many`` also gives the oldest row each of the two counted (see
+    ``read_ahead``): a later window start up to it counts the same rows."""
     c, pi, at = schema.customers, schema.payment_intents, schema.payment_attempts
-    spent = select(func.coalesce(func.sum(pi.c.amount_minor), 0)).where(
+    spent_rows = (
         pi.c.customer_id == c.c.id,
         # two equalities, not IN (a list): an IN list is re-expanded on every execution
         or_(pi.c.status == PaymentStatus.SUCCEEDED.value,
             pi.c.status == PaymentStatus.REQUIRES_CAPTURE.value),
         pi.c.currency == bindparam("b_currency"),
         pi.c.updated_at_ms >= bindparam("b_spent_since"),
-    ).scalar_subquery()
-    failures = select(func.count()).select_from(at).where(
-        at.c.customer_id == c.c.id, at.c.succeeded.is_(False),
-        at.c.created_at_ms >= bindparam("b_failures_since"),
-    ).scalar_subquery()
-    return select(c, spent.label("standing_spent"), failures.label("standing_failures")).where(
-        c.c.id == bindparam("b_id"), c.c.tenant_id == bindparam("b_tenant"),
-        c.c.livemode == bindparam("b_livemode"))
+    )
+    failed_rows = (at.c.customer_id == c.c.id, at.c.succeeded.is_(False),
+                   at.c.created_at_ms >= bindparam("b_failures_since"))
+    columns: list[Any] = [
+        c,
+        select(func.coalesce(func.sum(pi.c.amount_minor), 0)).where(*spent_rows)
+        .scalar_subquery().label("standing_spent"),
+        select(func.count()).select_from(at).where(*failed_rows)
+        .scalar_subquery().label("standing_failures"),
+    ]
+    if many:
+        columns += [
+            select(func.min(pi.c.updated_at_ms)).where(*spent_rows)
+            .scalar_subquery().label("standing_oldest_spent"),
+            select(func.min(at.c.created_at_ms)).where(*failed_rows)
+            .scalar_subquery().label("standing_oldest_failure"),
+        ]
+    who = c.c.id.in_(bindparam("b_ids", expanding=True)) if many else c.c.id == bindparam("b_id")
+    return select(*columns).where(who, c.c.tenant_id == bindparam("b_tenant"),
+                                  c.c.livemode == bindparam("b_livemode"))
+
+
+@cache
+def lock_wallets_stmt(for_update: bool) -> Any:
+    """The wallets in ``b_currency`` of the customers ``b_owners``, in id order (the lock
+    order)."""
+    t = schema.accounts
+    query = select(t).where(
+        t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
+        t.c.kind == bindparam("b_kind"), t.c.currency == bindparam("b_currency"),
+        t.c.owner_id.in_(bindparam("b_owners", expanding=True)),
+    ).order_by(t.c.id)
+    return query.with_for_update(key_share=True) if for_update else query
 
 
 @cache

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from smilepay.adapters.sql.engine import TransactionRunner, make_engine
 from smilepay.adapters.sql.group_commit import GroupCommit
 from smilepay.adapters.sql.tx import SqlMoneyTx
-from smilepay.ports.money import MoneyTx
+from smilepay.ports.money import Hint, MoneyTx
 
 T = TypeVar("T")
 
@@ -26,17 +26,19 @@ class SqlMoneyStore:
         # finish: the buffered writes, then the merchant credits (their hot rows are locked
         # only from then to the commit)
         self._writes = GroupCommit(self._runner, SqlMoneyTx, SqlMoneyTx.finish,
-                                   max_batch=max_batch)
+                                   max_batch=max_batch, read_ahead=SqlMoneyTx.read_ahead)
 
     @classmethod
     def from_url(cls, url: str) -> SqlMoneyStore:
         return cls(make_engine(url))
 
     def run(
-        self, work: Callable[[MoneyTx], T], *, write: bool = True, lock_key: str | None = None
+        self, work: Callable[[MoneyTx], T], *, write: bool = True, hint: Hint | None = None
     ) -> T:
         if write:
-            return self._writes.run(work, order_key=lock_key)
+            payer = hint.payer if hint is not None else None
+            return self._writes.run(work, order_key=payer.customer_id if payer else None,
+                                    hint=hint)
 
         def in_tx(conn: Connection) -> T:
             tx = SqlMoneyTx(conn)

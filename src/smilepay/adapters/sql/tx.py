@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, and_, select, update
 from smilepay.adapters.sql import schema
 from smilepay.adapters.sql import statements as st
 from smilepay.adapters.sql.outbox_tx import OutboxTx
+from smilepay.adapters.sql.read_ahead import ReadAhead, standing_from_row
 from smilepay.adapters.sql.records import TABLES, from_row, to_row
 from smilepay.adapters.sql.write_buffer import WriteBuffer
 from smilepay.domain.customers import Customer
@@ -24,8 +25,9 @@ from smilepay.domain.events import (
 )
 from smilepay.domain.ledger import Account, AccountKind, Hold, HoldStatus, Transfer
 from smilepay.domain.money_errors import IdempotencyKeyReused
+from smilepay.domain.payments import PaymentIntent
 from smilepay.domain.tenants import ApiKey, Scope, Tenant
-from smilepay.ports.money import Page, PayerStanding, StoredResponse
+from smilepay.ports.money import Hint, KeyClaim, Page, PayerStanding, StoredResponse
 
 R = TypeVar("R")
 
@@ -41,6 +43,11 @@ class SqlMoneyTx(OutboxTx):
         # between payments, until a write to their table (see _forget). Accounts are kept as
         # read; pending credits and buffered saves are laid over them on the way out.
         self._read_once: dict[tuple[object, ...], Any] = {}
+        self._ahead = ReadAhead()  # a batch's claims, wallet locks and standings, see read_ahead
+
+    def read_ahead(self, hints: Sequence[Hint]) -> None:
+        """Group commit's first statements: what the batch's units will ask first."""
+        self._ahead.read(self.conn, hints, pg=self._pg)
 
     # balance deltas applied last -----------------------------------------------------------
     def credit_at_commit(self, account_id: str, amount_minor: int) -> None:
@@ -88,6 +95,8 @@ class SqlMoneyTx(OutboxTx):
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
         self._forget(type(record))
+        if isinstance(record, PaymentIntent):
+            self._ahead.forget_payer(record.customer_id)
         table, row = TABLES[type(record)], to_row(record)
         if not self._buffer.insert(table, row):
             self._flush_all()  # it may refer to a buffered row
@@ -95,6 +104,8 @@ class SqlMoneyTx(OutboxTx):
 
     def update(self, record: object) -> None:
         self._forget(type(record))
+        if isinstance(record, PaymentIntent):
+            self._ahead.forget_payer(record.customer_id)
         self._flush_all()
         values = to_row(record)
         values["b_id"] = values.pop("id")
@@ -196,6 +207,9 @@ class SqlMoneyTx(OutboxTx):
         self, scope: Scope, keys: Sequence[tuple[AccountKind, str, str]]
     ) -> list[Account]:
         """Accounts by (kind, owner, currency) in one query, row-locked in id order."""
+        ahead = self._ahead.wallets(scope, keys)
+        if ahead is not None and not any(a.id in self._credits for a in ahead):
+            return sorted((self._buffer.overlay(a) for a in ahead), key=lambda a: a.id)
         params: dict[str, object] = {"b_tenant": scope.tenant_id, "b_livemode": scope.livemode}
         for i, (kind, owner, currency) in enumerate(keys):
             params.update({f"b_kind_{i}": kind.value, f"b_owner_{i}": owner,
@@ -255,25 +269,25 @@ class SqlMoneyTx(OutboxTx):
         self, scope: Scope, customer_id: str, currency: str, *, spent_since_ms: int,
         failures_since_ms: int,
     ) -> PayerStanding | None:
+        ahead = self._ahead.standing(scope, customer_id, currency, spent_since_ms,
+                                     failures_since_ms)
+        if ahead is not None:
+            return ahead
         if self._buffer.has_insert(schema.payment_intents, "customer_id", customer_id):
             self._flush(schema.payment_intents)  # this customer's spend must count them
-        row = self.conn.execute(st.payer_standing_stmt(), {
+        row = self.conn.execute(st.payer_standing_stmt(False), {
             "b_id": customer_id, "b_tenant": scope.tenant_id, "b_livemode": scope.livemode,
             "b_currency": currency, "b_spent_since": spent_since_ms,
             "b_failures_since": failures_since_ms,
         }).first()
-        if row is None:
-            return None
-        values = dict(row._mapping)
-        spent, failures = values.pop("standing_spent"), values.pop("standing_failures")
-        customer = from_row(Customer, values)
-        return PayerStanding(customer, int(spent), int(failures))
+        return None if row is None else standing_from_row(row)[0]
 
     def record_attempt(
         self, scope: Scope, attempt_id: str, customer_id: str, payment_intent_id: str | None,
         succeeded: bool, reason: str, now_ms: int,
     ) -> None:
         self._flush_all()
+        self._ahead.forget_payer(customer_id)
         self.conn.execute(schema.payment_attempts.insert().values(
             id=attempt_id, tenant_id=scope.tenant_id, livemode=scope.livemode,
             customer_id=customer_id, payment_intent_id=payment_intent_id,
@@ -291,6 +305,8 @@ class SqlMoneyTx(OutboxTx):
         self, scope: Scope, key: str, fingerprint: str, now_ms: int, expires_at_ms: int
     ) -> StoredResponse | None:
         """None when this transaction now owns the key; the stored response for a replay."""
+        if self._ahead.owns_claim(scope, KeyClaim(key, fingerprint, now_ms, expires_at_ms)):
+            return None
         if self._buffer.has_response(scope.tenant_id, scope.livemode, key):
             self._buffer.flush_responses(self.conn)
         t = schema.idempotency_keys
@@ -344,5 +360,6 @@ class SqlMoneyTx(OutboxTx):
 
     def _forget(self, cls: type[Any]) -> None:
         """A write to a table read once: read it again next time."""
+        self._ahead.forget(cls)
         if any(key[0] is cls for key in self._read_once):
             self._read_once = {k: v for k, v in self._read_once.items() if k[0] is not cls}
