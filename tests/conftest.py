@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from smilepay.config import get_settings
 from support import require
+
+if TYPE_CHECKING:
+    from smilepay.adapters.sql.store import SqlMoneyStore
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +53,14 @@ def money_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     with scratch_database(request.param, tmp_path_factory.mktemp(request.param), pg) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def store(money_url: str) -> Iterator[SqlMoneyStore]:
+    """The money store on ``money_url`` (each engine), shared by one test module; a test seeds
+    its own merchant, whose scope keeps its objects apart from the other tests'."""
+    from smilepay.adapters.sql.store import SqlMoneyStore
+
+    built = SqlMoneyStore.from_url(money_url)
+    yield built
+    built.dispose()

@@ -4,13 +4,12 @@ alone, and the ledger still sums to zero."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 
 import pytest
 
 from money_support import queued_in_one_batch
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import AccountKind, sum_by_currency
 from smilepay.domain.money_errors import InsufficientFunds
@@ -24,16 +23,6 @@ from smilepay.services.refunds import create_payout
 from smilepay.services.seed import seed_customers, seed_merchant
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[SqlMoneyStore]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("batched"), pg) as url:
-        built = SqlMoneyStore.from_url(url)
-        yield built
-        built.dispose()
 
 
 def test_a_batch_of_top_up_payments_and_payouts_keeps_the_ledger_exact(

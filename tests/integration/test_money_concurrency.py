@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
 
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import AccountKind, sum_by_currency
 from smilepay.domain.payments import PaymentIntent, PaymentStatus
@@ -33,14 +32,6 @@ pytestmark = pytest.mark.integration
 T = TypeVar("T")
 THREADS = 8
 PRICE = 700
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[str]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("conc"), pg) as db_url:
-        yield db_url
 
 
 @pytest.fixture
@@ -100,10 +91,10 @@ def world(url: str, ctx: MoneyContext, topup_minor: int, per_day_minor: int = 10
 
 
 def test_eight_payers_on_one_wallet_never_overdraw(
-    url: str, ctx: MoneyContext, sharing: str
+    money_url: str, ctx: MoneyContext, sharing: str
 ) -> None:
-    store, scope, customer = world(url, ctx, topup_minor=5 * PRICE)
-    results = in_parallel(url, [pay_once(ctx, scope, customer, f"key-{i}")
+    store, scope, customer = world(money_url, ctx, topup_minor=5 * PRICE)
+    results = in_parallel(money_url, [pay_once(ctx, scope, customer, f"key-{i}")
                                 for i in range(THREADS)], sharing)
     statuses = sorted(json.loads(r.body)["status"] for r, _ in results)
     assert statuses == ["failed"] * 3 + ["succeeded"] * 5
@@ -117,10 +108,10 @@ def test_eight_payers_on_one_wallet_never_overdraw(
 
 
 def test_two_requests_with_one_key_move_money_once(
-    url: str, ctx: MoneyContext, sharing: str
+    money_url: str, ctx: MoneyContext, sharing: str
 ) -> None:
-    store, scope, customer = world(url, ctx, topup_minor=10 * PRICE)
-    results = in_parallel(url, [pay_once(ctx, scope, customer, "same-key") for _ in range(2)],
+    store, scope, customer = world(money_url, ctx, topup_minor=10 * PRICE)
+    results = in_parallel(money_url, [pay_once(ctx, scope, customer, "same-key") for _ in range(2)],
                           sharing)
     (first, replay_a), (second, replay_b) = results
     assert first.body == second.body and json.loads(first.body)["status"] == "succeeded"
@@ -135,10 +126,10 @@ def test_two_requests_with_one_key_move_money_once(
 
 
 def test_concurrent_payments_cannot_pass_the_daily_limit_together(
-    url: str, ctx: MoneyContext, sharing: str
+    money_url: str, ctx: MoneyContext, sharing: str
 ) -> None:
-    store, scope, customer = world(url, ctx, topup_minor=100 * PRICE, per_day_minor=3 * PRICE)
-    results = in_parallel(url, [pay_once(ctx, scope, customer, f"day-{i}")
+    store, scope, customer = world(money_url, ctx, topup_minor=100 * PRICE, per_day_minor=3 * PRICE)
+    results = in_parallel(money_url, [pay_once(ctx, scope, customer, f"day-{i}")
                                 for i in range(THREADS)], sharing)
     outcomes = sorted((json.loads(r.body)["last_payment_error"] or {}).get("code", "ok")
                       for r, _ in results)

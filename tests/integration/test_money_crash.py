@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import AccountKind
 from smilepay.domain.payments import PaymentIntent
@@ -49,14 +47,6 @@ SqlMoneyStore.from_url(url).run(work)
 """
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[str]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("crash"), pg) as db_url:
-        yield db_url
-
-
 def setup_world(url: str) -> tuple[SqlMoneyStore, MoneyContext, Scope, str]:
     ctx = MoneyContext(clock=SystemClock(), phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
     store = SqlMoneyStore.from_url(url)
@@ -87,9 +77,9 @@ def wallet_and_intents(store: SqlMoneyStore, scope: Scope) -> tuple[int, int]:
 
 
 def test_an_exception_after_the_ledger_write_leaves_nothing_and_the_retry_completes(
-    url: str,
+    money_url: str,
 ) -> None:
-    store, ctx, scope, customer = setup_world(url)
+    store, ctx, scope, customer = setup_world(money_url)
     with pytest.raises(RuntimeError, match="injected"):
         run_idempotent(store, scope, KEY, FINGERPRINT, ctx.clock.now_ms(), 86_400,
                        pay(ctx, scope, customer, crash=True))
@@ -105,10 +95,12 @@ def test_an_exception_after_the_ledger_write_leaves_nothing_and_the_retry_comple
     store.dispose()
 
 
-def test_a_process_killed_mid_payment_leaves_nothing_and_the_retry_completes(url: str) -> None:
-    store, ctx, scope, customer = setup_world(url)
+def test_a_process_killed_mid_payment_leaves_nothing_and_the_retry_completes(
+    money_url: str,
+) -> None:
+    store, ctx, scope, customer = setup_world(money_url)
     child = subprocess.run(
-        [sys.executable, "-c", CHILD, url, scope.tenant_id, customer, KEY, FINGERPRINT],
+        [sys.executable, "-c", CHILD, money_url, scope.tenant_id, customer, KEY, FINGERPRINT],
         capture_output=True, text=True, timeout=60,
     )
     assert child.returncode == 17, child.stderr

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.money_errors import IdempotencyKeyReused
 from smilepay.domain.tenants import Scope
@@ -18,16 +15,6 @@ from smilepay.services.seed import seed_merchant
 
 pytestmark = pytest.mark.integration
 DAY_S = 24 * 3600
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[SqlMoneyStore]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("idem"), pg) as url:
-        built = SqlMoneyStore.from_url(url)
-        yield built
-        built.dispose()
 
 
 def answer(text: str):  # type: ignore[no-untyped-def]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import (
     AccountKind,
@@ -30,16 +27,6 @@ from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
 from smilepay.services.tenants import create_tenant
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[SqlMoneyStore]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("ledger"), pg) as url:
-        built = SqlMoneyStore.from_url(url)
-        yield built
-        built.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ to zero, no balance below its floor, and balances equal to a replay of the trans
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -20,7 +19,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import (
     AccountKind,
@@ -41,16 +39,6 @@ pytestmark = pytest.mark.integration
 
 amounts = st.integers(min_value=1, max_value=5_000)
 BIG = CustomerLimits(per_payment_minor=10**9, per_day_minor=10**12)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def engine_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[tuple[str, SqlMoneyStore]]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("stateful"), pg) as url:
-        built = SqlMoneyStore.from_url(url)
-        yield request.param, built
-        built.dispose()
 
 
 def ledger_machine(store: SqlMoneyStore) -> type[RuleBasedStateMachine]:
@@ -164,8 +152,8 @@ def ledger_machine(store: SqlMoneyStore) -> type[RuleBasedStateMachine]:
     return Ledger
 
 
-def test_any_sequence_keeps_the_ledger_sound(engine_store: tuple[str, SqlMoneyStore]) -> None:
-    engine, store = engine_store
+def test_any_sequence_keeps_the_ledger_sound(money_url: str, store: SqlMoneyStore) -> None:
+    engine = "sqlite" if money_url.startswith("sqlite") else "postgres"
     run_state_machine_as_test(
         ledger_machine(store),
         settings=settings(

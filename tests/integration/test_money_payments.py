@@ -3,11 +3,8 @@ refund ceilings, phone lookup by full number and by last four digits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import AccountKind
 from smilepay.domain.money_errors import InsufficientFunds, RefundExceedsCaptured
@@ -22,16 +19,6 @@ from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
 from smilepay.services.seed import seed_customers, seed_merchant
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[SqlMoneyStore]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("pay"), pg) as url:
-        built = SqlMoneyStore.from_url(url)
-        yield built
-        built.dispose()
 
 
 @pytest.fixture

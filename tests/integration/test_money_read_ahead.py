@@ -29,13 +29,6 @@ from smilepay.services.seed import seed_customers, seed_merchant
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def store(money_url: str) -> Iterator[SqlMoneyStore]:
-    built = SqlMoneyStore.from_url(money_url)
-    yield built
-    built.dispose()
-
-
 @pytest.fixture
 def ctx() -> MoneyContext:
     return MoneyContext(clock=FixedClock(), phones=PhoneCipher(DEV_ONLY_MASTER_KEY))

@@ -13,7 +13,6 @@ import pytest
 
 from smilepay.adapters.notify.httpx_webhooks import HttpxWebhookSender
 from smilepay.adapters.notify.log_notifier import LogNotifier
-from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.events import DeliveryStatus, Event, WebhookEndpoint
 from smilepay.domain.money_errors import WebhookVerificationFailed
@@ -63,16 +62,6 @@ class Receiver:
 
     def close(self) -> None:
         self.server.shutdown()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[SqlMoneyStore]:
-    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    with scratch_database(request.param, tmp_path_factory.mktemp("hooks"), pg) as url:
-        built = SqlMoneyStore.from_url(url)
-        yield built
-        built.dispose()
 
 
 @pytest.fixture
