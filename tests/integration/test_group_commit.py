@@ -58,9 +58,10 @@ def stored_ids(runner: TransactionRunner) -> list[str]:
 
 
 def run_queued(group: GroupCommit[Ctx], works: list[Callable[[Ctx], int]],
-               keys: list[str | None] | None = None) -> list[Future[int]]:
-    """Run a blocking unit, queue ``works`` (with order ``keys``) behind it, then let it
-    finish."""
+               keys: list[str | None] | None = None, hints: list[object] | None = None,
+               ) -> list[Future[int]]:
+    """Run a blocking unit, queue ``works`` (with order ``keys`` and ``hints``) behind it, then
+    let it finish."""
     started, release = threading.Event(), threading.Event()
 
     def blocking(ctx: Ctx) -> int:
@@ -73,8 +74,9 @@ def run_queued(group: GroupCommit[Ctx], works: list[Callable[[Ctx], int]],
     first = pool.submit(group.run, blocking)
     assert started.wait(10)
     futures = []
-    for work, key in zip(works, keys or [None] * len(works), strict=True):
-        futures.append(pool.submit(group.run, work, order_key=key))
+    for work, key, hint in zip(works, keys or [None] * len(works),
+                               hints or [None] * len(works), strict=True):
+        futures.append(pool.submit(group.run, work, order_key=key, hint=hint))
         deadline = time.monotonic() + 10
         while len(group._queue) < len(futures) and time.monotonic() < deadline:
             time.sleep(0.005)  # each caller waits behind the running transaction, in turn
@@ -172,4 +174,33 @@ def test_a_write_refused_at_the_batch_end_fails_only_its_unit(tmp_path: Path) ->
     errors = [type(f.exception()).__name__ for f in futures]
     assert errors[:2] + errors[3:] == ["NoneType"] * 3 and errors[2] == "IntegrityError"
     assert stored_ids(runner) == ["0-first", "a", "b", "c", "taken"]
+    engine.dispose()
+
+
+def test_read_ahead_gets_a_batch_s_hints_before_its_units_and_again_for_each_re_run(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'ahead.db'}")
+    metadata.create_all(engine)
+    read: list[tuple[int, list[object]]] = []  # (batch, hints) per read-ahead
+    Counting.opened = 0
+    group: GroupCommit[Counting] = GroupCommit(
+        TransactionRunner(engine), Counting, lambda ctx: None,
+        read_ahead=lambda ctx, hints: read.append((ctx.batch, hints)))
+
+    def unit(fails: bool = False) -> Callable[[Counting], int]:
+        def work(ctx: Counting) -> int:
+            assert read[-1][0] == ctx.batch  # this batch's read-ahead ran first
+            if fails:
+                raise ValueError("declined")
+            return ctx.batch
+        return work
+
+    futures = run_queued(group, [unit(), unit(), unit(fails=True), unit()],
+                         hints=["a", None, "bad", "c"])
+    assert isinstance(futures[2].exception(), ValueError)
+    # the blocking unit had no hint: no read-ahead for batch 1. Batch 2 held all four and
+    # was rolled back at the failing one; then the units before it, it alone, those after.
+    assert read == [(2, ["a", "bad", "c"]), (3, ["a"]), (4, ["bad"]), (5, ["c"])]
+    assert [f.result() for i, f in enumerate(futures) if i != 2] == [3, 3, 5]
     engine.dispose()

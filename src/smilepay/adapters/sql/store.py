@@ -1,7 +1,8 @@
 """``SqlMoneyStore``: the money store on SQLite or PostgreSQL.
 
 Writes go through group commit (``group_commit.GroupCommit``): under load, several callers'
-units of work share one transaction and one commit. Reads run alone, in their own transaction.
+units of work share one transaction and one commit, which first reads ahead what their hints
+say they will ask (``read_ahead``). Reads run alone, in their own transaction.
 """
 
 from __future__ import annotations
