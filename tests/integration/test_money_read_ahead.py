@@ -83,6 +83,14 @@ def status(body: bytes) -> str:
     return str(json.loads(body)["status"])
 
 
+def wallets(store: SqlMoneyStore, scope: Scope) -> dict[str, int]:
+    """Each customer's wallet balance, once the ledger is checked to sum to zero."""
+    accounts = store.run(lambda tx: tx.all_accounts(scope), write=False)
+    assert sum_by_currency(accounts) == {"EUR": 0}
+    return {a.owner_id: a.balance_minor for a in accounts
+            if a.kind is AccountKind.CUSTOMER_WALLET}
+
+
 def test_a_batch_claims_locks_and_reads_standings_with_one_statement_each(
     store: SqlMoneyStore, ctx: MoneyContext,
 ) -> None:
@@ -98,11 +106,7 @@ def test_a_batch_claims_locks_and_reads_standings_with_one_statement_each(
     standings = [s for s in seen if "FROM customers" in s]
     assert (len(claims), len(locks), len(standings)) == (1, 1, 1)
 
-    accounts = store.run(lambda tx: tx.all_accounts(scope), write=False)
-    wallets = {a.owner_id: a.balance_minor for a in accounts
-               if a.kind is AccountKind.CUSTOMER_WALLET}
-    assert wallets == {c: 10_000 - (100 + i) for i, c in enumerate(customers)}
-    assert sum_by_currency(accounts) == {"EUR": 0}
+    assert wallets(store, scope) == {c: 10_000 - (100 + i) for i, c in enumerate(customers)}
 
 
 def test_a_wrong_hint_costs_a_lookup_not_correctness(
@@ -115,9 +119,7 @@ def test_a_wrong_hint_costs_a_lookup_not_correctness(
         pay_call(store, ctx, scope, customer, 600, "w-2", hint_currency="USD"),
     ])
     assert [status(f.result()[0]) for f in futures] == ["succeeded", "failed"]  # the day's limit
-    wallet = store.run(lambda tx: tx.find_account(scope, AccountKind.CUSTOMER_WALLET, customer,
-                                                  "EUR"), write=False)
-    assert wallet is not None and wallet.balance_minor == 10_000 - 600
+    assert wallets(store, scope) == {customer: 10_000 - 600}
 
 
 def test_a_key_used_twice_in_one_batch_is_owned_once(
@@ -133,9 +135,7 @@ def test_a_key_used_twice_in_one_batch_is_owned_once(
     assert isinstance(futures[1].exception(), IdempotencyKeyReused)
     assert (status(first[0]), first[1]) == ("succeeded", False)
     assert replay == (first[0], True)  # byte for byte
-    wallet = store.run(lambda tx: tx.find_account(scope, AccountKind.CUSTOMER_WALLET, customer,
-                                                  "EUR"), write=False)
-    assert wallet is not None and wallet.balance_minor == 10_000 - 300
+    assert wallets(store, scope) == {customer: 10_000 - 300}
 
 
 def test_a_hint_that_is_not_the_claim_never_lets_a_key_be_owned_twice(
@@ -191,10 +191,7 @@ def test_a_wallet_read_ahead_is_not_used_once_balances_were_written(
         pay_call(store, ctx, scope, customer, 6000, "f-2"),
     ])
     assert [status(futures[i].result()[0]) for i in (0, 2)] == ["succeeded", "failed"]
-    accounts = store.run(lambda tx: tx.all_accounts(scope), write=False)
-    assert {a.owner_id: a.balance_minor for a in accounts
-            if a.kind is AccountKind.CUSTOMER_WALLET} == {customer: 4000, other: 10_000}
-    assert sum_by_currency(accounts) == {"EUR": 0}
+    assert wallets(store, scope) == {customer: 4000, other: 10_000}
 
 
 @pytest.mark.parametrize(("later_ms", "expected"), [(10, "succeeded"), (3, "failed")])
