@@ -5,6 +5,10 @@ with a merchant and customers with funded wallets; then uvicorn with N workers s
 API and Debian's ``wrk`` creates-and-confirms payments (one request = one payment, each with its
 own Idempotency-Key) for a fixed time; then the bare app (one INSERT per request)
 is driven the same way on the same engine. Reports payments/s, p50/p99 and the ratio.
+
+Absolute rates move by about 20% from run to run on a shared 2-core machine, and the ratio by
+about 0.1: ``--rounds N`` repeats the whole measurement N times per engine (a fresh database
+each time) and reports each round and the median ratio.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import platform
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,9 +105,10 @@ def _seed(url: str, customers: int) -> tuple[str, list[str]]:
     return merchant.secret_key, ids
 
 
-def _row(engine: str, app: str, result: Any, baseline: float | None) -> dict[str, Any]:
+def _row(engine: str, round_no: int, app: str, result: Any, baseline: float | None
+         ) -> dict[str, Any]:
     return {
-        "engine": engine, "app": app, "per_s": round(result.per_s(), 1),
+        "engine": engine, "round": round_no, "app": app, "per_s": round(result.per_s(), 1),
         "p50_ms": round(result.percentile_ms(0.50), 2),
         "p99_ms": round(result.percentile_ms(0.99), 2), "ok": result.ok,
         "errors": result.errors, "statuses": {str(k): v for k, v in result.statuses.items()},
@@ -127,7 +133,8 @@ def _wrk_scripts(key: str, customer_ids: list[str]) -> dict[str, str]:
     }
 
 
-def _bench_engine(engine: str, args: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
+def _bench_engine(engine: str, round_no: int, args: dict[str, Any], progress: Progress
+                  ) -> list[dict[str, Any]]:
     from smilepay.cli._bench_payments_wrk import run_wrk
 
     with _database(engine, args["postgres_url"]) as url:
@@ -140,14 +147,24 @@ def _bench_engine(engine: str, args: dict[str, Any], progress: Progress) -> list
             ("payments_api", "smilepay.api.app:create_app", env_api),
             ("bare_insert", "smilepay.cli._bench_payments_bare:create_bare_app", env_bare),
         ):
-            task = progress.add_task(f"{engine} {app}", total=1.0)
+            task = progress.add_task(f"{engine} round {round_no} {app}", total=1.0)
             with _server(path, env, args["workers"]) as base:
                 results[app] = run_wrk(base, scripts[app], concurrency=args["concurrency"],
                                        duration_s=args["duration_s"], warmup_s=args["warmup_s"])
             progress.update(task, completed=1.0)
     bare = results["bare_insert"].per_s()
-    return [_row(engine, "payments_api", results["payments_api"], bare),
-            _row(engine, "bare_insert", results["bare_insert"], None)]
+    return [_row(engine, round_no, "payments_api", results["payments_api"], bare),
+            _row(engine, round_no, "bare_insert", results["bare_insert"], None)]
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per engine: every round's ratio and their median."""
+    ratios: dict[str, list[float]] = {}
+    for r in rows:
+        if r["ratio_to_bare"] is not None:
+            ratios.setdefault(r["engine"], []).append(r["ratio_to_bare"])
+    return {engine: {"ratios": got, "median_ratio": round(statistics.median(got), 3)}
+            for engine, got in ratios.items()}
 
 
 @bench_app.command("payments")
@@ -158,6 +175,8 @@ def bench_payments(
     concurrency: int = typer.Option(32, min=1, max=512, help="Concurrent connections."),
     workers: int = typer.Option(2, min=1, max=16, help="uvicorn worker processes."),
     customers: int = typer.Option(500, min=1, help="Seeded customers paid from at random."),
+    rounds: int = typer.Option(
+        1, min=1, max=20, help="Whole measurements per engine; the summary is their median."),
     postgres_url: str = typer.Option(
         os.environ.get("SMILEPAY_TEST_POSTGRES_URL", DEFAULT_PG), help="PostgreSQL server."),
     json_out: Path = typer.Option(None, "--json", help="Write the results here."),
@@ -167,22 +186,28 @@ def bench_payments(
         raise typer.BadParameter(f"expected sqlite, postgres or both, got {engine!r}")
     engines = ["sqlite", "postgres"] if engine == "both" else [engine]
     args = {"duration_s": duration_s, "warmup_s": warmup_s, "concurrency": concurrency,
-            "workers": workers, "customers": customers, "postgres_url": postgres_url}
+            "workers": workers, "customers": customers, "rounds": rounds,
+            "postgres_url": postgres_url}
     rows: list[dict[str, Any]] = []
     with Progress(console=console) as progress:
         for name in engines:
-            rows += _bench_engine(name, args, progress)
-    table = Table("engine", "app", "req/s", "p50 ms", "p99 ms", "ok", "errors", "ratio")
+            for round_no in range(1, rounds + 1):
+                rows += _bench_engine(name, round_no, args, progress)
+    table = Table("engine", "round", "app", "req/s", "p50 ms", "p99 ms", "ok", "errors", "ratio")
     for r in rows:
-        table.add_row(r["engine"], r["app"], f"{r['per_s']:.0f}", f"{r['p50_ms']:.1f}",
-                      f"{r['p99_ms']:.1f}", str(r["ok"]), str(r["errors"]),
+        table.add_row(r["engine"], str(r["round"]), r["app"], f"{r['per_s']:.0f}",
+                      f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["ok"]), str(r["errors"]),
                       "" if r["ratio_to_bare"] is None else f"{r['ratio_to_bare']:.2f}")
     console.print(table)
+    summary = _summary(rows)
+    for name, got in summary.items():
+        console.print(f"{name}: median ratio {got['median_ratio']:.2f} over {len(got['ratios'])} "
+                      "round(s)")
     if json_out is not None:
         report = {"benchmark": "payments", "args": {**args, "postgres_url": "(redacted)"},
                   "command": " ".join(["smilepay", "bench", "payments", *sys.argv[3:]]),
                   "cpu_count": os.cpu_count(), "python": platform.python_version(),
-                  "load_average": os.getloadavg(), "results": rows}
+                  "load_average": os.getloadavg(), "results": rows, "summary": summary}
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(report, indent=2))
         console.print(f"wrote {json_out}")
