@@ -142,16 +142,19 @@ def eval_challenge(
         return analysis.signals, analysis.embedding.vector if analysis.embedding else None
 
     timelines, flicker = {}, {}
-    with Progress(console=console) as progress:
-        for clip in (BONA_FIDE_CLIP, REPLAY_CLIP):
-            task = progress.add_task(f"reading {clip.name}", total=None)
-            brightness.clear()
+    try:
+        with Progress(console=console) as progress:
+            for clip in (BONA_FIDE_CLIP, REPLAY_CLIP):
+                task = progress.add_task(f"reading {clip.name}", total=None)
+                brightness.clear()
 
-            def tick(t: Any = task) -> None:
-                progress.advance(t)
+                def tick(t: Any = task) -> None:
+                    progress.advance(t)
 
-            timelines[clip.name] = observe_video(root / clip, read_face, tick)
-            flicker[clip.name] = temporal_flicker(brightness)
+                timelines[clip.name] = observe_video(root / clip, read_face, tick)
+                flicker[clip.name] = temporal_flicker(brightness)
+    finally:
+        pipeline.close()  # left to interpreter exit, MediaPipe's close raised a TypeError
     bona = timelines[BONA_FIDE_CLIP.name]
     answered = sweep_one_step(bona, Action.SMILE)
     console.print(f"bona fide clip answers a smile challenge issued at {len(answered)} moments "
