@@ -214,6 +214,26 @@ def test_validation_errors_have_the_stripe_shape_and_lists_paginate(
     assert client.get("/health").json()["status"] == "ok"
 
 
+def test_ids_are_checked_at_the_edge_before_they_reach_sql(
+    client: TestClient, container: Container
+) -> None:
+    """A NUL in an id is refused by PostgreSQL's driver itself: it must be a 400 naming the
+    parameter, in the body, the path or the query, not a server error."""
+    key = new_merchant(container)
+    body = client.post("/v1/payment_intents", json={
+        "amount_minor": 100, "currency": "EUR", "customer": "cus_\x00bad", "confirm": True,
+    }, headers=auth(key, "nul-1"))
+    path = client.get("/v1/payment_intents/pi_%00bad", headers=auth(key))
+    query = client.get("/v1/payment_intents?starting_after=pi_%00bad", headers=auth(key))
+    for answer, param in ((body, "customer"), (path, "payment_id"),
+                          (query, "starting_after")):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["type"] == "invalid_request_error"
+        assert answer.json()["error"]["param"] == param
+    unknown = client.get("/v1/payment_intents/pi_unknown", headers=auth(key))
+    assert unknown.status_code == 404  # a well-formed id still gets its own answer
+
+
 def test_webhook_endpoints_show_their_secret_once_and_events_are_listed(
     client: TestClient, container: Container
 ) -> None:

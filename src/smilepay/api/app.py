@@ -12,10 +12,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from smilepay import __version__
 from smilepay.api.errors import install_error_handlers
+from smilepay.api.schemas import check_path_ids
 from smilepay.bootstrap import Container, build_container
 
 ROUTER_MODULES: tuple[str, ...] = (
@@ -51,5 +52,6 @@ def create_app(container: Container | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     for router in routers():
-        app.include_router(router)
+        api = router.prefix.startswith("/v1")  # every path parameter of the API is an id
+        app.include_router(router, dependencies=[Depends(check_path_ids)] if api else None)
     return app

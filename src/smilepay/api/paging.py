@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Query
 
+from smilepay.api.schemas import ID_PATTERN
+
 
 @dataclass(frozen=True)
 class Paging:
@@ -15,6 +17,6 @@ class Paging:
 
 def paging(
     limit: int = Query(10, ge=1, le=100),
-    starting_after: str | None = Query(None, min_length=3, max_length=40),
+    starting_after: str | None = Query(None, min_length=3, max_length=40, pattern=ID_PATTERN),
 ) -> Paging:
     return Paging(limit, starting_after)

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from smilepay.domain.money import MAX_AMOUNT_MINOR
+from smilepay.errors import InvalidInput
 
 Amount = Field(gt=0, le=MAX_AMOUNT_MINOR, description="Integer minor units (cents).")
 Currency = Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$", examples=["EUR"])
+ID_PATTERN = "^[A-Za-z0-9_]+$"  # our ids are ``prefix_`` + base32; nothing else reaches SQL
+_ID = re.compile("[A-Za-z0-9_]{3,40}")
+
+
+def object_id(*, optional: bool = True) -> Any:
+    """An object id field: 3..40 letters, digits or underscores."""
+    if optional:
+        return Field(default=None, min_length=3, max_length=40, pattern=ID_PATTERN)
+    return Field(min_length=3, max_length=40, pattern=ID_PATTERN)
+
+
+def check_path_ids(request: Request) -> None:
+    """Every path parameter under ``/v1`` is an object id: checked once here, for all of
+    those routes (``create_app``)."""
+    for name, value in request.path_params.items():
+        if not _ID.fullmatch(value):
+            raise InvalidInput(f"expected an id of 3..40 letters, digits or underscores in the "
+                               f"path, got {len(value)} characters that are not", param=name)
 
 
 class Body(BaseModel):
@@ -40,21 +61,21 @@ class TerminalCreate(Body):
 
 class ApiKeyCreate(Body):
     kind: Literal["secret", "terminal"]
-    terminal: str | None = Field(default=None, min_length=3, max_length=40)
+    terminal: str | None = object_id()
 
 
 class PaymentIntentCreate(Body):
     amount_minor: int = Amount
     currency: str = Currency
     capture_method: Literal["automatic", "manual"] = "automatic"
-    customer: str | None = Field(default=None, min_length=3, max_length=40)
-    terminal: str | None = Field(default=None, min_length=3, max_length=40)
+    customer: str | None = object_id()
+    terminal: str | None = object_id()
     description: str = Field(default="", max_length=500)
     confirm: bool = Field(default=False, description="Confirm at once (needs a customer).")
 
 
 class PaymentIntentConfirm(Body):
-    customer: str | None = Field(default=None, min_length=3, max_length=40)
+    customer: str | None = object_id()
 
 
 class PaymentIntentCapture(Body):
@@ -62,7 +83,7 @@ class PaymentIntentCapture(Body):
 
 
 class RefundCreate(Body):
-    payment_intent: str = Field(min_length=3, max_length=40)
+    payment_intent: str = object_id(optional=False)
     amount_minor: int | None = Field(default=None, gt=0, le=MAX_AMOUNT_MINOR)
     reason: str = Field(default="", max_length=200)
 
