@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -177,30 +178,53 @@ def test_a_write_refused_at_the_batch_end_fails_only_its_unit(tmp_path: Path) ->
     engine.dispose()
 
 
-def test_read_ahead_gets_a_batch_s_hints_before_its_units_and_again_for_each_re_run(
-    tmp_path: Path,
-) -> None:
+@contextmanager
+def ahead_committer(tmp_path: Path, read_ahead: Callable[[Counting, list[object]], None]
+                    ) -> Iterator[tuple[GroupCommit[Counting], TransactionRunner]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'ahead.db'}")
     metadata.create_all(engine)
-    read: list[tuple[int, list[object]]] = []  # (batch, hints) per read-ahead
     Counting.opened = 0
-    group: GroupCommit[Counting] = GroupCommit(
-        TransactionRunner(engine), Counting, lambda ctx: None,
-        read_ahead=lambda ctx, hints: read.append((ctx.batch, hints)))
+    runner = TransactionRunner(engine)
+    yield GroupCommit(runner, Counting, lambda ctx: None, read_ahead=read_ahead), runner
+    engine.dispose()
 
-    def unit(fails: bool = False) -> Callable[[Counting], int]:
+
+def test_read_ahead_runs_before_the_first_keyed_unit_and_again_for_each_re_run(
+    tmp_path: Path,
+) -> None:
+    read: list[tuple[int, list[object]]] = []  # (batch, hints) per read-ahead
+    def unit(keyed: bool = True, fails: bool = False) -> Callable[[Counting], int]:
         def work(ctx: Counting) -> int:
-            assert read[-1][0] == ctx.batch  # this batch's read-ahead ran first
+            # keyed units run after their batch's read-ahead; unkeyed ones before it
+            assert (bool(read) and read[-1][0] == ctx.batch) == keyed
             if fails:
                 raise ValueError("declined")
             return ctx.batch
         return work
 
-    futures = run_queued(group, [unit(), unit(), unit(fails=True), unit()],
-                         hints=["a", None, "bad", "c"])
-    assert isinstance(futures[2].exception(), ValueError)
-    # the blocking unit had no hint: no read-ahead for batch 1. Batch 2 held all four and
-    # was rolled back at the failing one; then the units before it, it alone, those after.
-    assert read == [(2, ["a", "bad", "c"]), (3, ["a"]), (4, ["bad"]), (5, ["c"])]
-    assert [f.result() for i, f in enumerate(futures) if i != 2] == [3, 3, 5]
-    engine.dispose()
+    with ahead_committer(tmp_path, lambda ctx, hints: read.append((ctx.batch, hints))) as (
+            group, _):
+        futures = run_queued(
+            group, [unit(keyed=False), unit(), unit(), unit(fails=True), unit()],
+            keys=[None, "k1", "k2", "k3", "k4"], hints=["plain", "a", None, "bad", "c"])
+    assert isinstance(futures[3].exception(), ValueError)
+    # Batch 1 is the blocking unit. Batch 2 held the five and was rolled back at the failing
+    # one; then the units before it (3), it alone (4), the one after it (5).
+    assert read == [(2, ["a", None, "bad", "c"]), (3, ["a", None]), (4, ["bad"]), (5, ["c"])]
+    assert [f.result() for i, f in enumerate(futures) if i != 3] == [3, 3, 3, 5]
+
+
+def test_a_read_ahead_that_fails_costs_only_a_re_run_without_it(tmp_path: Path) -> None:
+    tried: list[int] = []
+
+    def failing(ctx: Counting, hints: list[object]) -> None:
+        tried.append(ctx.batch)
+        ctx.conn.execute(rows.insert().values(id="read-ahead", n=0))  # rolled back with it
+        raise ValueError("a hint the database refuses")
+
+    with ahead_committer(tmp_path, failing) as (group, runner):
+        futures = run_queued(group, [insert("a"), insert("b")], keys=["k1", "k2"],
+                             hints=["a", "b"])
+        assert tried == [2]
+        assert [f.result() for f in futures] == [3, 3]  # batch 3: the same two, no read-ahead
+        assert stored_ids(runner) == ["0-first", "a", "b"]

@@ -8,20 +8,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
 
 from money_support import queued_in_one_batch
+from smilepay.adapters.sql import statements as st
+from smilepay.adapters.sql.provision import scratch_database
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.ledger import AccountKind, sum_by_currency
 from smilepay.domain.money_errors import IdempotencyKeyReused
+from smilepay.domain.payments import PaymentIntent
 from smilepay.domain.risk import DAY_MS, CustomerLimits
 from smilepay.domain.tenants import Scope
 from smilepay.ports.money import Hint, KeyClaim, MoneyTx, PayerHint, StoredResponse
 from smilepay.services import payments
 from smilepay.services.context import FixedClock, MoneyContext
+from smilepay.services.customers import top_up
 from smilepay.services.idempotency import fingerprint_request, run_idempotent
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
 from smilepay.services.seed import seed_customers, seed_merchant
@@ -42,27 +48,52 @@ def shop(store: SqlMoneyStore, ctx: MoneyContext, customers: int, *, per_day: in
     return scope, ids
 
 
-def pay_call(store: SqlMoneyStore, ctx: MoneyContext, scope: Scope, customer: str, amount: int,
-             key: str, *, hint_currency: str = "EUR") -> Callable[[], tuple[bytes, bool]]:
-    """A create-and-confirm payment as the route runs it: its key, fingerprint and payer hint
-    are made now (the request's time); the returned call runs it."""
-    def operation(tx: MoneyTx) -> StoredResponse:
-        intent = payments.create_payment(tx, ctx, scope, amount_minor=amount, currency="EUR",
-                                         customer_id=customer, insert=False)
-        intent = payments.confirm_payment(tx, ctx, scope, intent.id, created=intent)
+def call_as_route(store: SqlMoneyStore, ctx: MoneyContext, scope: Scope, key: str,
+                  operation: Callable[[MoneyTx], PaymentIntent], payer: PayerHint | None,
+                  ) -> Callable[[], tuple[bytes, bool]]:
+    """``operation`` as a route runs it: its key, fingerprint and payer hint made now (the
+    request's time); the returned call runs it and gives the response body and the replay
+    flag."""
+    def stored(tx: MoneyTx) -> StoredResponse:
+        intent = operation(tx)
         return StoredResponse(200, json.dumps({"id": intent.id,
                                                "status": intent.status.value}).encode())
 
-    fingerprint = fingerprint_request("POST", "/v1/payment_intents",
-                                      f"{customer}:{amount}".encode())
-    now_ms, payer = ctx.clock.now_ms(), payments.payer_hint(ctx, customer, hint_currency)
+    fingerprint = fingerprint_request("POST", "/v1/payment_intents", repr(operation).encode())
+    now_ms = ctx.clock.now_ms()
 
     def call() -> tuple[bytes, bool]:
         response, replayed = run_idempotent(store, scope, key, fingerprint, now_ms, 3600,
-                                            operation, payer=payer)
+                                            stored, payer=payer)
         return response.body, replayed
 
     return call
+
+
+@dataclass(frozen=True)
+class CreateAndConfirm:
+    """``POST /v1/payment_intents`` with ``confirm: true`` (its repr is the request body)."""
+
+    ctx: MoneyContext = field(repr=False)
+    scope: Scope = field(repr=False)
+    customer: str
+    amount: int
+    currency: str
+
+    def __call__(self, tx: MoneyTx) -> PaymentIntent:
+        intent = payments.create_payment(tx, self.ctx, self.scope, amount_minor=self.amount,
+                                         currency=self.currency, customer_id=self.customer,
+                                         insert=False)
+        return payments.confirm_payment(tx, self.ctx, self.scope, intent.id, created=intent)
+
+
+def pay_call(store: SqlMoneyStore, ctx: MoneyContext, scope: Scope, customer: str, amount: int,
+             key: str, *, currency: str = "EUR", hint_currency: str | None = None,
+             ) -> Callable[[], tuple[bytes, bool]]:
+    """A create-and-confirm payment, hinted in its own currency unless ``hint_currency``."""
+    payer = payments.payer_hint(ctx, customer, hint_currency or currency)
+    return call_as_route(store, ctx, scope, key,
+                         CreateAndConfirm(ctx, scope, customer, amount, currency), payer)
 
 
 @contextmanager
@@ -192,6 +223,72 @@ def test_a_wallet_read_ahead_is_not_used_once_balances_were_written(
     ])
     assert [status(futures[i].result()[0]) for i in (0, 2)] == ["succeeded", "failed"]
     assert wallets(store, scope) == {customer: 4000, other: 10_000}
+
+
+def test_wallets_are_locked_in_payer_order_read_ahead_or_not(
+    store: SqlMoneyStore, ctx: MoneyContext,
+) -> None:
+    """Group commit runs payers in order so that two batches lock wallets alike (no deadlock).
+    Confirming an existing intent names no currency, so its wallet is not read ahead: the
+    read-ahead then locks only the payers before it, and the rest lock in their turn."""
+    scope, ids = shop(store, ctx, 3)
+    x, y, z = sorted(ids)
+    existing = store.run(lambda tx: payments.create_payment(
+        tx, ctx, scope, amount_minor=100, currency="EUR", customer_id=y).id)
+
+    def confirm(tx: MoneyTx) -> PaymentIntent:
+        return payments.confirm_payment(tx, ctx, scope, existing, y)
+
+    locked: list[str] = []
+
+    def note(conn: object, statement: object, multiparams: object,
+             params: dict[str, object], execution_options: object) -> None:
+        if statement is st.lock_wallets_stmt(store.engine.dialect.name == "postgresql"):
+            locked.extend(params["b_owners"])  # type: ignore[arg-type]
+        elif "b_owner_0" in params:  # a unit's own lock_owned_accounts
+            locked.append(str(params["b_owner_0"]))
+
+    event.listen(store.engine, "before_execute", note)
+    try:
+        futures = queued_in_one_batch(store, [
+            pay_call(store, ctx, scope, z, 10, "order-z"),
+            call_as_route(store, ctx, scope, "order-y", confirm, payments.payer_hint(ctx, y)),
+            pay_call(store, ctx, scope, x, 10, "order-x"),
+        ])
+    finally:
+        event.remove(store.engine, "before_execute", note)
+    assert [status(f.result()[0]) for f in futures] == ["succeeded"] * 3
+    assert locked == [x, y, z]
+
+
+def test_no_standing_is_read_ahead_for_a_payer_without_a_wallet_to_lock(
+    postgres_url: str, tmp_path: Path, ctx: MoneyContext,
+) -> None:
+    """PostgreSQL, two stores (two workers). The read-ahead finds no USD wallet to lock; before
+    the unit's turn the other worker opens one and pays 700 USD. The unit must see those 700
+    against its 1,000 daily limit: its standing is read after its own lock, not ahead."""
+    with scratch_database("postgres", tmp_path, postgres_url) as url:
+        mine, other = SqlMoneyStore.from_url(url), SqlMoneyStore.from_url(url)
+        scope, (customer,) = shop(mine, ctx, 1, per_day=1000)  # an EUR wallet only
+        interleaved: list[bytes] = []
+
+        def before_own_lock(conn: object, cursor: object, statement: str, *args: object
+                            ) -> None:
+            if "b_kind_0" in statement and not interleaved:  # the unit's own wallet lock
+                other.run(lambda tx: top_up(tx, ctx, scope, customer, 5000, "USD"))
+                interleaved.append(pay_call(other, ctx, scope, customer, 700, "theirs",
+                                            currency="USD")()[0])
+
+        event.listen(mine.engine, "before_cursor_execute", before_own_lock)
+        try:
+            (future,) = queued_in_one_batch(mine, [
+                pay_call(mine, ctx, scope, customer, 700, "mine", currency="USD")])
+        finally:
+            event.remove(mine.engine, "before_cursor_execute", before_own_lock)
+            mine.dispose()
+            other.dispose()
+        assert [status(b) for b in interleaved] == ["succeeded"]
+        assert status(future.result()[0]) == "failed"  # 700 + 700 > 1,000 today
 
 
 @pytest.mark.parametrize(("later_ms", "expected"), [(10, "succeeded"), (3, "failed")])

@@ -13,8 +13,11 @@ up to ``max_batch - 1`` queued ones (oldest first) in order, on one connection a
 (the money store's ``SqlMoneyTx``), closes the context (its last statements) and commits; then
 every caller in the batch returns its own result. Callers that arrive meanwhile wait; when the
 batch is done, the oldest of them is handed the next batch to lead (one wake-up per caller).
-A caller may tell what its unit will read first (a hint): the batch's transaction first reads
-all of its units' hints at once (``read_ahead``), which then answers the units' own reads.
+A caller may tell what its unit will read first (a hint): just before the batch's first keyed
+unit, the transaction reads what the keyed units' hints name, all at once (``read_ahead``), and
+that answers the units' own reads. Not before: the unkeyed units run first and take their locks
+in the order they always did. A read-ahead that fails (bad input in a hint) costs nothing but
+time: the batch is run again without it.
 
 Failures keep each unit all-or-nothing: when a unit raises, the batch is rolled back and
 re-run without it: the units before it in one transaction, then the failing unit alone (its
@@ -54,6 +57,10 @@ class _Unit:
     error: BaseException | None = None
 
 
+class _ReadAheadFailed(Exception):
+    """Internal: the read-ahead raised; the batch is rolled back and run without it."""
+
+
 @dataclass
 class _UnitFailed(Exception):
     """Internal: unit ``index`` of a batch raised ``error``; the batch is rolled back."""
@@ -66,10 +73,10 @@ class GroupCommit(Generic[C]):
     """``run(work)`` runs ``work(context)`` in a transaction it may share with other callers.
 
     ``open_context(connection)`` makes the context a batch's units share; ``read_ahead(context,
-    hints)`` runs its first statements, given the hints of the batch's units that have one;
-    ``close_context`` runs its last statements before the commit. One batch runs at a time
-    per process (on PostgreSQL, more at once measured no faster and cost more CPU per
-    payment: their row locks collide)."""
+    hints)`` runs before the first keyed unit, given the keyed units' hints in run order (None
+    for a unit without one); ``close_context`` runs its last statements before the commit.
+    One batch runs at a time per process (on PostgreSQL, more at once measured no faster and
+    cost more CPU per payment: their row locks collide)."""
 
     def __init__(
         self, runner: TransactionRunner, open_context: Callable[[Connection], C],
@@ -140,10 +147,13 @@ class GroupCommit(Generic[C]):
         if successor is not None:
             successor.wake.set()
 
-    def _run_atomic(self, units: list[_Unit]) -> None:
+    def _run_atomic(self, units: list[_Unit], read_ahead: bool = True) -> None:
         """All ``units`` in one transaction, or (when one raises) split around it."""
         try:
-            results = self._runner.run(lambda conn: self._run_in(conn, units))
+            results = self._runner.run(lambda conn: self._run_in(conn, units, read_ahead))
+        except _ReadAheadFailed:
+            self._run_atomic(units, read_ahead=False)
+            return
         except _UnitFailed as failed:
             if len(units) == 1:
                 self._finish(units[0], error=failed.error)
@@ -151,18 +161,18 @@ class GroupCommit(Generic[C]):
             before, failing, after = units[:failed.index], units[failed.index], units[
                 failed.index + 1:]
             if before:
-                self._run_atomic(before)
-            self._run_atomic([failing])
+                self._run_atomic(before, read_ahead)
+            self._run_atomic([failing], read_ahead)
             if after:
-                self._run_atomic(after)
+                self._run_atomic(after, read_ahead)
             return
         except Exception as error:  # the last statements or the commit failed: nothing kept
             if len(units) == 1:
                 self._finish(units[0], error=error)
                 return
             half = len(units) // 2  # find whose buffered write it was: halve until alone
-            self._run_atomic(units[:half])
-            self._run_atomic(units[half:])
+            self._run_atomic(units[:half], read_ahead)
+            self._run_atomic(units[half:], read_ahead)
             return
         except BaseException as error:  # interrupted: tell every caller, then stop
             for unit in units:
@@ -171,15 +181,15 @@ class GroupCommit(Generic[C]):
         for unit, result in zip(units, results, strict=True):
             self._finish(unit, result=result)
 
-    def _run_in(self, conn: Connection, units: list[_Unit]) -> list[Any]:
+    def _run_in(self, conn: Connection, units: list[_Unit], read_ahead: bool) -> list[Any]:
         context = self._open(conn)
         self._local.context = context
         try:
-            hints = [unit.hint for unit in units if unit.hint is not None]
-            if hints and self._read_ahead is not None:
-                self._read_ahead(context, hints)
             results = []
             for index, unit in enumerate(units):
+                if read_ahead and unit.order_key is not None:  # the first keyed unit
+                    self._read_ahead_for(context, units[index:])
+                    read_ahead = False
                 try:
                     results.append(unit.work(context))
                 except Exception as error:
@@ -190,6 +200,17 @@ class GroupCommit(Generic[C]):
             return results
         finally:
             self._local.context = None
+
+    def _read_ahead_for(self, context: C, keyed: list[_Unit]) -> None:
+        hints = [unit.hint for unit in keyed]
+        if self._read_ahead is None or all(hint is None for hint in hints):
+            return
+        try:
+            self._read_ahead(context, hints)
+        except Exception as error:
+            if self._runner.is_retryable(error):
+                raise  # the runner re-runs the whole batch
+            raise _ReadAheadFailed from error
 
     @staticmethod
     def _finish(unit: _Unit, *, result: Any = None, error: BaseException | None = None) -> None:

@@ -4,20 +4,32 @@ Every payment starts the same way: claim its Idempotency-Key, lock the payer's w
 payer's standing (the customer, the day's spend, recent failures) for the risk rules. Unit by
 unit that is three round trips per payment, and in each the batch's leader waits on the
 database and then on the GIL. Told up front what each unit will ask (``ports.money.Hint``),
-the batch's transaction asks it with three statements for the whole batch, and each unit's
-question is answered from here.
+the batch's transaction asks it with three statements for the whole batch (just before its
+first keyed unit, see ``group_commit``), and each unit's question is answered from here.
 
-An answer is given only while nothing could have changed it, so a unit gets exactly what its
-own statement would have returned:
+Lock order. Units run in payer order, and each used to lock its payer's wallet in its turn, so
+every batch locked wallets in payer order. The read-ahead keeps that order: it locks, in payer
+order, only the wallets of the leading run of keyed units whose hints name a currency (all in
+one scope and currency); a unit after that run locks its own wallet in its turn, as before.
+
+An answer is given only when it is what the unit's own statement would return:
 - A read-ahead claim answers the first claim of its key in the transaction, and only when it
   is the very claim hinted (same fingerprint and times). Any other claim of the key goes to the
   database, and the read-ahead one is dropped first, so a key is never owned twice.
 - A wallet was locked here for the whole transaction; ``SqlMoneyTx`` lays its buffered balance
   saves over it (as over any locked read) and forgets all read-ahead wallets as soon as it
   writes an account balance to the database.
-- A standing is dropped when this transaction writes a payment or an attempt of that customer,
-  or any customer; and it answers only risk windows it counts exactly: rows counted from a
-  window start are also the rows counted from any later start up to the oldest of them.
+- A standing is read after its wallet's lock and only for a payer whose wallet was locked
+  here, so the day's spend (which only payments holding that lock change) is current. It is
+  dropped when this transaction writes a payment or an attempt of that customer, or any
+  customer; and it answers only risk windows it counts exactly: rows counted from a window
+  start are also the rows counted from any later start up to the oldest of them.
+
+What no lock covers is read once per batch: failed attempts and customer rows (limits) that
+other transactions commit between the read-ahead and a unit's turn (milliseconds) are not seen
+by that unit, which decides as if it had run at the read-ahead. That is a valid serial order
+(those writers read nothing a payment writes), and no weaker than before: nothing ever locked
+them against a payment in flight.
 """
 
 from __future__ import annotations
@@ -48,6 +60,25 @@ def standing_from_row(row: Row[Any]) -> tuple[PayerStanding, dict[str, Any]]:
     return standing, extra
 
 
+def _leading_payers(
+    hints: Sequence[Hint | None],
+) -> tuple[Scope, str, dict[str, PayerHint]] | None:
+    """The payers of the leading hints that name a currency, all in the first one's scope and
+    currency (see "Lock order" above); None when the first does not."""
+    found: dict[str, PayerHint] = {}
+    group = None
+    for hint in hints:
+        payer = None if hint is None else hint.payer
+        if hint is None or payer is None or payer.currency is None:
+            break
+        if group is None:
+            group = (hint.scope, payer.currency)
+        elif group != (hint.scope, payer.currency):
+            break
+        found.setdefault(payer.customer_id, payer)
+    return None if group is None else (group[0], group[1], found)
+
+
 def _counts_same(read_since_ms: int, oldest_ms: int | None, asked_since_ms: int) -> bool:
     """Whether rows counted from ``read_since_ms`` (the oldest at ``oldest_ms``) are the rows
     counted from ``asked_since_ms``."""
@@ -74,25 +105,24 @@ class ReadAhead:
         self._wallets: dict[_PayerId, Account] = {}
         self._standings: dict[_PayerId, _Standing] = {}
 
-    def read(self, conn: Connection, hints: Sequence[Hint], *, pg: bool) -> None:
-        """Claim the hinted keys, then per scope and currency lock the payers' wallets and
-        read their standings (after the locks: see ``MoneyTx.payer_standing``)."""
+    def read(self, conn: Connection, hints: Sequence[Hint | None], *, pg: bool) -> None:
+        """Claim the hinted keys; lock the leading payers' wallets, then read their standings
+        (after the locks: see ``MoneyTx.payer_standing``). ``hints``: the keyed units', in
+        run order, None where a unit gave none."""
         self._claim(conn, hints, pg=pg)
-        groups: dict[tuple[Scope, str], dict[str, PayerHint]] = {}
-        for hint in hints:
-            payer = hint.payer
-            if payer is not None and payer.currency is not None:
-                groups.setdefault((hint.scope, payer.currency), {}).setdefault(
-                    payer.customer_id, payer)
-        for (scope, currency), payers in sorted(
-                groups.items(), key=lambda g: (g[0][0].tenant_id, g[0][0].livemode, g[0][1])):
+        leading = _leading_payers(hints)
+        if leading is not None:
+            scope, currency, payers = leading
             self._lock_wallets(conn, scope, currency, sorted(payers), pg=pg)
-            self._read_standings(conn, scope, currency, payers.values())
+            locked = [p for p in payers.values() if (scope, p.customer_id, currency)
+                      in self._wallets]  # no wallet, no lock: no standing kept either
+            if locked:
+                self._read_standings(conn, scope, currency, locked)
 
-    def _claim(self, conn: Connection, hints: Sequence[Hint], *, pg: bool) -> None:
+    def _claim(self, conn: Connection, hints: Sequence[Hint | None], *, pg: bool) -> None:
         wanted: dict[_KeyId, KeyClaim] = {}
         for hint in hints:
-            if hint.claim is not None:  # the first claim of a key in the batch only
+            if hint is not None and hint.claim is not None:  # the batch's first of a key
                 wanted.setdefault((hint.scope.tenant_id, hint.scope.livemode, hint.claim.key),
                                   hint.claim)
         if not wanted:

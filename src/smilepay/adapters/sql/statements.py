@@ -135,16 +135,18 @@ def payer_standing_stmt(many: bool) -> Any:
 
 
 @cache
-def lock_wallets_stmt(for_update: bool) -> Any:
-    """The wallets in ``b_currency`` of the customers ``b_owners``, in id order (the lock
-    order)."""
+def lock_wallets_stmt(pg: bool) -> Any:
+    """The wallets in ``b_currency`` of the customers ``b_owners``, locked on PostgreSQL in
+    owner order: the order group commit runs payers in (by code point, as Python sorts)."""
     t = schema.accounts
     query = select(t).where(
         t.c.tenant_id == bindparam("b_tenant"), t.c.livemode == bindparam("b_livemode"),
         t.c.kind == bindparam("b_kind"), t.c.currency == bindparam("b_currency"),
         t.c.owner_id.in_(bindparam("b_owners", expanding=True)),
-    ).order_by(t.c.id)
-    return query.with_for_update(key_share=True) if for_update else query
+    )
+    if not pg:  # SQLite's default collation is by code point; its writer lock serialises
+        return query.order_by(t.c.owner_id)
+    return query.order_by(t.c.owner_id.collate("C")).with_for_update(key_share=True)
 
 
 @cache

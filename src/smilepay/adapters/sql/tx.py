@@ -45,7 +45,7 @@ class SqlMoneyTx(OutboxTx):
         self._read_once: dict[tuple[object, ...], Any] = {}
         self._ahead = ReadAhead()  # a batch's claims, wallet locks and standings, see read_ahead
 
-    def read_ahead(self, hints: Sequence[Hint]) -> None:
+    def read_ahead(self, hints: Sequence[Hint | None]) -> None:
         """Group commit's first statements: what the batch's units will ask first."""
         self._ahead.read(self.conn, hints, pg=self._pg)
 
