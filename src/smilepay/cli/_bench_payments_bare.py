@@ -22,9 +22,16 @@ bench_rows = Table(
 )
 
 
+def create_bare_table(url: str) -> None:
+    """Made once by the benchmark before the app starts: two workers creating it at once race
+    on PostgreSQL (one of them fails, and the server with it)."""
+    engine = make_engine(url)
+    rows_metadata.create_all(engine)
+    engine.dispose()
+
+
 def create_bare_app() -> FastAPI:
     engine = make_engine(os.environ["SMILEPAY_BENCH_DATABASE_URL"])
-    rows_metadata.create_all(engine)
     runner = TransactionRunner(engine)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 

@@ -70,6 +70,9 @@ def _server(app_path: str, env: dict[str, str], workers: int) -> Iterator[str]:
                 raise RuntimeError(f"uvicorn for {app_path} did not start: {err[-2000:]}")
             time.sleep(0.2)
         time.sleep(0.5)  # let every worker finish start-up
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"uvicorn for {app_path} stopped after start-up: {err[-2000:]}")
         yield base
     finally:
         process.terminate()
@@ -135,10 +138,12 @@ def _wrk_scripts(key: str, customer_ids: list[str]) -> dict[str, str]:
 
 def _bench_engine(engine: str, round_no: int, args: dict[str, Any], progress: Progress
                   ) -> list[dict[str, Any]]:
+    from smilepay.cli._bench_payments_bare import create_bare_table
     from smilepay.cli._bench_payments_wrk import run_wrk
 
     with _database(engine, args["postgres_url"]) as url:
         key, customer_ids = _seed(url, args["customers"])
+        create_bare_table(url)
         scripts = _wrk_scripts(key, customer_ids)
         results = {}
         env_api = {"SMILEPAY_DATABASE_URL": url}
