@@ -31,7 +31,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
+from rich.table import Column, Table
 
 from smilepay.cli.apps import bench_app
 
@@ -198,7 +198,8 @@ def bench_payments(
         for name in engines:
             for round_no in range(1, rounds + 1):
                 rows += _bench_engine(name, round_no, args, progress)
-    table = Table("engine", "round", "app", "req/s", "p50 ms", "p99 ms", "ok", "errors", "ratio")
+    table = Table(*(Column(name, no_wrap=True) for name in (  # fits 80 columns
+        "engine", "run", "app", "req/s", "p50ms", "p99ms", "ok", "err", "ratio")))
     for r in rows:
         table.add_row(r["engine"], str(r["round"]), r["app"], f"{r['per_s']:.0f}",
                       f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["ok"]), str(r["errors"]),
