@@ -8,9 +8,12 @@ from collections.abc import Callable
 from functools import partial
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from money_support import queued_in_one_batch
 from smilepay.adapters.sql.store import SqlMoneyStore
+from smilepay.domain.events import Event
+from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, sum_by_currency
 from smilepay.domain.money_errors import InsufficientFunds
 from smilepay.domain.risk import CustomerLimits
@@ -55,4 +58,35 @@ def test_a_batch_of_top_up_payments_and_payouts_keeps_the_ledger_exact(
     balances = {a.kind: a.balance_minor for a in accounts}
     assert balances == {AccountKind.FUNDING: -1000, AccountKind.CUSTOMER_WALLET: 300,
                         AccountKind.MERCHANT_BALANCE: 0, AccountKind.PAYOUTS: 700}
+    assert sum_by_currency(accounts) == {"EUR": 0}
+
+
+def test_a_buffered_write_refused_at_the_end_fails_only_its_unit(store: SqlMoneyStore) -> None:
+    """The batch's buffered rows go out at its end (on PostgreSQL as one pipeline): an insert
+    the database refuses there (an event id already taken) is an IntegrityError for its unit
+    alone, which keeps nothing; the payments around it commit."""
+    ctx = MoneyContext(clock=SystemClock(), phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
+    scope = seed_merchant(store, ctx, "Refused shop").scope
+    (customer,) = seed_customers(store, ctx, scope, 1, topup_minor=1000,
+                                 limits=CustomerLimits(10**6, 10**9))
+    taken = Event(id=new_id("evt", 1), tenant_id=scope.tenant_id, livemode=scope.livemode,
+                  type="test.taken", data_json="{}", created_at_ms=1)
+    store.run(lambda tx: tx.insert(taken))
+
+    def pay(tx: MoneyTx) -> str:
+        intent = payments.create_payment(tx, ctx, scope, amount_minor=100, currency="EUR",
+                                         customer_id=customer)
+        return payments.confirm_payment(tx, ctx, scope, intent.id).status.value
+
+    def clash(tx: MoneyTx) -> str:
+        top_up(tx, ctx, scope, customer, 500, "EUR")  # its effects must go too
+        tx.insert(taken)
+        return "inserted"
+
+    futures = queued_in_one_batch(store, [partial(store.run, w) for w in (pay, clash, pay)])
+    assert [futures[0].result(), futures[2].result()] == ["succeeded", "succeeded"]
+    assert isinstance(futures[1].exception(), IntegrityError)
+    accounts = store.run(lambda tx: tx.all_accounts(scope), write=False)
+    wallet = next(a for a in accounts if a.kind is AccountKind.CUSTOMER_WALLET)
+    assert wallet.balance_minor == 1000 - 200  # no top-up of 500 kept
     assert sum_by_currency(accounts) == {"EUR": 0}

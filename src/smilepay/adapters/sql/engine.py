@@ -180,3 +180,23 @@ class TransactionRunner:
         if self._sqlite:
             return "database is locked" in str(exc.orig)
         return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_PG
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL (psycopg), statements that return nothing the caller reads are sent
+    without waiting for each one's answer, and the answers read once at the end: one round
+    trip instead of one per statement. A statement the server refuses is raised at the end,
+    as SQLAlchemy raises it elsewhere (an ``IntegrityError``, a retryable deadlock, ...).
+    Elsewhere it changes nothing. Only for statements whose results are not read inside."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    import psycopg
+
+    driver = conn.connection.driver_connection
+    try:
+        with driver.pipeline():  # type: ignore[union-attr]
+            yield
+    except psycopg.Error as error:
+        raise DBAPIError.instance(None, None, error, psycopg.Error) from error

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, and_, select, update
 
 from smilepay.adapters.sql import schema
 from smilepay.adapters.sql import statements as st
+from smilepay.adapters.sql.engine import pipelined
 from smilepay.adapters.sql.outbox_tx import OutboxTx
 from smilepay.adapters.sql.read_ahead import ReadAhead, standing_from_row
 from smilepay.adapters.sql.records import TABLES, from_row, to_row
@@ -60,9 +61,11 @@ class SqlMoneyTx(OutboxTx):
         return self._credits.get(account_id, 0)
 
     def finish(self) -> None:
-        """The transaction's last statements: every buffered write, then the credits."""
-        self._flush_all()
-        self.flush_credits()
+        """The transaction's last statements: every buffered write, then the credits (on
+        PostgreSQL sent as one pipeline, see ``pipelined``)."""
+        with pipelined(self.conn):
+            self._flush_all()
+            self.flush_credits()
 
     def flush_credits(self, account_ids: Iterable[str] | None = None) -> None:
         """Apply the pending deltas (of ``account_ids``, or all) in id order, the order every
