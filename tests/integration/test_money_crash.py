@@ -30,6 +30,7 @@ CHILD = """
 import os, sys
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.domain.tenants import Scope
+from smilepay.ports.money import KeyClaim
 from smilepay.services import payments
 from smilepay.services.context import MoneyContext, SystemClock
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
@@ -38,7 +39,8 @@ ctx = MoneyContext(clock=SystemClock(), phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
 scope = Scope(tenant, False)
 def work(tx):
     now = ctx.clock.now_ms()
-    assert tx.claim_idempotency_key(scope, key, fingerprint, now, now + 86_400_000) is None
+    assert tx.claim_idempotency_key(scope, KeyClaim(key, fingerprint, now,
+                                                    now + 86_400_000)) is None
     intent = payments.create_payment(tx, ctx, scope, amount_minor=300, currency="EUR",
                                      customer_id=customer)
     payments.confirm_payment(tx, ctx, scope, intent.id)

@@ -179,7 +179,8 @@ def test_a_hint_that_is_not_the_claim_never_lets_a_key_be_owned_twice(
 
     def claim(fingerprint: str) -> Callable[[MoneyTx], str]:
         def work(tx: MoneyTx) -> str:
-            stored = tx.claim_idempotency_key(scope, "k", fingerprint, now_ms, now_ms + 10**6)
+            stored = tx.claim_idempotency_key(scope, KeyClaim("k", fingerprint, now_ms,
+                                                              now_ms + 10**6))
             if stored is not None:
                 return "replay"
             tx.store_idempotent_response(scope, "k", StoredResponse(200, fingerprint.encode()))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Query
 
-from smilepay.api.schemas import ID_PATTERN
+from smilepay.api.schemas import ID_LIMITS
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,6 @@ class Paging:
 
 def paging(
     limit: int = Query(10, ge=1, le=100),
-    starting_after: str | None = Query(None, min_length=3, max_length=40, pattern=ID_PATTERN),
+    starting_after: str | None = Query(None, **ID_LIMITS),
 ) -> Paging:
     return Paging(limit, starting_after)

@@ -13,15 +13,14 @@ from smilepay.errors import InvalidInput
 
 Amount = Field(gt=0, le=MAX_AMOUNT_MINOR, description="Integer minor units (cents).")
 Currency = Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$", examples=["EUR"])
-ID_PATTERN = "^[A-Za-z0-9_]+$"  # our ids are ``prefix_`` + base32; nothing else reaches SQL
+# An object id: ours are ``prefix_`` + base32; nothing else reaches SQL.
+ID_LIMITS: dict[str, Any] = {"min_length": 3, "max_length": 40, "pattern": "^[A-Za-z0-9_]+$"}
 _ID = re.compile("[A-Za-z0-9_]{3,40}")
 
 
 def object_id(*, optional: bool = True) -> Any:
     """An object id field: 3..40 letters, digits or underscores."""
-    if optional:
-        return Field(default=None, min_length=3, max_length=40, pattern=ID_PATTERN)
-    return Field(min_length=3, max_length=40, pattern=ID_PATTERN)
+    return Field(default=None, **ID_LIMITS) if optional else Field(**ID_LIMITS)
 
 
 def check_path_ids(request: Request) -> None:

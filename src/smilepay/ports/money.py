@@ -68,8 +68,8 @@ class Hint:
     never wait on each other in a cycle; and it reads ahead for all of them at once (one
     statement claims every unit's key, one locks every payer's wallet, one reads every payer's
     standing) instead of a round trip per unit for each. The unit still asks for all of it;
-    what was read ahead answers only a question asked exactly as hinted, so a wrong hint costs
-    time, never correctness."""
+    what was read ahead answers a question only when its answer is exactly what the unit's own
+    read would return, so a wrong hint costs time, never correctness."""
 
     scope: Scope
     payer: PayerHint | None = None
@@ -129,9 +129,7 @@ class MoneyTx(Protocol):
         succeeded: bool, reason: str, now_ms: int,
     ) -> None: ...
     def failure_times_ms(self, customer_id: str, since_ms: int) -> list[int]: ...
-    def claim_idempotency_key(
-        self, scope: Scope, key: str, fingerprint: str, now_ms: int, expires_at_ms: int
-    ) -> StoredResponse | None: ...
+    def claim_idempotency_key(self, scope: Scope, claim: KeyClaim) -> StoredResponse | None: ...
     def store_idempotent_response(
         self, scope: Scope, key: str, response: StoredResponse
     ) -> None: ...

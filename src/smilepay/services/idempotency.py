@@ -48,8 +48,7 @@ def run_idempotent(
     def work(tx: MoneyTx) -> tuple[StoredResponse, bool]:
         if claim is None:
             return operation(tx), False
-        stored = tx.claim_idempotency_key(scope, claim.key, claim.fingerprint, claim.now_ms,
-                                          claim.expires_at_ms)
+        stored = tx.claim_idempotency_key(scope, claim)
         if stored is not None:
             return stored, True
         response = operation(tx)

@@ -52,7 +52,6 @@ class _Unit:
     hint: object
     wake: threading.Event = field(default_factory=threading.Event)  # done, or lead `batch`
     batch: list[_Unit] | None = None  # set when this unit's caller is to lead it
-    done: bool = False
     result: Any = None
     error: BaseException | None = None
 
@@ -214,4 +213,4 @@ class GroupCommit(Generic[C]):
 
     @staticmethod
     def _finish(unit: _Unit, *, result: Any = None, error: BaseException | None = None) -> None:
-        unit.result, unit.error, unit.done = result, error, True
+        unit.result, unit.error = result, error

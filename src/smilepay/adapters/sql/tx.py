@@ -97,18 +97,14 @@ class SqlMoneyTx(OutboxTx):
 
     # generic records -------------------------------------------------------------------
     def insert(self, record: object) -> None:
-        self._forget(type(record))
-        if isinstance(record, PaymentIntent):
-            self._ahead.forget_payer(record.customer_id)
+        self._forget_record(record)
         table, row = TABLES[type(record)], to_row(record)
         if not self._buffer.insert(table, row):
             self._flush_all()  # it may refer to a buffered row
             self.conn.execute(st.insert_stmt(table), row)
 
     def update(self, record: object) -> None:
-        self._forget(type(record))
-        if isinstance(record, PaymentIntent):
-            self._ahead.forget_payer(record.customer_id)
+        self._forget_record(record)
         self._flush_all()
         values = to_row(record)
         values["b_id"] = values.pop("id")
@@ -304,12 +300,12 @@ class SqlMoneyTx(OutboxTx):
         return [int(r[0]) for r in rows]
 
     # idempotency -----------------------------------------------------------------------
-    def claim_idempotency_key(
-        self, scope: Scope, key: str, fingerprint: str, now_ms: int, expires_at_ms: int
-    ) -> StoredResponse | None:
+    def claim_idempotency_key(self, scope: Scope, claim: KeyClaim) -> StoredResponse | None:
         """None when this transaction now owns the key; the stored response for a replay."""
-        if self._ahead.owns_claim(scope, KeyClaim(key, fingerprint, now_ms, expires_at_ms)):
+        if self._ahead.owns_claim(scope, claim):
             return None
+        key, fingerprint = claim.key, claim.fingerprint
+        now_ms, expires_at_ms = claim.now_ms, claim.expires_at_ms
         if self._buffer.has_response(scope.tenant_id, scope.livemode, key):
             self._buffer.flush_responses(self.conn)
         t = schema.idempotency_keys
@@ -360,6 +356,12 @@ class SqlMoneyTx(OutboxTx):
                 "b_tenant": scope.tenant_id, "b_livemode": scope.livemode}).all()
             self._read_once[key] = [from_row(WebhookEndpoint, r) for r in rows]
         return list(self._read_once[key])
+
+    def _forget_record(self, record: object) -> None:
+        """``record`` is being written: forget what it may make stale."""
+        self._forget(type(record))
+        if isinstance(record, PaymentIntent):
+            self._ahead.forget_payer(record.customer_id)
 
     def _forget(self, cls: type[Any]) -> None:
         """A write to a table read once: read it again next time."""
