@@ -1,4 +1,9 @@
-"""Bring a database to the newest schema with Alembic (safe to run from several processes)."""
+"""Bring a database to the newest schema with Alembic (safe to run from several processes).
+
+Areas keep their own branch of revisions (``branch_labels``), each rooted on the money and
+identity core: the store, identity gates, gallery and security tables evolve independently,
+and ``heads`` (the default target) brings every branch up to date.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def upgrade_engine(engine: Engine, revision: str = "head") -> None:
+def upgrade_engine(engine: Engine, revision: str = "heads") -> None:
     config = _alembic_config()
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -58,7 +63,7 @@ def upgrade_engine(engine: Engine, revision: str = "head") -> None:
                 conn.commit()
 
 
-def upgrade_database(url: str, revision: str = "head") -> None:
+def upgrade_database(url: str, revision: str = "heads") -> None:
     engine = make_engine(make_url(url).render_as_string(hide_password=False))
     try:
         upgrade_engine(engine, revision)
