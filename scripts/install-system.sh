@@ -10,3 +10,5 @@ if ((${#need[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+# pgvector for the local PostgreSQL (the gallery's pgvector adapter; builds Debian's source package)
+"$(dirname "$0")/install-pgvector.sh"
