@@ -27,6 +27,7 @@ from smilepay.services.face_context import (
     FrameSession,
     liveness_values,
 )
+from smilepay.services.kiosk_prompts import customer_prompt
 from smilepay.vision.errors import AmbiguousFaces, ImageError, NoFaceFound
 from smilepay.vision.liveness.actions import DEFAULT_THRESHOLDS
 from smilepay.vision.liveness.errors import InvalidDepthMap
@@ -374,6 +375,8 @@ def _feedback(session: FrameSession, state: str, code: str,
     done = len(steps) if state == "passed" else min(session.steps_done, len(steps) - 1)
     if code == "prompt":
         message = PROMPTS[steps[min(done, len(steps) - 1)]]
+    elif state == "failed":  # one sentence for the first reason the prompt table knows
+        message = customer_prompt(reasons, fallback=code)
     else:
         message = MESSAGES.get(code, code)
     return FrameFeedback(state, code, message, done, tuple(a.value for a in steps), reasons)

@@ -35,20 +35,12 @@ from smilepay.services.face_context import (
     threshold_for,
 )
 from smilepay.services.face_frames import open_challenge, parse_capability
+from smilepay.services.kiosk_prompts import CUSTOMER_PROMPTS as KIOSK_MESSAGES
 from smilepay.services.payments import confirm_payment, get_payment, record_verification_attempt
 from smilepay.services.refunds import create_refund
 from smilepay.services.views import payment_view
 
 MAX_CHALLENGES_PER_PAYMENT = 3
-KIOSK_MESSAGES = {
-    "no_match": "We could not match your face with this phone number.",
-    "challenge_not_passed": "The face check was not completed.",
-    "declined": "Payment declined.",
-    "insufficient_funds": "Not enough money in your wallet: top it up and try again.",
-    "amount_limit_exceeded": "This amount is above your limit per payment.",
-    "daily_limit_exceeded": "Daily limit reached: try again tomorrow.",
-    "customer_locked_out": "Too many failed attempts: face payment is paused for a while.",
-}
 
 
 def start_face_payment(fc: FaceContext, money: Container, scope: Scope, payment_id: str,
