@@ -61,7 +61,7 @@ def build_container(
         if money.smtp_host else LogNotifier()
     )
     ctx = MoneyContext(clock=clock or SystemClock(), phones=phone_cipher(money),
-                       policy=policy or MoneyPolicy())
+                       policy=policy or MoneyPolicy(unpaid_ttl_s=money.unpaid_ttl_s))
     return Container(store=store, ctx=ctx, notifier=notifier,
                      webhook_sender=HttpxWebhookSender(),
                      callers=CallerCache(ttl_ms=money.auth_cache_ms))

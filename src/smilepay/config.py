@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # How long a worker trusts a key it has checked (0 = check every call in the database);
     # another worker's revocation takes effect within this time (services.tenants.CallerCache).
     auth_cache_ms: int = Field(default=1000, ge=0, le=60_000)
+    # a payment intent nobody paid is canceled this long after it was created
+    unpaid_ttl_s: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     # Money core: base64 of 32+ bytes; empty = a DEV-ONLY key with a warning (never in production).
     phone_key: str = Field(default="", repr=False)
     # SMTP notifier instead of the log notifier when a host is set.

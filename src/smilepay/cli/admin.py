@@ -67,12 +67,12 @@ def webhooks_deliver(
     interval_s: float = typer.Option(1.0, min=0.05, help="Pause between polls when idle."),
     database_url: str = typer.Option("", help="Default: SMILEPAY_DATABASE_URL or embedded SQLite."),
 ) -> None:
-    """Deliver due webhooks (signed, retried with backoff), send notifications, expire holds
-    and idempotency keys."""
+    """Deliver due webhooks (signed, retried with backoff), send notifications, expire holds,
+    unpaid payments and idempotency keys."""
     from smilepay.bootstrap import build_container
     from smilepay.ports.money import MoneyTx
     from smilepay.services.notifications import dispatch_notifications
-    from smilepay.services.payments import expire_payment_holds
+    from smilepay.services.payments import expire_payment_holds, expire_unpaid_payments
     from smilepay.services.webhook_delivery import deliver_due
 
     container = build_container(database_url or None)
@@ -80,7 +80,7 @@ def webhooks_deliver(
 
     def expire(tx: MoneyTx) -> int:
         tx.purge_idempotency_keys(ctx.clock.now_ms())  # keys live 24 h
-        return expire_payment_holds(tx, ctx)
+        return expire_payment_holds(tx, ctx) + expire_unpaid_payments(tx, ctx)
 
     try:
         while True:
@@ -89,8 +89,8 @@ def webhooks_deliver(
                                           ctx.clock)
             expired = container.store.run(expire)
             if sent or told or expired:
-                console.print(f"webhook attempts {sent}, notifications {told}, holds expired "
-                              f"{expired}")
+                console.print(f"webhook attempts {sent}, notifications {told}, holds and "
+                              f"unpaid payments expired {expired}")
             if not loop:
                 break
             if not (sent or told or expired):

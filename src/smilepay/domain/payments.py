@@ -4,6 +4,10 @@
                                                   \\-> requires_capture (manual capture: a hold)
     requires_capture --capture--> succeeded          requires_capture --cancel--> canceled
     requires_confirmation --cancel--> canceled       failed --confirm--> processing (a retry)
+
+An unpaid intent (``requires_confirmation`` or ``failed``) is canceled by the system once it is
+older than the policy's ``unpaid_ttl_s``, and when a newer intent is sent to its terminal: a
+terminal has at most one payment waiting for a customer.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 }
 
 
+UNPAID = frozenset({S.REQUIRES_CONFIRMATION, S.FAILED})  # nothing moved yet; may still be paid
+
+
 @dataclass(frozen=True)
 class PaymentIntent:
     id: str
@@ -59,6 +66,9 @@ class PaymentIntent:
     last_error_message: str | None
     created_at_ms: int
     updated_at_ms: int
+    # why it was canceled: "requested" (the merchant), "expired" (unpaid past the policy's
+    # time), "superseded" (a newer payment was sent to its terminal), "hold_expired"
+    cancellation_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,11 @@ def move_payment(intent: PaymentIntent, to: PaymentStatus, now_ms: int) -> Payme
             status=intent.status.value,
         )
     return replace(intent, status=to, updated_at_ms=now_ms)
+
+
+def is_unpaid_past(intent: PaymentIntent, now_ms: int, unpaid_ttl_s: int) -> bool:
+    """Whether ``intent`` is still unpaid ``unpaid_ttl_s`` after it was created (it expires)."""
+    return intent.status in UNPAID and now_ms - intent.created_at_ms >= unpaid_ttl_s * 1000
 
 
 def refundable_minor(intent: PaymentIntent) -> int:

@@ -9,6 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from smilepay.domain.customers import Customer
 from smilepay.domain.events import Notification, WebhookDelivery, WebhookEndpoint
 from smilepay.domain.ledger import Account, AccountKind, Hold, Transfer
+from smilepay.domain.payments import PaymentIntent
 from smilepay.domain.tenants import ApiKey, Scope
 
 R = TypeVar("R")
@@ -117,6 +118,10 @@ class MoneyTx(Protocol):
         self, account_id: str, *, limit: int, starting_after: str | None
     ) -> Page[Transfer]: ...
     def expired_holds(self, now_ms: int, limit: int) -> list[Hold]: ...
+    def unpaid_payments(
+        self, *, created_before_ms: int | None = None, scope: Scope | None = None,
+        terminal_id: str | None = None, limit: int = 500,
+    ) -> list[PaymentIntent]: ...
     def payer_standing(
         self, scope: Scope, customer_id: str, currency: str, *, spent_since_ms: int,
         failures_since_ms: int,

@@ -35,6 +35,7 @@ class MoneyPolicy:
     )
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     hold_ttl_s: int = 7 * 24 * 3600
+    unpaid_ttl_s: int = 600  # an intent nobody paid is canceled after this (SMILEPAY_UNPAID_TTL_S)
     idempotency_ttl_s: int = 24 * 3600
 
 

@@ -21,7 +21,7 @@ from smilepay.domain.identity import (
     decide_identity,
     normalise_phone_entry,
 )
-from smilepay.domain.payments import PaymentIntent, PaymentStatus
+from smilepay.domain.payments import PaymentIntent, PaymentStatus, is_unpaid_past
 from smilepay.domain.templates import merge_embeddings
 from smilepay.domain.tenants import Scope
 from smilepay.errors import Conflict, InvalidInput
@@ -55,6 +55,10 @@ def start_face_payment(fc: FaceContext, money: Container, scope: Scope, payment_
     intent = money.store.run(lambda tx: get_payment(tx, scope, payment_id), write=False)
     if intent.status is not PaymentStatus.REQUIRES_CONFIRMATION:
         raise Conflict(f"expected a payment waiting for confirmation, got {intent.status.value}",
+                       param="payment_intent")
+    if is_unpaid_past(intent, now_ms, money.ctx.policy.unpaid_ttl_s):
+        raise Conflict("expected a payment that has not expired, got one older than "
+                       f"{money.ctx.policy.unpaid_ttl_s} s: create a new payment",
                        param="payment_intent")
     if terminal_id is not None and intent.terminal_id not in (None, terminal_id):
         raise InvalidInput("expected a payment created for this terminal, got another's",

@@ -12,7 +12,7 @@ from smilepay.domain.customers import Customer
 from smilepay.domain.events import Notification
 from smilepay.domain.happy_go import Promotion
 from smilepay.domain.ids import new_id
-from smilepay.domain.payments import PaymentIntent, PaymentStatus
+from smilepay.domain.payments import PaymentIntent, PaymentStatus, is_unpaid_past
 from smilepay.domain.tenants import Scope, Tenant, Terminal
 from smilepay.ports.money import MoneyTx
 from smilepay.services.customers import render_customer, top_up, wallet
@@ -32,11 +32,14 @@ def list_pending_payment(fc: FaceContext, money: Container, caller: Caller) -> d
         if caller.terminal_id:
             equals["terminal_id"] = caller.terminal_id
         page = tx.list_page(PaymentIntent, caller.scope, limit=1, equals=equals)
+        now_ms = money.ctx.clock.now_ms()  # one past its time waits for the worker to cancel it
+        waiting = [p for p in page.items
+                   if not is_unpaid_past(p, now_ms, money.ctx.policy.unpaid_ttl_s)]
         return {
             "object": "terminal_state", "merchant": tenant.name if tenant else "",
             "terminal": terminal.name if terminal else None, "terminal_id": caller.terminal_id,
             "livemode": caller.scope.livemode,
-            "payment": payment_view(page.items[0]) if page.items else None,
+            "payment": payment_view(waiting[0]) if waiting else None,
             "phone_policy": fc.policy.phone_policy.value,
         }
 

@@ -9,7 +9,13 @@ from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, TransferKind
 from smilepay.domain.money import check_amount_minor, fee_minor, parse_currency
 from smilepay.domain.money_errors import InvalidPaymentState, PaymentDeclined
-from smilepay.domain.payments import CaptureMethod, PaymentIntent, PaymentStatus, move_payment
+from smilepay.domain.payments import (
+    UNPAID,
+    CaptureMethod,
+    PaymentIntent,
+    PaymentStatus,
+    move_payment,
+)
 from smilepay.domain.risk import (
     DAY_MS,
     CustomerLimits,
@@ -60,15 +66,53 @@ def create_payment(
         amount_refunded_minor=0, last_error_code=None, last_error_message=None,
         created_at_ms=now_ms, updated_at_ms=now_ms,
     )
+    if terminal_id is not None:  # the kiosk follows this one: older ones there stop waiting
+        supersede_terminal_payments(tx, scope, terminal_id, now_ms)
     if insert:
         tx.insert(intent)
     return intent
 
 
+def _cancel(tx: MoneyTx, scope: Scope, intent: PaymentIntent, reason: str,
+            now_ms: int) -> PaymentIntent:
+    canceled = replace(move_payment(intent, S.CANCELED, now_ms), cancellation_reason=reason)
+    tx.update(canceled)
+    record_event(tx, scope, EventType.PAYMENT_CANCELED, payment_view(canceled), now_ms)
+    return canceled
+
+
+def _cancel_if_unpaid(tx: MoneyTx, scope: Scope, payment_id: str, reason: str,
+                      now_ms: int) -> bool:
+    """Cancel the intent when, locked, it is still unpaid (another worker may have paid or
+    canceled it since it was listed)."""
+    intent = get_payment(tx, scope, payment_id, lock=True)
+    if intent.status not in UNPAID:
+        return False
+    _cancel(tx, scope, intent, reason, now_ms)
+    return True
+
+
+def supersede_terminal_payments(tx: MoneyTx, scope: Scope, terminal_id: str,
+                                now_ms: int) -> int:
+    """Cancel the unpaid intents waiting at ``terminal_id`` (a newer one is being sent)."""
+    waiting = tx.unpaid_payments(scope=scope, terminal_id=terminal_id, limit=50)
+    return sum(_cancel_if_unpaid(tx, scope, p.id, "superseded", now_ms) for p in waiting)
+
+
+def expire_unpaid_payments(tx: MoneyTx, ctx: MoneyContext, limit: int = 500) -> int:
+    """Cancel every intent still unpaid ``policy.unpaid_ttl_s`` after it was created (run by
+    the worker loop and by ``serve``'s housekeeping)."""
+    now_ms = ctx.clock.now_ms()
+    stale = tx.unpaid_payments(created_before_ms=now_ms - ctx.policy.unpaid_ttl_s * 1000 + 1,
+                               limit=limit)
+    return sum(_cancel_if_unpaid(tx, Scope(p.tenant_id, p.livemode), p.id, "expired", now_ms)
+               for p in stale)
+
+
 def get_payment(tx: MoneyTx, scope: Scope, payment_id: str, *, lock: bool = False) -> PaymentIntent:
     intent = tx.get(PaymentIntent, payment_id, scope, for_update=lock)
     if intent is None:
-        raise NotFound(f"expected a payment intent id, got {payment_id!r}", param="id")
+        raise NotFound(f"no payment intent {payment_id} in this account", param="id")
     return intent
 
 
@@ -112,7 +156,7 @@ def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_
                                  intent.currency, spent_since_ms=spent_since_ms,
                                  failures_since_ms=since_ms)
     if standing is None:
-        raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")
+        raise NotFound(f"no customer {customer_id} in this account", param="customer")
     if standing.failures >= policy.max_failures:  # else no window can hold enough of them
         check_not_locked(tx.failure_times_ms(customer_id, since_ms), policy, now_ms)
     customer = standing.customer
@@ -230,12 +274,10 @@ def capture_payment(
 def cancel_payment(tx: MoneyTx, ctx: MoneyContext, scope: Scope, payment_id: str) -> PaymentIntent:
     intent = get_payment(tx, scope, payment_id, lock=True)
     now_ms = ctx.clock.now_ms()
-    canceled = move_payment(intent, S.CANCELED, now_ms)
+    move_payment(intent, S.CANCELED, now_ms)  # refused before the hold is touched
     if intent.status is S.REQUIRES_CAPTURE and intent.hold_id is not None:
         void_hold(tx, scope, intent.hold_id, now_ms)
-    tx.update(canceled)
-    record_event(tx, scope, EventType.PAYMENT_CANCELED, payment_view(canceled), now_ms)
-    return canceled
+    return _cancel(tx, scope, intent, "requested", now_ms)
 
 
 def expire_payment_holds(tx: MoneyTx, ctx: MoneyContext) -> int:
@@ -248,7 +290,5 @@ def expire_payment_holds(tx: MoneyTx, ctx: MoneyContext) -> int:
         scope = Scope(hold.tenant_id, hold.livemode)
         intent = get_payment(tx, scope, hold.payment_intent_id, lock=True)
         if intent.status is S.REQUIRES_CAPTURE:
-            canceled = move_payment(intent, S.CANCELED, now_ms)
-            tx.update(canceled)
-            record_event(tx, scope, EventType.PAYMENT_CANCELED, payment_view(canceled), now_ms)
+            _cancel(tx, scope, intent, "hold_expired", now_ms)
     return len(expired)

@@ -27,7 +27,8 @@ def payment_view(p: PaymentIntent) -> dict[str, Any]:
         "terminal": p.terminal_id, "description": p.description,
         "amount_captured_minor": p.amount_captured_minor,
         "amount_refunded_minor": p.amount_refunded_minor,
-        "last_payment_error": error, "created": _created(p.created_at_ms),
+        "last_payment_error": error, "cancellation_reason": p.cancellation_reason,
+        "created": _created(p.created_at_ms),
     }
 
 

@@ -167,6 +167,7 @@ payment_intents = _scoped(
     Column("last_error_code", String(64), nullable=True),
     Column("last_error_message", String(500), nullable=True),
     Column("updated_at_ms", BigInteger, nullable=False),
+    Column("cancellation_reason", String(32), nullable=True),  # 0004
     CheckConstraint("amount_minor > 0", name="ck_pi_amount"),
     CheckConstraint(
         "amount_refunded_minor >= 0 AND amount_refunded_minor <= amount_captured_minor "
@@ -174,6 +175,9 @@ payment_intents = _scoped(
         name="ck_pi_refund_le_captured",
     ),
     Index("ix_pi_customer_day", "customer_id", "status", "updated_at_ms"),
+    # unpaid intents: expired by age, and one waiting per terminal (0004)
+    Index("ix_pi_status_created", "status", "created_at_ms"),
+    Index("ix_pi_terminal_status", "terminal_id", "status"),
 )
 
 refunds = _scoped(

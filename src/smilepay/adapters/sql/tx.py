@@ -26,7 +26,7 @@ from smilepay.domain.events import (
 )
 from smilepay.domain.ledger import Account, AccountKind, Hold, HoldStatus, Transfer
 from smilepay.domain.money_errors import IdempotencyKeyReused
-from smilepay.domain.payments import PaymentIntent
+from smilepay.domain.payments import UNPAID, PaymentIntent
 from smilepay.domain.tenants import ApiKey, Scope, Tenant
 from smilepay.ports.money import Hint, KeyClaim, Page, PayerStanding, StoredResponse
 
@@ -262,6 +262,25 @@ class SqlMoneyTx(OutboxTx):
             .order_by(t.c.id).limit(limit)
         ).all()
         return [from_row(Hold, r) for r in rows]
+
+    # unpaid payment intents -------------------------------------------------------------
+    def unpaid_payments(
+        self, *, created_before_ms: int | None = None, scope: Scope | None = None,
+        terminal_id: str | None = None, limit: int = 500,
+    ) -> list[PaymentIntent]:
+        """Intents nobody has paid yet (``requires_confirmation`` or ``failed``), oldest first:
+        those created before a time (every tenant's, for expiry) or one terminal's."""
+        self._flush(schema.payment_intents)
+        t = schema.payment_intents
+        query = select(t).where(t.c.status.in_(sorted(s.value for s in UNPAID)))
+        if created_before_ms is not None:
+            query = query.where(t.c.created_at_ms < created_before_ms)
+        if scope is not None:
+            query = query.where(st.in_scope(t, scope))
+        if terminal_id is not None:
+            query = query.where(t.c.terminal_id == terminal_id)
+        rows = self.conn.execute(query.order_by(t.c.created_at_ms, t.c.id).limit(limit)).all()
+        return [from_row(PaymentIntent, r) for r in rows]
 
     # risk ------------------------------------------------------------------------------
     def payer_standing(
