@@ -1,0 +1,113 @@
+"""Shelf weight events turned into picks, attributed to trips by presence events.
+
+A presence event says a trip entered or left a zone (as camera tracking would send it); the
+trips present in a slot's zone when its weight changed are the pick's candidates. One
+candidate: the pick is that trip's. Several: it is ambiguous, to be resolved by the tunnel's
+tags or by staff, never by a guess.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+FOREVER_MS = 2**62
+
+
+class PresenceAction(StrEnum):
+    ENTER = "enter"
+    LEAVE = "leave"
+
+
+@dataclass(frozen=True)
+class PresenceEvent:
+    trip_id: str
+    zone: str
+    action: PresenceAction
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class Interval:
+    trip_id: str
+    zone: str
+    start_ms: int
+    end_ms: int
+
+    def contains(self, at_ms: int, slack_ms: int = 0) -> bool:
+        return self.start_ms - slack_ms <= at_ms <= self.end_ms + slack_ms
+
+
+@dataclass(frozen=True)
+class ShelfEvent:
+    event_id: str
+    slot_id: str
+    zone: str
+    gtin: str
+    unit_weight_g: int
+    delta_g: int  # negative: taken off the shelf; positive: put back
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class Pick:
+    event_id: str
+    slot_id: str
+    gtin: str
+    units: int  # positive taken, negative put back; 0 when the weight matched no whole unit
+    weight_ok: bool
+    at_ms: int
+    candidates: tuple[str, ...]  # trips present in the zone, sorted
+
+
+def presence_intervals(events: Iterable[PresenceEvent]) -> list[Interval]:
+    """Each trip's stays per zone, placed by time (events may arrive out of order). A stay
+    still open ends at ``FOREVER_MS``; a leave with no enter starts at the leave."""
+    by_key: dict[tuple[str, str], list[PresenceEvent]] = defaultdict(list)
+    for event in events:
+        by_key[(event.trip_id, event.zone)].append(event)
+    intervals: list[Interval] = []
+    for (trip_id, zone), seq in by_key.items():
+        start: int | None = None
+        for event in sorted(seq, key=lambda e: (e.at_ms, e.action != PresenceAction.ENTER)):
+            if event.action is PresenceAction.ENTER:
+                if start is None:
+                    start = event.at_ms
+            else:
+                intervals.append(Interval(trip_id, zone, event.at_ms if start is None else start,
+                                          event.at_ms))
+                start = None
+        if start is not None:
+            intervals.append(Interval(trip_id, zone, start, FOREVER_MS))
+    return intervals
+
+
+def units_from_weight(delta_g: int, unit_weight_g: int, *, tolerance_g: int = 5,
+                      tolerance_ratio: float = 0.1) -> int | None:
+    """The whole units a weight change is (signed like the pick: taken positive), or None
+    when it is no whole number of units within the tolerance."""
+    if unit_weight_g <= 0 or delta_g == 0:
+        return None
+    grams = -delta_g
+    units = round(grams / unit_weight_g)
+    if units == 0:
+        return None
+    allowed = max(tolerance_g, tolerance_ratio * unit_weight_g) * max(1, abs(units)) ** 0.5
+    return units if abs(grams - units * unit_weight_g) <= allowed else None
+
+
+def attribute_picks(events: Iterable[ShelfEvent], intervals: list[Interval],
+                    slack_ms: int = 500) -> list[Pick]:
+    by_zone: dict[str, list[Interval]] = defaultdict(list)
+    for interval in intervals:
+        by_zone[interval.zone].append(interval)
+    picks = []
+    for event in sorted(events, key=lambda e: (e.at_ms, e.event_id)):
+        units = units_from_weight(event.delta_g, event.unit_weight_g)
+        present = sorted({i.trip_id for i in by_zone.get(event.zone, ())
+                          if i.contains(event.at_ms, slack_ms)})
+        picks.append(Pick(event.event_id, event.slot_id, event.gtin, units or 0,
+                          units is not None, event.at_ms, tuple(present)))
+    return picks

@@ -1,0 +1,180 @@
+"""Reconciliation of tunnel reads with shelf picks: dedup, tag-less picks, cross-reads,
+ambiguous picks, put-backs, sold tags; and attribution by presence."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smilepay.domain.store.attribution import (
+    FOREVER_MS,
+    Interval,
+    Pick,
+    PresenceAction,
+    PresenceEvent,
+    ShelfEvent,
+    attribute_picks,
+    presence_intervals,
+    units_from_weight,
+)
+from smilepay.domain.store.reconcile import TagRead, Window, dedup_reads, reconcile_trip
+from smilepay.domain.store.sgtin import encode_sgtin96
+
+TEA = "80614141123458"
+PEN = "04006381333931"
+
+
+def epc(gtin: str, serial: int) -> str:
+    return encode_sgtin96(gtin, 7, serial)
+
+
+def reads(tag: str, at_ms: int, rssi: float = -50.0, n: int = 3) -> list[TagRead]:
+    return [TagRead(tag, antenna=i % 4, rssi=rssi - i, at_ms=at_ms + 100 * i) for i in range(n)]
+
+
+def pick(event_id: str, gtin: str, units: int, *trips: str, ok: bool = True) -> Pick:
+    return Pick(event_id, "slot", gtin, units, ok, 0, tuple(sorted(trips)))
+
+
+W = Window("A", 10_000, 13_000)
+
+
+def test_repeated_reads_fold_into_one_pass_per_tag_whatever_the_order() -> None:
+    raw = reads(epc(TEA, 1), 10_000, n=6) + reads(epc(TEA, 2), 10_500, rssi=-40)
+    passes, invalid = dedup_reads(reversed(raw))
+    assert invalid == 0
+    assert [(p.epc, p.reads) for p in passes] == [(epc(TEA, 1), 6), (epc(TEA, 2), 3)]
+    assert passes[1].peak_rssi == -40 and passes[1].peak_ms == 10_500
+    assert passes[0].antennas == 4
+
+
+def test_reads_far_apart_are_separate_passes_and_bad_epcs_counted() -> None:
+    raw = reads(epc(TEA, 1), 0) + reads(epc(TEA, 1), 60_000) + [TagRead("ZZ", 0, -50, 1)]
+    passes, invalid = dedup_reads(raw, gap_ms=2000)
+    assert len(passes) == 2 and invalid == 1
+
+
+def test_tags_matching_picks_are_charged_with_their_serials() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000) + reads(epc(PEN, 7), 11_200))
+    basket = reconcile_trip(W, passes, [pick("e1", TEA, 1, "A"), pick("e2", PEN, 1, "A")])
+    assert basket.quantities() == {TEA: 1, PEN: 1}
+    assert set(basket.sold_epcs) == {epc(TEA, 1), epc(PEN, 7)}
+    assert basket.review == ()
+
+
+def test_a_tagless_pick_whose_weight_matched_is_charged() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000))
+    basket = reconcile_trip(W, passes, [pick("e1", TEA, 2, "A")])
+    assert basket.quantities() == {TEA: 2}
+    assert basket.lines[0].evidence == "pick" and basket.lines[0].epcs == (epc(TEA, 1),)
+
+
+def test_a_tag_without_any_pick_goes_to_review_not_to_the_bill() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000))
+    basket = reconcile_trip(W, passes, [])
+    assert basket.lines == ()
+    assert [(r.reason, r.ref) for r in basket.review] == [("tag_without_pick", epc(TEA, 1))]
+
+
+def test_a_weak_cross_read_is_left_to_the_neighbour_who_picked_it() -> None:
+    neighbour = Window("B", 14_000, 17_000)
+    raw = reads(epc(TEA, 1), 11_000) + reads(epc(PEN, 9), 11_500, rssi=-75)
+    passes, _ = dedup_reads(raw)
+    mine = reconcile_trip(W, passes, [pick("e1", TEA, 1, "A")], others=[neighbour])
+    assert mine.quantities() == {TEA: 1}
+    assert mine.cross_reads == (epc(PEN, 9),)
+    # the neighbour's own pass missed the pen: its pick is charged, with the cross-read serial
+    theirs = reconcile_trip(neighbour, passes, [pick("e2", PEN, 1, "B")], others=[W])
+    assert theirs.quantities() == {PEN: 1} and theirs.lines[0].epcs == (epc(PEN, 9),)
+
+
+def test_ambiguous_pick_is_resolved_by_the_tag_of_the_trip_that_carries_it() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000))
+    shared = [pick("e1", TEA, 1, "A", "B")]
+    mine = reconcile_trip(W, passes, shared)
+    assert mine.quantities() == {TEA: 1} and mine.resolved_picks == ("e1",)
+    other = reconcile_trip(Window("B", 20_000, 22_000), passes, shared,
+                           taken_picks=frozenset(mine.resolved_picks))
+    assert other.lines == ()
+
+
+def test_ambiguous_pick_without_a_tag_is_charged_to_nobody() -> None:
+    basket = reconcile_trip(W, [], [pick("e1", TEA, 1, "A", "B")])
+    assert basket.lines == () and basket.resolved_picks == ()
+
+
+def test_put_backs_net_out_and_ambiguous_put_back_leaves_doubt_to_review() -> None:
+    sure = reconcile_trip(W, [], [pick("e1", TEA, 2, "A"), pick("e2", TEA, -1, "A")])
+    assert sure.quantities() == {TEA: 1}
+    doubtful = reconcile_trip(W, [], [pick("e1", TEA, 1, "A"), pick("e2", TEA, -1, "A", "B")])
+    assert doubtful.lines == ()
+    assert [r.reason for r in doubtful.review] == ["ambiguous_put_back"]
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000))  # the tag proves it left with A
+    proven = reconcile_trip(W, passes, [pick("e1", TEA, 1, "A"), pick("e2", TEA, -1, "A", "B")])
+    assert proven.quantities() == {TEA: 1} and proven.review == ()
+
+
+def test_weight_mismatch_and_sold_tags() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000) + reads(epc(TEA, 2), 11_000))
+    basket = reconcile_trip(W, passes, [pick("e1", TEA, 1, "A"), pick("e9", PEN, 0, "A", ok=False)],
+                            sold=frozenset({epc(TEA, 2)}))
+    assert basket.quantities() == {TEA: 1} and basket.ignored_sold == 1
+    assert [r.reason for r in basket.review] == ["weight_mismatch"]
+
+
+def test_a_strong_read_inside_two_trips_windows_only_fills_a_pick() -> None:
+    other = Window("B", 12_000, 15_000)
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 12_500))
+    assert reconcile_trip(W, passes, [], others=[other]).lines == ()
+    basket = reconcile_trip(W, passes, [pick("e1", TEA, 1, "A")], others=[other])
+    assert basket.quantities() == {TEA: 1} and basket.lines[0].epcs == (epc(TEA, 1),)
+
+
+def test_units_from_weight() -> None:
+    assert units_from_weight(-330, 330) == 1
+    assert units_from_weight(-665, 330) == 2
+    assert units_from_weight(331, 330) == -1
+    assert units_from_weight(-160, 330) is None
+    assert units_from_weight(-3, 330) is None
+    assert units_from_weight(0, 330) is None
+
+
+def test_presence_places_events_by_time_and_attributes_picks() -> None:
+    events = [
+        PresenceEvent("B", "z1", PresenceAction.ENTER, 5_000),
+        PresenceEvent("A", "z1", PresenceAction.LEAVE, 4_000),
+        PresenceEvent("A", "z1", PresenceAction.ENTER, 1_000),  # arrives last, placed first
+    ]
+    intervals = presence_intervals(events)
+    assert sorted(intervals, key=lambda i: i.trip_id) == [
+        Interval("A", "z1", 1_000, 4_000), Interval("B", "z1", 5_000, FOREVER_MS)]
+    shelf = [ShelfEvent("s1", "slot1", "z1", TEA, 330, -330, 2_000),
+             ShelfEvent("s2", "slot1", "z1", TEA, 330, -330, 6_000),
+             ShelfEvent("s3", "slot1", "z1", TEA, 330, -330, 4_200),
+             ShelfEvent("s4", "slot2", "z2", TEA, 330, -330, 2_000)]
+    got = {p.event_id: p.candidates for p in attribute_picks(shelf, intervals, slack_ms=500)}
+    assert got == {"s1": ("A",), "s2": ("B",), "s3": ("A",), "s4": ()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    carried=st.lists(st.sampled_from([TEA, PEN]), max_size=8),
+    missed=st.lists(st.booleans(), min_size=8, max_size=8),
+    foreign=st.lists(st.sampled_from([TEA, PEN]), max_size=4),
+)
+def test_never_charges_more_than_was_picked(carried: list[str], missed: list[bool],
+                                            foreign: list[str]) -> None:
+    """Whatever is missed or cross-read, each GTIN's charge is at most what the trip picked,
+    and with every pick attributed it is exactly that."""
+    raw: list[TagRead] = []
+    picks = []
+    for i, gtin in enumerate(carried):
+        picks.append(pick(f"e{i}", gtin, 1, "A"))
+        if not missed[i]:
+            raw += reads(epc(gtin, i), 11_000 + 10 * i)
+    for j, gtin in enumerate(foreign):
+        raw += reads(epc(gtin, 100 + j), 11_000, rssi=-80)
+    passes, _ = dedup_reads(raw)
+    basket = reconcile_trip(W, passes, picks)
+    want = {g: carried.count(g) for g in set(carried)}
+    assert basket.quantities() == want
