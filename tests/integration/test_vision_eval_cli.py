@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,11 @@ from support import require
 
 pytestmark = pytest.mark.integration
 FAR_KEYS = {"1e-2", "1e-3", "1e-4", "1e-5"}
+
+
+def plain(output: str) -> str:
+    """The CLI's words without rich's box drawing and line wrapping."""
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", output).split())
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -86,3 +92,104 @@ def test_eval_smile_reports_auc_and_accuracy(data_dir: Path, tmp_path: Path):
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["auc"] >= 0.85 and 0.0 <= report["accuracy"] <= 1.0
+
+
+def test_eval_verify_names_the_plot_it_wrote(data_dir: Path, tmp_path: Path):
+    source = data_dir / "protocols" / "verification_pairs.csv"
+    require(source.is_file(), f"protocol {source}")
+    with source.open() as fh:
+        genuine = [r for r in csv.DictReader(fh) if r["same"] == "1"]
+    by_identity = {str(Path(r["path_a"]).parent): r for r in genuine}
+    rows = list(by_identity.values())[:3]  # three people: cross-identity impostors exist
+    pairs = tmp_path / "pairs.csv"
+    with pairs.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["path_a", "path_b", "same"])
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "verify.json"
+    result = CliRunner().invoke(app, ["eval", "verify", "--data", str(data_dir), "--pairs",
+                                      str(pairs), "--model", "fr_feature", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    png = out.with_suffix(".png")
+    assert f"wrote plot {png}" in plain(result.output)
+    assert png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("content", ["", "path_a,path_b,same\n"])
+def test_eval_verify_on_a_file_without_pairs_says_so_without_a_traceback(
+    data_dir: Path, tmp_path: Path, content: str
+):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(content)
+    result = CliRunner().invoke(app, ["eval", "verify", "--data", str(data_dir), "--pairs",
+                                      str(pairs), "--model", "fr_feature", "--json",
+                                      str(tmp_path / "v.json")])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    text = plain(result.output)
+    assert "--pairs" in text
+    assert ("expected at least one pair" in text if content
+            else "expected a CSV with columns path_a,path_b,same" in text), text
+    assert not (tmp_path / "v.json").exists()
+
+
+def test_eval_verify_without_impostor_pairs_says_so(data_dir: Path, tmp_path: Path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("path_a,path_b,same\nlfw_subset/a/1.jpg,lfw_subset/a/2.jpg,1\n")
+    result = CliRunner().invoke(app, ["eval", "verify", "--data", str(data_dir), "--pairs",
+                                      str(pairs), "--json", str(tmp_path / "v.json")])
+    assert result.exit_code == 2, result.output
+    assert "no impostor (same=0) pair" in plain(result.output)
+
+
+def test_eval_smile_limit_takes_a_quick_sample(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "smile.json"
+    result = CliRunner().invoke(app, ["eval", "smile", "--data",
+                                      str(data_dir / "smile_genki4k"), "--limit", "3",
+                                      "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["limit"] == 3
+    assert "quick sample (--limit 3): 6 images" in result.output
+    assert "3 smile, 3 non-smile" in result.output
+
+
+def test_eval_identify_limit_takes_a_quick_sample(data_dir: Path, tmp_path: Path):
+    protocol = data_dir / "protocols" / "identification.csv"
+    require(protocol.is_file(), f"protocol {protocol}")
+    with protocol.open() as fh:
+        rows = list(csv.DictReader(fh))
+    first_two: list[str] = []
+    for r in rows:
+        if r["role"] != "probe_unknown" and r["identity"] not in first_two:
+            first_two.append(r["identity"])
+    first_two = first_two[:2]
+    expected = (sum(r["identity"] in first_two and r["role"] != "probe_unknown" for r in rows)
+                + min(2, sum(r["role"] == "probe_unknown" for r in rows)))
+    out = tmp_path / "identify.json"
+    result = CliRunner().invoke(app, ["eval", "identify", "--data", str(data_dir), "--protocol",
+                                      str(protocol), "--model", "fr_feature", "--limit", "2",
+                                      "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["limit"] == 2
+    assert report["n_gallery"] == 2
+    assert report["n_probe_unknown"] <= 2
+    assert f"quick sample (--limit 2): {expected} images" in result.output
+
+
+def test_a_det_plot_with_perfect_separation_says_so(tmp_path: Path):
+    import numpy as np
+    from PIL import Image
+
+    from smilepay.vision.liveness.det_plot import write_det_plot
+
+    bona_fide = np.linspace(0.7, 0.99, 50)
+    attack = np.linspace(0.01, 0.3, 50)
+    path = write_det_plot({"perfect": (bona_fide, attack)}, tmp_path / "det.png", "separated")
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3).astype(int)
+    note = np.all(np.abs(pixels - np.array([0xE3, 0xF5, 0xEC])) <= 3, axis=1).sum()
+    assert note > 2_000, "expected the 'perfect separation' note on the chart"
+    blue = np.all(np.abs(pixels - np.array([31, 119, 180])) <= 40, axis=1).sum()
+    assert blue > 1_000, "expected the curve drawn along the chart's edges, not off the chart"

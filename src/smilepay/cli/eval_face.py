@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +15,8 @@ from rich.table import Table
 from smilepay.cli.apps import eval_app
 
 console = Console()
+T = TypeVar("T")
+LIMIT_HELP = "A quick sample: only the first N "
 
 DATA_OPT = typer.Option(..., "--data", help="Folder the CSV paths are relative to.")
 JSON_OPT = typer.Option(..., "--json", help="Where to write the JSON report.")
@@ -39,6 +42,16 @@ def _evaluator(data: Path, cache_dir: Path | None) -> Any:
     return StrategyEvaluator(data, YuNetDetector(), EmbeddingCache(cache_dir))
 
 
+def _checked(read: Callable[[], T], option: str) -> T:
+    """What ``read`` returns; a bad input file becomes a usage error, not a traceback."""
+    from smilepay.errors import InvalidInput
+
+    try:
+        return read()
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.message, param_hint=option) from None
+
+
 def _members(models: list[str]) -> int:
     """Member embeddings the models need in all (each ticks the progress bar once a file)."""
     from smilepay.adapters.models.strategies import strategy_spec
@@ -61,14 +74,15 @@ def verify(
 ) -> None:
     """Verification (1:1): AUC, EER, TAR and threshold at FAR 1e-2..1e-5, DET/ROC plot."""
     from smilepay.adapters.models.strategies import configured_strategy
-    from smilepay.evaluation.pairs import read_pairs, with_extra_impostors
+    from smilepay.evaluation.pairs import check_both_kinds, read_pairs, with_extra_impostors
     from smilepay.evaluation.plots import plot_verification
     from smilepay.evaluation.verify import evaluate_verification
 
     models = [m.strip() for m in (model or configured_strategy()).split(",") if m.strip()]
-    pair_list = read_pairs(pairs)
+    pair_list = _checked(lambda: read_pairs(pairs), "--pairs")
     if extra_impostors:
         pair_list = with_extra_impostors(pair_list)
+    _checked(lambda: check_both_kinds(pair_list), "--pairs")
     paths = sorted({p.path_a for p in pair_list} | {p.path_b for p in pair_list})
     evaluator = _evaluator(data, cache)
     reports = []
@@ -95,6 +109,7 @@ def verify(
                       title=f"{pairs.name}: {len(reports[0].genuine)} genuine, "
                             f"{len(reports[0].impostor)} impostor pairs")
     payload["plot"] = str(png)
+    console.print(f"wrote plot {png}")
     if len(reports) > 1:
         payload["candidates"] = {r.model_id: r.to_json() for r in reports}
     _write_json(json_out, payload)
@@ -115,14 +130,19 @@ def identify(
     model: str = typer.Option("", "--model", help="Strategy or model name; several with commas."),
     json_out: Path = JSON_OPT,
     cache: Path | None = CACHE_OPT,
+    limit: int | None = typer.Option(None, "--limit", min=1, help=LIMIT_HELP + "identities "
+                                     "(their enrol and probe images) and N unknown probes."),
 ) -> None:
     """Identification (1:N): rank-1 and FNIR at FPIR 0.01 / 0.1 (enrol, probe, probe_unknown)."""
     from smilepay.adapters.models.strategies import configured_strategy
+    from smilepay.evaluation.identify import first_identities, read_protocol
     from smilepay.evaluation.identify import identify as run_identify
-    from smilepay.evaluation.identify import read_protocol
 
     models = [m.strip() for m in (model or configured_strategy()).split(",") if m.strip()]
-    entries = read_protocol(protocol)
+    entries = _checked(lambda: read_protocol(protocol), "--protocol")
+    if limit is not None:
+        entries = first_identities(entries, limit)
+        console.print(f"quick sample (--limit {limit}): {len(entries)} images")
     paths = sorted({e.path for e in entries})
     evaluator = _evaluator(data, cache)
     results: dict[str, dict[str, Any]] = {}
@@ -147,11 +167,11 @@ def identify(
                       str(row["fail_to_detect"]))
     console.print(table)
     payload = dict(results[models[0]])
+    if limit is not None:
+        payload["limit"] = limit
     if len(models) > 1:
         payload["candidates"] = results
     _write_json(json_out, payload)
-
-
 
 
 @eval_app.command("smile")
@@ -162,6 +182,8 @@ def smile(
                                "fr_expression; several with commas."),
     threshold: float | None = typer.Option(
         None, help="Decision threshold; default: the scorer's shipped one (0.5 if none)."),
+    limit: int | None = typer.Option(None, "--limit", min=1,
+                                     help=LIMIT_HELP + "images of each class (sorted by name)."),
 ) -> None:
     """Smile detection: AUC and accuracy at the chosen threshold (no face = scored 0)."""
     from smilepay.adapters.models.smile import DEFAULT_SMILE_SCORER, load_smile_scorer
@@ -173,9 +195,13 @@ def smile(
 
     names = [s.strip() for s in (scorer or DEFAULT_SMILE_SCORER).split(",") if s.strip()]
     files = [(p, label) for label, sub in ((1, "smile"), (0, "nonsmile"))
-             for p in sorted((data / sub).glob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
+             for p in [q for q in sorted((data / sub).glob("*"))
+                       if q.suffix.lower() in IMAGE_SUFFIXES][:limit]]
     if not files:
-        raise typer.BadParameter(f"expected images in {data}/smile and {data}/nonsmile, got none")
+        raise typer.BadParameter(f"expected images in {data}/smile and {data}/nonsmile, got none",
+                                 param_hint="--data")
+    if limit is not None:
+        console.print(f"quick sample (--limit {limit}): {len(files)} images")
     detector = YuNetDetector()
     scorers = [load_smile_scorer(n) for n in names]
     scores: dict[str, list[float]] = {n: [] for n in names}
@@ -212,6 +238,8 @@ def smile(
                       f"{r['best_accuracy']:.3f} ({r['best_threshold']:.3f})")
     console.print(table)
     payload = dict(results[names[0]])
+    if limit is not None:
+        payload["limit"] = limit
     if len(names) > 1:
         payload["candidates"] = results
     _write_json(json_out, payload)

@@ -40,10 +40,27 @@ def read_protocol(csv_path: Path) -> list[ProtocolEntry]:
         if reader.fieldnames is None or not {"path", "identity", "role"} <= set(reader.fieldnames):
             raise InvalidInput(f"expected columns path,identity,role, got {reader.fieldnames}")
         entries = [ProtocolEntry(r["path"], r["identity"], r["role"].strip()) for r in reader]
+    if not entries:
+        raise InvalidInput(f"expected at least one row in {csv_path}, got only the header",
+                           param="protocol")
     bad = {e.role for e in entries} - ROLES
     if bad:
         raise InvalidInput(f"expected roles {sorted(ROLES)}, got {sorted(bad)}")
     return entries
+
+
+def first_identities(entries: list[ProtocolEntry], limit: int) -> list[ProtocolEntry]:
+    """A quick sample: the entries of the first ``limit`` identities (in file order) and the
+    first ``limit`` unknown probes."""
+    if limit < 1:
+        raise InvalidInput(f"expected a limit of at least 1, got {limit}", param="limit")
+    known: list[str] = []
+    for e in entries:
+        if e.role != "probe_unknown" and e.identity not in known:
+            known.append(e.identity)
+    keep = set(known[:limit])
+    unknown = [e for e in entries if e.role == "probe_unknown"][:limit]
+    return [e for e in entries if e.role != "probe_unknown" and e.identity in keep] + unknown
 
 
 def gallery_templates(entries: list[ProtocolEntry],
