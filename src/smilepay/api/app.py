@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from smilepay import __version__
 from smilepay.api.errors import install_error_handlers
+from smilepay.api.routes_pages import install_not_found_page
 from smilepay.api.schemas import check_path_ids
 from smilepay.bootstrap import Container, build_container
 
@@ -24,6 +25,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "routes_payments",
     "routes_merchant",
     "routes_face",
+    "routes_meta",
     "routes_pages",
 )
 
@@ -43,7 +45,8 @@ def routers() -> list[APIRouter]:
 
 def create_app(container: Container | None = None) -> FastAPI:
     """The app on ``container`` (built from settings, migrating the database, when None)."""
-    app = FastAPI(title="SmilePay", version=__version__, docs_url="/docs")
+    # /docs and /redoc are served by routes_meta from local assets (no CDN)
+    app = FastAPI(title="SmilePay", version=__version__, docs_url=None, redoc_url=None)
     app.state.container = container or build_container()
     install_error_handlers(app)
 
@@ -54,4 +57,5 @@ def create_app(container: Container | None = None) -> FastAPI:
     for router in routers():
         api = router.prefix.startswith("/v1")  # every path parameter of the API is an id
         app.include_router(router, dependencies=[Depends(check_path_ids)] if api else None)
+    install_not_found_page(app)  # unknown page URLs: HTML for browsers, JSON for the API
     return app

@@ -1,7 +1,9 @@
 """The pages: kiosk (terminal), enrol, wallet, dashboard, camera check; and their static files.
 
 Files are read from the installed package (``smilepay/web``); only names on the allow-list
-are served, so no path from a request ever reaches the file system.
+are served, so no path from a request ever reaches the file system. A URL that matches no
+route gets the HTML "page not found" page when a browser asks for a page
+(``install_not_found_page``); API paths and non-HTML clients keep the JSON error.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,6 +25,8 @@ PAGES = {
     "dashboard": "dashboard.html",
     "camera": "camera.html",
 }
+NOT_FOUND_PAGE = "404.html"
+API_PREFIXES = ("/v1/", "/v1", "/openapi.json", "/health", "/ready", "/static/", "/docs-assets/")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                 ".svg": "image/svg+xml"}
 STATIC_FILES = frozenset({"api.js", "camera.js", "style.css", "kiosk.js", "enrol.js",
@@ -71,3 +77,29 @@ def static_file(name: str) -> Response:
         read_web_file("static", name), media_type=STATIC_TYPES[suffix],
         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page: GET/HEAD, outside the API, HTML accepted."""
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or path == "/v1" or path.startswith(API_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def not_found_app(fallback: ASGIApp) -> ASGIApp:
+    """The router's ``default`` (what runs when no route matches, never on a 405)."""
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and wants_page(Request(scope)):
+            response = HTMLResponse(read_web_file("templates", NOT_FOUND_PAGE), status_code=404,
+                                    headers=SECURITY_HEADERS)
+            await response(scope, receive, send)
+            return
+        await fallback(scope, receive, send)
+
+    return not_found
+
+
+def install_not_found_page(app: FastAPI) -> None:
+    app.router.default = not_found_app(app.router.default)
