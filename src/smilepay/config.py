@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     unpaid_ttl_s: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     # Money core: base64 of 32+ bytes; empty = a DEV-ONLY key with a warning (never in production).
     phone_key: str = Field(default="", repr=False)
+    # Live mode: serve live keys (sk_live_/tk_live_). Refuses to start without its secrets
+    # (bootstrap.check_live_secrets); off, live keys are refused (docs/security.md).
+    live: bool = False
+    # Webhook endpoints of TEST mode may be on this machine (a developer's local receiver);
+    # never live ones, and never private, link-local or reserved addresses (webhook_targets).
+    webhooks_allow_loopback: bool = False
     # SMTP notifier instead of the log notifier when a host is set.
     smtp_host: str = ""
     smtp_port: int = 25

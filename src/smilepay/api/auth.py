@@ -24,11 +24,29 @@ def container_of(request: Request) -> Container:
     return container
 
 
-def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
-    if credentials is None or not credentials.credentials:
-        raise AuthenticationFailed("expected an Authorization: Bearer <API key> header, got none")
-    raw = credentials.credentials
-    container = container_of(request)
+WALLET_PREFIX = "ws_"
+
+
+def check_credential(container: Container, token: str) -> Caller | None:
+    """The caller an API key opens (None for a live wallet session token); raises
+    ``AuthenticationFailed`` for anything else. Run by the edge middleware before any body is
+    read (``api.edge``), and again (from its cache) by the route's own dependency."""
+    if token.startswith(WALLET_PREFIX):
+        from smilepay.adapters.sql.identity_store import SqlIdentityStore
+
+        found = SqlIdentityStore(container.store.engine).find_wallet_session(
+            hash_api_key(token))  # = services.enrol.hash_token
+        if found is None or found.expires_at_ms < container.ctx.clock.now_ms():
+            raise AuthenticationFailed(
+                "expected a live wallet session, got an unknown or old one")
+        if found.scope.livemode and not container.live:
+            raise AuthenticationFailed("expected a test-mode wallet session: this server does "
+                                       "not serve live mode (SMILEPAY_LIVE is off)")
+        return None
+    return lookup_caller(container, token)
+
+
+def lookup_caller(container: Container, raw: str) -> Caller:
     key_hash = hash_api_key(raw)
     cached = container.callers.get(key_hash)
     if cached is not None:
@@ -38,8 +56,23 @@ def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         return authenticate(tx, raw)
 
     caller = container.store.run(lookup, write=False)
+    if caller.scope.livemode and not container.live:
+        raise AuthenticationFailed("expected a test key: this server does not serve live mode "
+                                   "(SMILEPAY_LIVE is off, see docs/security.md)")
     container.callers.put(key_hash, caller)
     return caller
+
+
+def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise AuthenticationFailed("expected an Authorization: Bearer <API key> header, got none")
+    raw = credentials.credentials
+    checked = request.scope.get("state", {}).get("smilepay_credential")
+    if checked is not None and checked[0] == raw and isinstance(checked[1], Caller):
+        return checked[1]  # the edge checked this key moments ago (api.edge)
+    if raw.startswith(WALLET_PREFIX):
+        raise AuthenticationFailed("expected an API key (sk_... or tk_...), got a wallet session")
+    return lookup_caller(container_of(request), raw)
 
 
 def require_terminal_key(

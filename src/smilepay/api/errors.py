@@ -2,7 +2,9 @@
 
 ``{"error": {"type", "code", "message", "param"}}``. Codes map to (status, type) in
 ``ERROR_TABLE``; a code not listed falls back by class (``FALLBACK_BY_CLASS``), so new errors
-from other areas render sensibly without touching this file.
+from other areas render sensibly without touching this file. A request the API refuses is
+400, never 422 (request validation included); an unexpected exception is a 500 in the same
+shape (``on_crash``), never plain text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from smilepay.api.validation import validation_message
 from smilepay.domain.money_errors import PaymentDeclined
 from smilepay.errors import Conflict, InvalidInput, NotFound, SmilePayError
 
@@ -33,19 +36,25 @@ ERROR_TABLE: dict[str, tuple[int, str]] = {
     "daily_limit_exceeded": (402, "payment_error"),
     "customer_locked_out": (402, "payment_error"),
     "permission_denied": (403, "permission_error"),
+    "mandate_required": (403, "permission_error"),
+    "face_flow_required": (403, "permission_error"),
     "not_found": (404, INVALID),
     "conflict": (409, INVALID),
     "payment_intent_unexpected_state": (409, INVALID),
     "hold_not_pending": (409, INVALID),
     "transfer_already_reversed": (409, INVALID),
     "idempotency_key_reused": (409, "idempotency_error"),
+    "face_already_enrolled": (409, INVALID),
+    "request_too_large": (413, INVALID),
+    "rate_limited": (429, "rate_limit_error"),
+    "model_missing": (503, "api_error"),
 }
 FALLBACK_BY_CLASS: tuple[tuple[type[SmilePayError], int, str], ...] = (
     (PaymentDeclined, 402, "payment_error"),
     (InvalidInput, 400, INVALID),
     (NotFound, 404, INVALID),
     (Conflict, 409, INVALID),
-    (SmilePayError, 422, INVALID),
+    (SmilePayError, 400, INVALID),  # one status for a refused request: never 422
 )
 
 
@@ -75,6 +84,16 @@ def error_response(error: SmilePayError) -> Response:
     return Response(render_json(body), status_code=status, media_type="application/json")
 
 
+def too_large_response(limit: int) -> Response:
+    body = error_payload(INVALID, "request_too_large",
+                         f"expected a request body of at most {limit} bytes, got more")
+    return Response(render_json(body), status_code=413, media_type="application/json",
+                    headers={"Connection": "close"})
+
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_smilepay(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SmilePayError)
@@ -83,18 +102,26 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        message = f"expected {'.'.join(loc) or 'a valid request'}: {first.get('msg', 'invalid')}"
-        body = error_payload(INVALID, "invalid_input", message, ".".join(loc) or None)
+        message, param = validation_message(first, exc.body)
+        body = error_payload(INVALID, "invalid_input", message, param)
         return Response(render_json(body), status_code=400, media_type="application/json")
 
     async def on_http(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        code = "not_found" if exc.status_code == 404 else "http_error"
+        code = HTTP_CODES.get(exc.status_code, "http_error")
         body = error_payload(INVALID, code, str(exc.detail))
         return Response(render_json(body), status_code=exc.status_code,
-                        media_type="application/json")
+                        media_type="application/json", headers=exc.headers)
+
+    async def on_crash(_request: Request, _exc: Exception) -> Response:
+        """The last resort (Starlette still logs the traceback, redacted: ``logredact``): never
+        a plain-text 500 or a stack trace to the client."""
+        body = error_payload("api_error", "internal_error",
+                             "expected to handle this request, got an internal error; it was "
+                             "logged, retry later or with an Idempotency-Key")
+        return Response(render_json(body), status_code=500, media_type="application/json")
 
     app.add_exception_handler(SmilePayError, on_smilepay)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)

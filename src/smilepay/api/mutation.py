@@ -20,21 +20,38 @@ Operation = Callable[[MoneyTx], tuple[int, Any]]
 T = TypeVar("T")
 
 
+def redact_secrets(payload: Any, fields: tuple[str, ...]) -> Any:
+    """``payload`` with each top-level ``fields`` value replaced by null and flagged
+    ``<field>_redacted: true`` (what a replay of a call that made a secret returns)."""
+    if not fields or not isinstance(payload, dict):
+        return payload
+    kept = dict(payload)
+    for name in fields:
+        if kept.get(name) is not None:
+            kept[name] = None
+            kept[f"{name}_redacted"] = True
+    return kept
+
+
 def run_mutation(
     request: Request, caller: Caller, body: BaseModel | None, operation: Operation,
-    *, payer: PayerHint | None = None,
+    *, payer: PayerHint | None = None, secret_fields: tuple[str, ...] = (),
 ) -> Response:
     """Run ``operation`` (returning status and JSON payload) under the request's
     ``Idempotency-Key``; a replay returns the first response's exact bytes. ``payer``: the
-    customer it charges, when known (see ``ports.money.Hint``)."""
+    customer it charges, when known (see ``ports.money.Hint``). ``secret_fields``: fields of
+    the payload shown once (a new API key, a webhook secret): the stored response, and so a
+    replay, carries them redacted (``redact_secrets``); no secret is kept in clear."""
     container = container_of(request)
     key = request.headers.get("idempotency-key")
     canonical = body.model_dump_json().encode() if body is not None else b""
     fingerprint = fingerprint_request(request.method, request.url.path, canonical)
+    first: list[bytes] = []  # this call's own response, secrets included
 
     def stored(tx: MoneyTx) -> StoredResponse:
         status, payload = operation(tx)
-        return StoredResponse(status, render_json(payload))
+        first[:] = [render_json(payload)]
+        return StoredResponse(status, render_json(redact_secrets(payload, secret_fields)))
 
     ctx = container.ctx
     response, replayed = run_idempotent(
@@ -44,7 +61,8 @@ def run_mutation(
     headers = {"Idempotency-Key": key} if key else {}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(response.body, status_code=response.status_code,
+    body_bytes = response.body if replayed or not first else first[0]
+    return Response(body_bytes, status_code=response.status_code,
                     media_type="application/json", headers=headers)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from smilepay.api.auth import container_of, require_secret_key
 from smilepay.api.mutation import list_response, read, run_mutation
 from smilepay.api.paging import Paging, paging
-from smilepay.api.schemas import CustomerCreate, TopUpCreate
+from smilepay.api.schemas import CURRENCY_LIMITS, CustomerCreate, TopUpCreate
 from smilepay.domain.customers import Customer
 from smilepay.domain.events import Notification
 from smilepay.domain.ledger import AccountKind
@@ -77,7 +77,7 @@ def top_up(
 
 @router.get("/{customer_id}/wallet")
 def get_wallet(
-    customer_id: str, request: Request, currency: str = "EUR",
+    customer_id: str, request: Request, currency: str = Query("EUR", **CURRENCY_LIMITS),
     caller: Caller = Depends(require_secret_key),
 ) -> Response:
     code = parse_currency(currency)

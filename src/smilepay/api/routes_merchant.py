@@ -6,13 +6,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from smilepay.api.auth import container_of, require_secret_key
 from smilepay.api.mutation import list_response, page_payload, read, run_mutation
 from smilepay.api.paging import Paging, paging
-from smilepay.api.schemas import ApiKeyCreate, PayoutCreate, TerminalCreate, WebhookEndpointCreate
+from smilepay.api.schemas import (
+    CURRENCY_LIMITS,
+    EVENT_TYPE_LIMITS,
+    ApiKeyCreate,
+    PayoutCreate,
+    TerminalCreate,
+    WebhookEndpointCreate,
+)
 from smilepay.domain.events import Event, WebhookEndpoint
 from smilepay.domain.ledger import Account, AccountKind
 from smilepay.domain.money import parse_currency
@@ -64,7 +71,7 @@ def create_api_key(
         issued = issue_api_key(tx, caller.scope, KeyKind(body.kind), _now(request), body.terminal)
         return 200, api_key_view(issued.key, issued.raw)
 
-    return run_mutation(request, caller, body, op)
+    return run_mutation(request, caller, body, op, secret_fields=("key",))
 
 
 @router.get("/api_keys")
@@ -91,7 +98,8 @@ def _merchant_account(tx: MoneyTx, caller: Caller, currency: str) -> Account | N
 
 @router.get("/balance")
 def get_balance(
-    request: Request, caller: Caller = Depends(require_secret_key), currency: str = "EUR"
+    request: Request, caller: Caller = Depends(require_secret_key),
+    currency: str = Query("EUR", **CURRENCY_LIMITS)
 ) -> Response:
     code = parse_currency(currency)
 
@@ -108,7 +116,7 @@ def get_balance(
 @router.get("/balance_transactions")
 def list_balance_transactions(
     request: Request, caller: Caller = Depends(require_secret_key),
-    page: Paging = Depends(paging), currency: str = "EUR",
+    page: Paging = Depends(paging), currency: str = Query("EUR", **CURRENCY_LIMITS),
 ) -> Response:
     code = parse_currency(currency)
 
@@ -140,7 +148,8 @@ def create_payout_route(
 @router.get("/events")
 def list_events(
     request: Request, caller: Caller = Depends(require_secret_key),
-    page: Paging = Depends(paging), type: str | None = None,
+    page: Paging = Depends(paging),
+    type: str | None = Query(None, **EVENT_TYPE_LIMITS),
 ) -> Response:
     return list_response(request, caller, page, Event, event_payload,
                          equals={"type": type} if type else None)
@@ -153,7 +162,7 @@ def get_event(
     def work(tx: MoneyTx) -> dict[str, Any]:
         event = tx.get(Event, event_id, caller.scope)
         if event is None:
-            raise NotFound(f"expected an event id, got {event_id!r}", param="id")
+            raise NotFound(f"no event {event_id} in this account", param="id")
         payload = event_payload(event)
         payload["deliveries"] = [
             {"endpoint": d.endpoint_id, "status": d.status.value, "attempts": d.attempts,
@@ -169,8 +178,15 @@ def get_event(
 def create_webhook_endpoint(
     body: WebhookEndpointCreate, request: Request, caller: Caller = Depends(require_secret_key)
 ) -> Response:
-    return run_mutation(request, caller, body, lambda tx: (200, endpoint_view(create_endpoint(
-        tx, caller.scope, body.url, body.enabled_events, _now(request)), with_secret=True)))
+    policy = container_of(request).webhook_policy
+    policy.check_url(body.url, caller.scope.livemode)  # resolves the name: before the tx
+
+    def op(tx: MoneyTx) -> tuple[int, Any]:
+        made = create_endpoint(tx, caller.scope, body.url, body.enabled_events, _now(request),
+                               policy)
+        return 200, endpoint_view(made, with_secret=True)
+
+    return run_mutation(request, caller, body, op, secret_fields=("secret",))
 
 
 @router.get("/webhook_endpoints")
@@ -190,7 +206,8 @@ def disable_webhook_endpoint(
     def op(tx: MoneyTx) -> tuple[int, Any]:
         endpoint = tx.get(WebhookEndpoint, endpoint_id, caller.scope)
         if endpoint is None:
-            raise NotFound(f"expected a webhook endpoint id, got {endpoint_id!r}", param="id")
+            raise NotFound(f"no webhook endpoint {endpoint_id} in this account",
+                           param="id")
         disabled = replace(endpoint, disabled=True)
         tx.update(disabled)
         return 200, endpoint_view(disabled)

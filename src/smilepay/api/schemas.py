@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from smilepay.api.validation import ID_PATTERN, ID_RULE
 from smilepay.domain.money import MAX_AMOUNT_MINOR
 from smilepay.errors import InvalidInput
 
-Amount = Field(gt=0, le=MAX_AMOUNT_MINOR, description="Integer minor units (cents).")
-Currency = Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$", examples=["EUR"])
+# Amounts are JSON integers only (strict): "100", true and 1.0 are refused, never coerced.
+AMOUNT_LIMITS: dict[str, Any] = {"gt": 0, "le": MAX_AMOUNT_MINOR, "strict": True}
+Amount = Field(**AMOUNT_LIMITS, description="Integer minor units (cents); a JSON integer.")
+CURRENCY_LIMITS: dict[str, Any] = {"min_length": 3, "max_length": 3, "pattern": "^[A-Za-z]{3}$"}
+Currency = Field(**CURRENCY_LIMITS, examples=["EUR"])
 # An object id: ours are ``prefix_`` + base32; nothing else reaches SQL.
-ID_LIMITS: dict[str, Any] = {"min_length": 3, "max_length": 40, "pattern": "^[A-Za-z0-9_]+$"}
+ID_LIMITS: dict[str, Any] = {"min_length": 3, "max_length": 40, "pattern": ID_PATTERN}
 _ID = re.compile("[A-Za-z0-9_]{3,40}")
+# A list filter on an event type (``payment_intent.succeeded``): checked before any SQL.
+EVENT_TYPE_LIMITS: dict[str, Any] = {"min_length": 1, "max_length": 64,
+                                     "pattern": "^[a-z_]+(\\.[a-z_]+)*$"}
 
 
 def object_id(*, optional: bool = True) -> Any:
@@ -28,8 +35,8 @@ def check_path_ids(request: Request) -> None:
     those routes (``create_app``)."""
     for name, value in request.path_params.items():
         if not _ID.fullmatch(value):
-            raise InvalidInput(f"expected an id of 3..40 letters, digits or underscores in the "
-                               f"path, got {len(value)} characters that are not", param=name)
+            raise InvalidInput(f"expected {ID_RULE} in the path, got {len(value)} characters "
+                               "that are not one", param=name)
 
 
 class Body(BaseModel):
@@ -37,8 +44,8 @@ class Body(BaseModel):
 
 
 class CustomerLimitsIn(Body):
-    per_payment_minor: int = Field(gt=0, le=MAX_AMOUNT_MINOR)
-    per_day_minor: int = Field(gt=0, le=MAX_AMOUNT_MINOR)
+    per_payment_minor: int = Field(**AMOUNT_LIMITS)
+    per_day_minor: int = Field(**AMOUNT_LIMITS)
 
 
 class CustomerCreate(Body):
@@ -70,7 +77,8 @@ class PaymentIntentCreate(Body):
     customer: str | None = object_id()
     terminal: str | None = object_id()
     description: str = Field(default="", max_length=500)
-    confirm: bool = Field(default=False, description="Confirm at once (needs a customer).")
+    confirm: bool = Field(default=False, strict=True,
+                          description="Confirm at once (needs a customer).")
 
 
 class PaymentIntentConfirm(Body):
@@ -78,12 +86,12 @@ class PaymentIntentConfirm(Body):
 
 
 class PaymentIntentCapture(Body):
-    amount_to_capture_minor: int | None = Field(default=None, gt=0, le=MAX_AMOUNT_MINOR)
+    amount_to_capture_minor: int | None = Field(default=None, **AMOUNT_LIMITS)
 
 
 class RefundCreate(Body):
     payment_intent: str = object_id(optional=False)
-    amount_minor: int | None = Field(default=None, gt=0, le=MAX_AMOUNT_MINOR)
+    amount_minor: int | None = Field(default=None, **AMOUNT_LIMITS)
     reason: str = Field(default="", max_length=200)
 
 
@@ -94,4 +102,6 @@ class PayoutCreate(Body):
 
 class WebhookEndpointCreate(Body):
     url: str = Field(min_length=8, max_length=2000)
-    enabled_events: list[str] = Field(default_factory=lambda: ["*"], max_length=50)
+    enabled_events: list[Annotated[str, Field(min_length=1, max_length=64,
+                                              pattern="^(\\*|[a-z_]+(\\.[a-z_*]+)*)$")]] = Field(
+        default_factory=lambda: ["*"], max_length=50)

@@ -31,5 +31,9 @@ class WebhookResponse:
 
 class WebhookSender(Protocol):
     def post(
-        self, url: str, headers: dict[str, str], body: bytes, timeout_s: float
-    ) -> WebhookResponse: ...
+        self, url: str, headers: dict[str, str], body: bytes, timeout_s: float,
+        *, livemode: bool = True,
+    ) -> WebhookResponse:
+        """``livemode``: the endpoint's mode (test-mode endpoints may be allowed loopback
+        targets, see ``webhook_targets``)."""
+        ...

@@ -70,7 +70,7 @@ def issue_api_key(
 def revoke_api_key(tx: MoneyTx, scope: Scope, key_id: str, now_ms: int) -> ApiKey:
     key = tx.get(ApiKey, key_id, scope)
     if key is None:
-        raise NotFound(f"expected an API key id, got {key_id!r}", param="id")
+        raise NotFound(f"no API key {key_id} in this account", param="id")
     if key.revoked_at_ms is None:
         key = replace(key, revoked_at_ms=now_ms)
         tx.update(key)

@@ -19,6 +19,7 @@ from smilepay.errors import InvalidInput
 from smilepay.ports.money import Clock, MoneyStore, MoneyTx
 from smilepay.ports.notify import WebhookSender
 from smilepay.services.events import event_payload
+from smilepay.webhook_targets import TargetPolicy
 from smilepay.webhooks import generate_webhook_secret, webhook_headers
 
 CLAIM_LEASE_S = 60
@@ -34,10 +35,15 @@ class DeliveryJob:
 
 
 def create_endpoint(
-    tx: MoneyTx, scope: Scope, url: str, enabled_events: list[str], now_ms: int
+    tx: MoneyTx, scope: Scope, url: str, enabled_events: list[str], now_ms: int,
+    policy: TargetPolicy | None = None,
 ) -> WebhookEndpoint:
-    if not url.startswith(("http://", "https://")) or len(url) > 2000:
-        raise InvalidInput(f"expected an http(s) URL, got {url[:40]!r}", param="url")
+    """A new endpoint; its URL must pass ``policy`` (public addresses only; the caller
+    resolves the name with ``TargetPolicy.check_url`` before the transaction)."""
+    if len(url) > 2000:
+        raise InvalidInput(f"expected a URL of at most 2000 characters, got {len(url)}",
+                           param="url")
+    (policy or TargetPolicy()).check_form(url, scope.livemode)
     endpoint = WebhookEndpoint(
         id=new_id("we", now_ms), tenant_id=scope.tenant_id, livemode=scope.livemode, url=url,
         secret=generate_webhook_secret(), enabled_events=",".join(enabled_events or ["*"]),
@@ -81,7 +87,8 @@ def deliver_due(store: MoneyStore, sender: WebhookSender, clock: Clock, limit: i
     for job in jobs:
         timestamp_s = clock.now_ms() // 1000
         headers = webhook_headers(job.endpoint.secret, job.msg_id, timestamp_s, job.body)
-        outcome = sender.post(job.endpoint.url, headers, job.body, TIMEOUT_S)
+        outcome = sender.post(job.endpoint.url, headers, job.body, TIMEOUT_S,
+                              livemode=job.endpoint.livemode)
         settle = partial(_settle, job=job, now_ms=clock.now_ms(), status_code=outcome.status_code,
                          error=outcome.error, duration_ms=outcome.duration_ms)
         store.run(settle)

@@ -1,8 +1,15 @@
-"""Bytes to a BGR image, with named errors; the pixel count is capped before decoding."""
+"""Bytes to a BGR image, with named errors; the pixel count is capped before decoding.
+
+Two caps: ``decode_image`` (photos: ``DEFAULT_MAX_PIXELS``) and ``decode_frame`` (what a
+terminal's camera sends: at most ``FRAME_MAX_PIXELS``, 1920 x 1080). Both read the size from
+the header and refuse before a pixel is decoded, and at most ``DECODE_SLOTS`` images decode at
+once in a process (a semaphore), so many hostile uploads at once cannot add up in memory.
+"""
 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 
 import cv2
@@ -16,6 +23,14 @@ from smilepay.vision.types import Image
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})  # what a folder scan reads
 
 DEFAULT_MAX_PIXELS = 40_000_000  # a 48 MP phone photo is refused; 12 MP passes
+FRAME_MAX_PIXELS = 1920 * 1080  # a terminal's camera frame: Full HD at most, either way up
+DECODE_SLOTS = 4  # images decoding at once, per process
+_decoding = threading.BoundedSemaphore(DECODE_SLOTS)
+
+
+def decode_frame(data: bytes) -> Image:
+    """``decode_image`` capped to a camera frame (``FRAME_MAX_PIXELS``)."""
+    return decode_image(data, FRAME_MAX_PIXELS)
 
 
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
@@ -35,8 +50,11 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         raise NotAnImage(f"expected a JPEG, PNG or other image, got {len(data)} bytes of an "
                          "unknown format", size_bytes=len(data)) from exc
     except PilImage.DecompressionBombError as exc:
-        raise ImageTooLarge(f"expected at most {max_pixels} pixels, got a decompression bomb "
-                            f"({exc})", max_pixels=max_pixels) from exc
+        raise ImageTooLarge(f"expected at most {max_pixels} pixels, got a decompression bomb",
+                            max_pixels=max_pixels) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # a header cut short
+        raise ImageTruncated(f"expected a complete image header, got {len(data)} bytes that "
+                             "end inside it", size_bytes=len(data)) from exc
     width, height = picture.size
     if width == 0 or height == 0:
         raise ImageEmpty(f"expected a picture with pixels, got {width}x{height}")
@@ -45,6 +63,11 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
             f"expected at most {max_pixels} pixels, got {width}x{height} = {width * height}",
             width=width, height=height, max_pixels=max_pixels,
         )
+    with _decoding:
+        return _decode_pixels(data, picture)
+
+
+def _decode_pixels(data: bytes, picture: PilImage.Image) -> Image:
     fast = _decode_plain_jpeg(data, picture)
     if fast is not None:
         return fast
@@ -52,9 +75,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
         picture.load()
         upright = ImageOps.exif_transpose(picture)
         rgb = np.asarray(upright.convert("RGB"), dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageTruncated(f"expected a complete {picture.format} image, got a truncated or "
-                             f"corrupt one ({exc})", format=picture.format) from exc
+                             "corrupt one", format=picture.format) from exc
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 

@@ -44,13 +44,32 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            private_file(parsed.database)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
         _configure_sqlite(engine)
         if parsed.database and parsed.database != ":memory:":
             _Checkpointer(engine, parsed.database).start()
         return engine
     # No pre-ping (it costs a round trip per checkout); stale connections are recycled instead.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    # hide_parameters: a database error never carries names, hashes or secrets into a log
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                         hide_parameters=True)
+
+
+def private_file(database: str) -> None:
+    """The SQLite file (and so its -wal and -shm, which SQLite creates with the database
+    file's mode) readable by this user only: 0600, made so before SQLite first opens it."""
+    fd = os.open(database, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        side = Path(database + suffix)
+        if side.exists() and side.stat().st_mode & 0o077:
+            side.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

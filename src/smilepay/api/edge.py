@@ -1,0 +1,256 @@
+"""The HTTP edge: what every request passes before a route sees it (an ASGI middleware).
+
+In this order, and without reading a byte of the body until the caller is known:
+
+1. ``Content-Length`` above the route's cap: 413 ``request_too_large`` at once.
+2. A NUL (``%00``) anywhere in the query string: 400 (PostgreSQL cannot store one,
+   and no id, filter or currency holds one).
+3. A route that takes an API key or wallet token (it depends on ``auth.bearer``) gets its
+   credential checked here, before the body is read: a missing or unknown one answers 401.
+4. The body is counted as it streams in; past the cap the request ends with 413. JSON bodies
+   (small) are read here whole and checked for ``\\u0000`` in strings and integers beyond 64
+   bits, both of which the databases refuse with a server error.
+
+Caps by route (``body_limit``): JSON 64 KiB; a JPEG frame ``MAX_FRAME_BYTES`` plus 64 KiB; a
+multipart frame with its depth map, both parts plus 64 KiB.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from smilepay.api.auth import bearer, check_credential
+from smilepay.api.errors import error_response
+from smilepay.errors import InvalidInput, SmilePayError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+KIB = 1024
+JSON_LIMIT = 64 * KIB
+FRAME_LIMIT = 2_000_000 + 64 * KIB  # services.face_frames.MAX_FRAME_BYTES, plus headroom
+FRAME_WITH_DEPTH_LIMIT = FRAME_LIMIT + 5_000_000  # + vision.liveness.depth_png.MAX_DEPTH_BYTES
+_FRAME_PATHS = re.compile(r"^/v1/face/(sessions/[^/]+/frames|camera-check)$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+INT64_MAX = 2**63 - 1
+_SUSPECT_JSON = re.compile(rb"\\u0000|[0-9]{19,}", re.IGNORECASE)
+
+
+class RequestTooLarge(StarletteHTTPException):
+    """Raised from the counting ``receive`` when a streamed body passes its cap (an
+    ``HTTPException``, so FastAPI passes it through its own body parsing unchanged)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"expected a request body of at most {limit} bytes, got more")
+
+
+def body_limit(method: str, path: str, content_type: str) -> int:
+    """The most bytes a request to this route may carry."""
+    if method == "POST" and _FRAME_PATHS.match(path):
+        return FRAME_WITH_DEPTH_LIMIT if content_type.startswith("multipart/") else FRAME_LIMIT
+    return JSON_LIMIT
+
+
+def is_json(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "" or kind == "application/json" or kind.endswith("+json")
+
+
+def json_problem(value: Any, where: str = "") -> tuple[str, str] | None:
+    """(param, message) for the first string holding a NUL or integer beyond 64 bits."""
+    if isinstance(value, str) and "\x00" in value:
+        return where, "text without NUL characters"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX:
+        return where, f"an integer between -{INT64_MAX} and {INT64_MAX}"
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        items = [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
+        for key in value:
+            if "\x00" in str(key):
+                return where or "body", "field names without NUL characters"
+    elif isinstance(value, list):
+        items = [(f"{where}.{i}" if where else str(i), v) for i, v in enumerate(value)]
+    for child_where, child in items:
+        found = json_problem(child, child_where)
+        if found is not None:
+            return found
+    return None
+
+
+def _route_needs_credential(route: APIRoute) -> bool:
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is bearer:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _nul_param(scope: Scope) -> str | None:
+    """The query parameter whose decoded text holds a NUL, if any (path parameters are
+    checked, by name, as ids: ``schemas.check_path_ids``)."""
+    query = bytes(scope.get("query_string", b""))
+    if b"%00" not in query.lower() and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return "query"
+
+
+class EdgeMiddleware:
+    """See the module docstring. Errors are sent in the API's error shape."""
+
+    def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
+        self.app = app
+        self.fastapi_app = fastapi_app
+        self._needs: dict[int, bool] = {}
+
+    def _needs_credential(self, scope: Scope) -> bool:
+        for route in self.fastapi_app.router.routes:
+            match, _child = route.matches(scope)
+            if match is Match.FULL:
+                if not isinstance(route, APIRoute):
+                    return False
+                key = id(route)
+                if key not in self._needs:
+                    self._needs[key] = _route_needs_credential(route)
+                return self._needs[key]
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self._checked(scope, receive, send)
+        except SmilePayError as error:
+            await _send_response(send, error)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        content_type = _header(scope, b"content-type")
+        limit = body_limit(method, scope["path"], content_type)
+        declared = _header(scope, b"content-length")
+        if declared.isdigit() and int(declared) > limit:
+            await _send_response(send, None, limit)
+            return
+        nul_in = _nul_param(scope)
+        if nul_in is not None:
+            raise InvalidInput("expected text without NUL characters in the URL, got one",
+                               param=nul_in)
+        if self._needs_credential(scope):
+            await self._authenticate(scope)
+        if method in _BODY_METHODS and is_json(content_type):
+            body = await _read_capped(receive, limit)
+            if body is None:
+                await _send_response(send, None, limit)
+                return
+            _check_json(body)
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await self.app(scope, _counting(receive, limit), send)
+
+    async def _authenticate(self, scope: Scope) -> None:
+        scheme, token = get_authorization_scheme_param(_header(scope, b"authorization"))
+        if scheme.lower() != "bearer" or not token:
+            from smilepay.domain.money_errors import AuthenticationFailed
+
+            raise AuthenticationFailed(
+                "expected an Authorization: Bearer <API key> header, got none")
+        container = self.fastapi_app.state.container
+        found = await anyio.to_thread.run_sync(check_credential, container, token)
+        scope.setdefault("state", {})["smilepay_credential"] = (token, found)
+
+
+def _check_json(body: bytes) -> None:
+    if not body or not _SUSPECT_JSON.search(body):
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return  # FastAPI reports invalid JSON with its line and column
+    problem = json_problem(parsed)
+    if problem is not None:
+        param, rule = problem
+        raise InvalidInput(f"expected {rule} in {param or 'the body'}, got otherwise",
+                           param=param or None)
+
+
+async def _read_capped(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the disconnect, as ASGI says
+
+    return replayed
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise RequestTooLarge(limit)
+        return message
+
+    return counted
+
+
+async def _send_response(send: Send, error: SmilePayError | None, limit: int = 0) -> None:
+    if error is None:
+        from smilepay.api.errors import too_large_response
+
+        response = too_large_response(limit)
+    else:
+        response = error_response(error)
+    await send({"type": "http.response.start", "status": response.status_code,
+                "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
