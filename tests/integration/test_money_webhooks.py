@@ -24,7 +24,11 @@ from smilepay.services.notifications import dispatch_notifications
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
 from smilepay.services.seed import seed_customers, seed_merchant
 from smilepay.services.webhook_delivery import create_endpoint, deliver_due
+from smilepay.webhook_targets import TargetPolicy
 from smilepay.webhooks import verify_webhook
+
+# test-mode endpoints on this machine (SMILEPAY_WEBHOOKS_ALLOW_LOOPBACK): the receiver here
+LOCAL = TargetPolicy(allow_loopback=True)
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +82,7 @@ def test_a_payment_webhook_is_signed_retried_and_recorded(
     ctx = MoneyContext(clock=clock, phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
     scope = seed_merchant(store, ctx, "Hooked").scope
     endpoint = store.run(lambda tx: create_endpoint(
-        tx, scope, receiver.url, ["payment_intent.succeeded"], clock.now_ms()))
+        tx, scope, receiver.url, ["payment_intent.succeeded"], clock.now_ms(), LOCAL))
     receiver.secret = endpoint.secret
     (customer,) = seed_customers(store, ctx, scope, 1, topup_minor=500,
                                  limits=CustomerLimits(10**6, 10**6))
@@ -89,7 +93,7 @@ def test_a_payment_webhook_is_signed_retried_and_recorded(
         return payments.confirm_payment(tx, ctx, scope, intent.id).id
 
     pid = store.run(pay)
-    sender = HttpxWebhookSender()
+    sender = HttpxWebhookSender(policy=LOCAL)
     receiver.statuses = [503]
     receiver.now_s = clock.now_ms() / 1000
     assert deliver_due(store, sender, clock) == 1  # refused by the receiver: retry later
@@ -130,9 +134,9 @@ def test_an_unreachable_endpoint_is_retried_then_given_up(store: SqlMoneyStore) 
     ctx = MoneyContext(clock=clock, phones=PhoneCipher(DEV_ONLY_MASTER_KEY))
     scope = seed_merchant(store, ctx, "Offline").scope
     store.run(lambda tx: create_endpoint(tx, scope, "http://127.0.0.1:9/nothing", ["*"],
-                                         clock.now_ms()))
+                                         clock.now_ms(), LOCAL))
     seed_customers(store, ctx, scope, 1, topup_minor=0, phone_base=4915300000000)
-    sender = HttpxWebhookSender()
+    sender = HttpxWebhookSender(policy=LOCAL)
     tries = 0
     for _ in range(12):
         tries += deliver_due(store, sender, clock)
