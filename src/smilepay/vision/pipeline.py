@@ -17,7 +17,7 @@ from smilepay.vision.choose import AMBIGUITY_RATIO, choose_paying_face
 from smilepay.vision.detect import DEFAULT_MAX_SIDE_PX, detect_faces
 from smilepay.vision.fusion import FusedEmbedder
 from smilepay.vision.landmarks import choose_alignment_points
-from smilepay.vision.quality import QualityPolicy, assess_quality
+from smilepay.vision.quality import QualityPolicy, assess_quality, scene_brightness
 from smilepay.vision.types import (
     Embedding,
     Face,
@@ -129,7 +129,8 @@ class FacePipeline:
             points = choose_alignment_points(face.landmarks5,
                                              reading.landmarks5 if reading else None)
         chip = timed("align", lambda: align_face(image, points))
-        quality = timed("quality", lambda: assess_quality(face, chip, face_signals, self.policy))
+        quality = timed("quality", lambda: assess_quality(face, chip, face_signals, self.policy,
+                                                          scene_brightness(image)))
         embedding: Embedding | None = None
         members: tuple[Vector, ...] = ()
         if embed and self.embedder is not None:
