@@ -70,24 +70,19 @@ def webhooks_deliver(
     """Deliver due webhooks (signed, retried with backoff), send notifications, expire holds,
     unpaid payments and idempotency keys."""
     from smilepay.bootstrap import build_container
-    from smilepay.ports.money import MoneyTx
+    from smilepay.services.housekeeping import expire_due
     from smilepay.services.notifications import dispatch_notifications
-    from smilepay.services.payments import expire_payment_holds, expire_unpaid_payments
     from smilepay.services.webhook_delivery import deliver_due
 
     container = build_container(database_url or None)
     ctx = container.ctx
-
-    def expire(tx: MoneyTx) -> int:
-        tx.purge_idempotency_keys(ctx.clock.now_ms())  # keys live 24 h
-        return expire_payment_holds(tx, ctx) + expire_unpaid_payments(tx, ctx)
 
     try:
         while True:
             sent = deliver_due(container.store, container.webhook_sender, ctx.clock)
             told = dispatch_notifications(container.store, container.notifier, ctx.phones,
                                           ctx.clock)
-            expired = container.store.run(expire)
+            expired = container.store.run(lambda tx: expire_due(tx, ctx))
             if sent or told or expired:
                 console.print(f"webhook attempts {sent}, notifications {told}, holds and "
                               f"unpaid payments expired {expired}")

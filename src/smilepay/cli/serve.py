@@ -13,7 +13,7 @@ import typer
 from smilepay.cli.apps import app
 from smilepay.config import get_settings
 
-DEFAULT_APP = "smilepay.api.app:create_app"
+DEFAULT_APP = "smilepay.api.app:create_served_app"  # warms the models; /ready says when
 log = logging.getLogger("smilepay.serve")
 
 
