@@ -50,6 +50,15 @@ def new_merchant(container: Container, livemode: bool = False) -> str:
     return seed_merchant(container.store, container.ctx, "Shop", livemode=livemode).secret_key
 
 
+def mandate(container: Container, key: str, customer_id: str) -> None:
+    """The customer's standing authorisation (granted on the wallet page; see
+    tests/security/test_flow_mandates.py): a merchant debit by customer id needs one."""
+    from smilepay.adapters.sql.flow_store import SqlFlowStore
+
+    scope = container.store.run(lambda tx: authenticate(tx, key)).scope
+    SqlFlowStore(container.store.engine).grant_mandate(scope, customer_id, 0)
+
+
 def test_a_customer_tops_up_pays_and_gets_a_partial_refund(
     client: TestClient, container: Container
 ) -> None:
@@ -60,6 +69,7 @@ def test_a_customer_tops_up_pays_and_gets_a_partial_refund(
     top = client.post(f"/v1/customers/{cus['id']}/topups",
                       json={"amount_minor": 5000, "currency": "eur"}, headers=auth(key))
     assert top.status_code == 200 and top.json()["wallet"]["available_minor"] == 5000
+    mandate(container, key, cus["id"])
 
     pi = client.post("/v1/payment_intents", json={
         "amount_minor": 1250, "currency": "EUR", "customer": cus["id"], "confirm": True,
@@ -92,6 +102,7 @@ def test_a_replay_is_byte_identical_and_a_changed_body_is_refused(
     cus = client.post("/v1/customers", json={"phone": "+4915199990001"}, headers=auth(key))
     client.post(f"/v1/customers/{cus.json()['id']}/topups",
                 json={"amount_minor": 900, "currency": "EUR"}, headers=auth(key))
+    mandate(container, key, cus.json()["id"])
     body = {"amount_minor": 700, "currency": "EUR", "customer": cus.json()["id"],
             "confirm": True}
     first = client.post("/v1/payment_intents", json=body, headers=auth(key, "k-1"))
@@ -124,6 +135,7 @@ def test_manual_capture_holds_then_captures_less(client: TestClient, container: 
     cid = cus.json()["id"]
     client.post(f"/v1/customers/{cid}/topups", json={"amount_minor": 3000, "currency": "EUR"},
                 headers=auth(key))
+    mandate(container, key, cid)
     pi = client.post("/v1/payment_intents", json={"amount_minor": 2000, "currency": "EUR",
                                                   "capture_method": "manual"},
                      headers=auth(key)).json()
@@ -265,6 +277,7 @@ def test_every_list_is_scoped_filtered_and_checks_its_parent(
                       headers=auth(key)).json()
     client.post(f"/v1/customers/{cus['id']}/topups",
                 json={"amount_minor": 900, "currency": "EUR"}, headers=auth(key))
+    mandate(container, key, cus["id"])
     pi = client.post("/v1/payment_intents", json={
         "amount_minor": 500, "currency": "EUR", "customer": cus["id"], "confirm": True,
     }, headers=auth(key, "lists-1")).json()

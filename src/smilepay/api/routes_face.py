@@ -23,10 +23,11 @@ from smilepay.api.mutation import page_payload
 from smilepay.domain.consent import consent_text
 from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import Scope
-from smilepay.errors import InvalidInput
+from smilepay.errors import InvalidInput, NotFound
 from smilepay.services import enrol, erase, face_pay
 from smilepay.services.face_context import FaceContext, FrameSession
 from smilepay.services.face_frames import MAX_FRAME_BYTES, PROMPTS, add_frame
+from smilepay.services.face_guard import api_key_owner, wallet_owner
 from smilepay.services.face_wallet import (
     list_pending_payment,
     set_promotion,
@@ -67,6 +68,7 @@ def now_ms(request: Request) -> int:
 class WalletCaller:
     scope: Scope
     customer_id: str
+    owner: str  # the wallet session, as the owner of the face sessions it opens
 
 
 def require_wallet(
@@ -75,10 +77,12 @@ def require_wallet(
     token = credentials.credentials if credentials else ""
     if not token.startswith("ws_"):
         raise AuthenticationFailed("expected a wallet session (Bearer ws_...), got none")
-    found = face_of(request).identity.find_wallet_session(enrol.hash_token(token))
+    token_hash = enrol.hash_token(token)
+    found = face_of(request).identity.find_wallet_session(token_hash)
     if found is None or found.expires_at_ms < now_ms(request):
         raise AuthenticationFailed("expected a live wallet session, got an unknown or old one")
-    return WalletCaller(scope=found.scope, customer_id=found.customer_id)
+    return WalletCaller(scope=found.scope, customer_id=found.customer_id,
+                        owner=wallet_owner(token_hash))
 
 
 def session_json(session: FrameSession) -> dict[str, Any]:
@@ -105,7 +109,7 @@ class SignUpBody(BaseModel):
 def post_signup(body: SignUpBody, request: Request,
                 caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     found = enrol.start_signup(face_of(request), container_of(request), caller.scope, body.phone,
-                               now_ms(request))
+                               now_ms(request), api_key_owner(caller.terminal_id, caller.key_id))
     return {"id": found.code_id, "object": "signup", "phone": found.phone_masked,
             "test_code": found.test_code}
 
@@ -155,7 +159,8 @@ class EnrolmentBody(BaseModel):
 def post_enrolment(request: Request, body: EnrolmentBody | None = None,
                    who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     session = enrol.start_enrolment(face_of(request), who.scope, who.customer_id,
-                                    now_ms(request), (body or EnrolmentBody()).capability)
+                                    now_ms(request), (body or EnrolmentBody()).capability,
+                                    owner=who.owner)
     return session_json(session)
 
 
@@ -163,7 +168,7 @@ def post_enrolment(request: Request, body: EnrolmentBody | None = None,
 def post_enrolment_complete(session_id: str, request: Request,
                             who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     return enrol.finish_enrolment(face_of(request), who.scope, who.customer_id, session_id,
-                                  now_ms(request))
+                                  now_ms(request), owner=who.owner)
 
 
 async def frame_body(request: Request) -> bytes:
@@ -208,11 +213,15 @@ async def frame_parts(request: Request) -> FrameParts:
     return FrameParts(jpeg, depth)
 
 
-def caller_scope(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Scope:
+def caller_owner(request: Request, credentials: HTTPAuthorizationCredentials | None
+                 ) -> tuple[Scope, str]:
+    """The caller's scope and its identity as a session owner (terminal or wallet session)."""
     token = credentials.credentials if credentials else ""
     if token.startswith("ws_"):
-        return require_wallet(request, credentials).scope
-    return require_terminal_key(request, credentials).scope
+        who = require_wallet(request, credentials)
+        return who.scope, who.owner
+    caller = require_terminal_key(request, credentials)
+    return caller.scope, api_key_owner(caller.terminal_id, caller.key_id)
 
 
 @router.post("/sessions/{session_id}/frames")
@@ -220,11 +229,12 @@ def post_frame(session_id: str, request: Request, parts: FrameParts = Depends(fr
                x_capture_ms: int | None = Header(default=None),
                credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                ) -> dict[str, Any]:
-    scope = caller_scope(request, credentials)
+    scope, owner = caller_owner(request, credentials)
     fc = face_of(request)
-    session = fc.sessions.get(session_id)
+    session = fc.sessions.get(session_id, owner)  # another caller's session: the same 404
     if session.scope != scope:
-        raise InvalidInput("expected a session of this caller, got another", param="session")
+        raise NotFound(f"expected an open face session, got {session_id!r} "
+                       "(expired or unknown: start again)", param="session")
     t = now_ms(request)
     return add_frame(fc, session, parts.jpeg, x_capture_ms or t, t, parts.depth_png).as_json()
 
@@ -246,7 +256,8 @@ def post_face_payment(body: FacePaymentBody, request: Request,
                       caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     session, intent = face_pay.start_face_payment(
         face_of(request), container_of(request), caller.scope, body.payment_intent,
-        caller.terminal_id, now_ms(request), body.capability)
+        caller.terminal_id, now_ms(request), body.capability,
+        owner=api_key_owner(caller.terminal_id, caller.key_id))
     return {**session_json(session), "amount_minor": intent.amount_minor,
             "currency": intent.currency, "description": intent.description,
             "phone_policy": face_of(request).policy.phone_policy.value}
@@ -260,7 +271,8 @@ class ConfirmBody(BaseModel):
 def post_face_confirm(session_id: str, body: ConfirmBody, request: Request,
                       caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     return face_pay.confirm_face_payment(face_of(request), container_of(request), caller.scope,
-                                         session_id, body.phone, now_ms(request))
+                                         session_id, body.phone, now_ms(request),
+                                         owner=api_key_owner(caller.terminal_id, caller.key_id))
 
 
 @router.post("/camera-check")

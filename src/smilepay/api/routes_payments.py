@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from smilepay.adapters.sql.flow_store import SqlFlowStore
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
 from smilepay.api.errors import ERROR_TABLE, error_payload
 from smilepay.api.mutation import list_response, read, run_mutation
@@ -17,12 +18,15 @@ from smilepay.api.schemas import (
     PaymentIntentCreate,
     RefundCreate,
 )
+from smilepay.domain.mandates import FaceFlowRequired
 from smilepay.domain.money_errors import PermissionDenied
 from smilepay.domain.payments import CaptureMethod, PaymentIntent, PaymentStatus, Refund
 from smilepay.domain.tenants import KeyKind
 from smilepay.errors import NotFound
 from smilepay.ports.money import MoneyTx
 from smilepay.services import payments as svc
+from smilepay.services.face_guard import terminal_payment_view
+from smilepay.services.mandates import require_mandate
 from smilepay.services.refunds import create_refund
 from smilepay.services.tenants import Caller
 from smilepay.services.views import payment_view, refund_view
@@ -40,6 +44,16 @@ def payment_result(intent: PaymentIntent) -> tuple[int, Any]:
     return 200, payment_view(intent)
 
 
+def flow_of(request: Request) -> SqlFlowStore:
+    """The flow store (mandates) on the app's database, made once per app."""
+    container = container_of(request)
+    found = container.extras.get("flow")
+    if not isinstance(found, SqlFlowStore):
+        found = SqlFlowStore(container.store.engine)
+        container.extras["flow"] = found
+    return found
+
+
 def _check_terminal(caller: Caller, intent: PaymentIntent) -> None:
     if caller.key_kind is KeyKind.TERMINAL and intent.terminal_id != caller.terminal_id:
         raise PermissionDenied("expected a payment intent of this terminal, got another")
@@ -52,6 +66,8 @@ def create_payment_intent(
     ctx = container_of(request).ctx
 
     def op(tx: MoneyTx) -> tuple[int, Any]:
+        if body.confirm and body.customer is not None:  # a debit outside the face flow
+            require_mandate(flow_of(request), caller.scope, body.customer)
         intent = svc.create_payment(
             tx, ctx, caller.scope, amount_minor=body.amount_minor, currency=body.currency,
             capture_method=CaptureMethod(body.capture_method), customer_id=body.customer,
@@ -72,6 +88,8 @@ def get_payment_intent(
     def work(tx: MoneyTx) -> dict[str, Any]:
         intent = svc.get_payment(tx, caller.scope, payment_id)
         _check_terminal(caller, intent)
+        if caller.key_kind is KeyKind.TERMINAL:
+            return terminal_payment_view(intent)  # a terminal never sees customer ids
         return payment_view(intent)
 
     return read(request, work)
@@ -91,10 +109,16 @@ def confirm_payment_intent(
     payment_id: str, body: PaymentIntentConfirm, request: Request,
     caller: Caller = Depends(require_terminal_key),
 ) -> Response:
+    if caller.key_kind is KeyKind.TERMINAL:
+        raise FaceFlowRequired("expected the face flow (POST /v1/face/payments) to authorise a "
+                               "payment at a terminal, got a confirm by customer id")
     ctx = container_of(request).ctx
 
     def op(tx: MoneyTx) -> tuple[int, Any]:
-        _check_terminal(caller, svc.get_payment(tx, caller.scope, payment_id))
+        intent = svc.get_payment(tx, caller.scope, payment_id)
+        payer = body.customer or intent.customer_id
+        if payer is not None:  # a merchant debit outside the face flow needs a mandate
+            require_mandate(flow_of(request), caller.scope, payer)
         return payment_result(svc.confirm_payment(tx, ctx, caller.scope, payment_id,
                                                   body.customer))
 

@@ -163,6 +163,22 @@ def issue_code(
     )
 
 
+def code_matches(record: OneTimeCode, *, pepper: bytes, entered: str) -> bool:
+    """The entered code against the stored digest (constant time); counting the try and using
+    the code are the store's atomic updates, not this function's."""
+    return hmac.compare_digest(record.code_digest,
+                               digest_code(pepper, record.code_id, entered.strip()))
+
+
+def refusal_reason(record: OneTimeCode, now: datetime) -> str:
+    """Why a code whose attempt could not be claimed is refused."""
+    if record.used:
+        return "used"
+    if now >= record.expires_at:
+        return "expired"
+    return "too_many_attempts"
+
+
 def check_code(
     record: OneTimeCode, *, pepper: bytes, entered: str, now: datetime
 ) -> tuple[bool, OneTimeCode, str]:

@@ -67,3 +67,40 @@ def check_not_locked(failure_times_ms: Sequence[int], policy: LockoutPolicy, now
 def lookback_ms(policy: LockoutPolicy) -> int:
     """How far back failures can still matter for a lock."""
     return (policy.window_s + policy.lock_s) * 1000
+
+
+# --- the face flow's phone factor and sessions ------------------------------------------------
+@dataclass(frozen=True)
+class FactorLimits:
+    """Failed phone-factor attempts of the face flow, counted per payment, per terminal and per
+    probe face (the template the face matched above threshold). Reaching a limit locks further
+    attempts of that payment, terminal or face for the window, never the phone's owner: a
+    number typed with someone else's face says nothing against the number's owner."""
+
+    per_payment: int = 2
+    per_terminal: int = 10
+    per_face: int = 5
+    window_s: int = 15 * 60
+
+
+def factor_lock(payment: int, terminal: int, face: int, limits: FactorLimits) -> str | None:
+    """Which count locks the next attempt: ``"payment"``, ``"terminal"``, ``"face"`` or None."""
+    for name, seen, most in (("payment", payment, limits.per_payment),
+                             ("terminal", terminal, limits.per_terminal),
+                             ("face", face, limits.per_face)):
+        if seen >= most:
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class FlowRateLimits:
+    """Sliding-window caps, each a list of ``(window_ms, most)``: one-time codes sent per phone
+    number and per terminal; face sessions opened per wallet session and per terminal. Open
+    sessions per owner are capped too: a new one closes the oldest beyond ``open_sessions``."""
+
+    signups_per_phone: tuple[tuple[int, int], ...] = ((15 * 60_000, 3), (DAY_MS, 10))
+    signups_per_terminal: tuple[tuple[int, int], ...] = ((60 * 60_000, 60),)
+    sessions_per_wallet: tuple[tuple[int, int], ...] = ((10 * 60_000, 20),)
+    sessions_per_terminal: tuple[tuple[int, int], ...] = ((60_000, 30),)
+    open_sessions: int = 2

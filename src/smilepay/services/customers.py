@@ -66,9 +66,11 @@ def find_customer_by_phone(
 
 
 def find_customers_by_last4(
-    tx: MoneyTx, ctx: MoneyContext, scope: Scope, last4: str, candidate_ids: Sequence[str]
+    tx: MoneyTx, ctx: MoneyContext, scope: Scope, last4: str,
+    candidate_ids: Sequence[str] | None,
 ) -> list[Customer]:
-    """Those of ``candidate_ids`` (e.g. the face search's top matches) whose number ends so."""
+    """Those of ``candidate_ids`` (e.g. the face search's top matches; None: every customer)
+    whose number ends so."""
     mac = ctx.phones.last4_hmac(check_last_four(last4), scope.tenant_id)
     return tx.find_customers(scope, last4_hmac=mac, candidate_ids=candidate_ids)
 

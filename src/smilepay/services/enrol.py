@@ -19,18 +19,20 @@ from smilepay.domain.consent import ConsentRecord, grant_consent
 from smilepay.domain.customers import Customer, mask_phone, normalize_phone
 from smilepay.domain.events import Notification
 from smilepay.domain.identity import (
+    OTP_MAX_ATTEMPTS,
     FaceAlreadyEnrolled,
     OneTimeCodeRejected,
     best_per_customer,
-    check_code,
+    code_matches,
     draw_code,
     find_duplicate_owner,
     issue_code,
+    refusal_reason,
 )
 from smilepay.domain.ids import new_id
 from smilepay.domain.templates import Vector, merge_embeddings, require_active_consent
 from smilepay.domain.tenants import Scope, hash_api_key
-from smilepay.errors import InvalidInput
+from smilepay.errors import InvalidInput, NotFound
 from smilepay.ports.money import MoneyTx
 from smilepay.ports.notify import Contact
 from smilepay.services.customers import create_customer, find_customer_by_phone
@@ -40,7 +42,8 @@ from smilepay.services.face_context import (
     now_utc,
     threshold_for,
 )
-from smilepay.services.face_frames import open_challenge, parse_capability, quality_score
+from smilepay.services.face_frames import parse_capability, quality_score
+from smilepay.services.face_guard import check_signup_rate, open_owned_challenge
 
 WALLET_SESSION_TTL_MS = 30 * 24 * 3600 * 1000
 CODE_ERRORS = {"wrong_code": "a wrong code", "expired": "an expired code",
@@ -60,14 +63,16 @@ def hash_token(token: str) -> str:
 
 
 def start_signup(fc: FaceContext, money: Container, scope: Scope, phone: str,
-                 now_ms: int) -> SignUp:
-    """Send a one-time code to ``phone`` (through the notifier)."""
+                 now_ms: int, owner: str = "") -> SignUp:
+    """Send a one-time code to ``phone`` (through the notifier), at most so many per number
+    and per terminal ``owner`` (``RateLimited``: no SMS bombing)."""
     phone_e164 = normalize_phone(phone)
     phones = money.ctx.phones
+    digest = phones.full_hmac(phone_e164, scope.tenant_id)
+    check_signup_rate(fc, scope, digest, owner, now_ms)
     code = draw_code()
     record = issue_code(pepper=fc.pepper, code_id=new_id("otp", now_ms),
-                        phone_digest=phones.full_hmac(phone_e164, scope.tenant_id), code=code,
-                        now=now_utc(now_ms))
+                        phone_digest=digest, code=code, now=now_utc(now_ms))
     fc.identity.add_code(scope, record, phones.encrypt(phone_e164, scope.tenant_id))
     test = not scope.livemode
     subject = f"SmilePay sign-up code {code} (test mode)" if test else "Your SmilePay code"
@@ -96,9 +101,18 @@ def verify_signup(fc: FaceContext, money: Container, scope: Scope, code_id: str,
         raise OneTimeCodeRejected("expected a sign-up id from this terminal, got an unknown one",
                                   param="signup")
     record, phone_ciphertext = found
-    ok, updated, reason = check_code(record, pepper=fc.pepper, entered=code, now=now_utc(now_ms))
-    fc.identity.save_code(scope, updated)
-    if not ok:
+    # the try is counted, and the code used, by conditional updates in the database: parallel
+    # tries cannot check more than the limit, and one code opens one wallet session
+    reason = "ok"
+    if not fc.flow.claim_code_attempt(scope, code_id, now_ms, OTP_MAX_ATTEMPTS):
+        reason = refusal_reason(record, now_utc(now_ms))
+    elif not code_matches(record, pepper=fc.pepper, entered=code):
+        reason = "wrong_code"
+    elif not fc.flow.use_code(scope, code_id):
+        reason = "used"
+    fc.audit(scope, "signup_code", "accepted" if reason == "ok" else "refused",
+             () if reason == "ok" else (reason,), None, now_ms, {"signup": code_id})
+    if reason != "ok":
         raise OneTimeCodeRejected(f"expected the code sent to the phone, got {CODE_ERRORS[reason]}",
                                   reason=reason, param="code")
     phone = money.ctx.phones.decrypt(phone_ciphertext, scope.tenant_id)
@@ -131,20 +145,21 @@ def give_consent(fc: FaceContext, scope: Scope, customer_id: str, version: str, 
 
 
 def start_enrolment(fc: FaceContext, scope: Scope, customer_id: str, now_ms: int,
-                    capability: str = "rgb") -> Any:
-    """A challenge for the enrolment frames (no consent, no template: checked first);
-    ``capability`` ``rgb_depth`` makes every frame carry a depth map (docs/depth-format.md)."""
+                    capability: str = "rgb", owner: str = "") -> Any:
+    """A challenge for the enrolment frames (no consent, no template: checked first), bound to
+    the wallet session ``owner``; ``capability`` ``rgb_depth`` makes every frame carry a depth
+    map (docs/depth-format.md). Opens are capped per wallet (``face_guard``)."""
     chosen = parse_capability(capability)
     require_active_consent(fc.identity.active_consent(scope, customer_id), customer_id)
-    return open_challenge(fc, scope, "enrol", customer_id, None, now_ms, chosen)
+    return open_owned_challenge(fc, scope, "enrol", customer_id, None, owner, now_ms, chosen)
 
 
 def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_id: str,
-                     now_ms: int) -> dict[str, Any]:
-    session = fc.sessions.get(challenge_id)
+                     now_ms: int, owner: str | None = None) -> dict[str, Any]:
+    session = fc.sessions.get(challenge_id, owner)
     if session.purpose != "enrol" or session.subject_id != customer_id or session.scope != scope:
-        raise InvalidInput("expected this customer's enrolment session, got another",
-                           param="session")
+        raise NotFound(f"expected an open face session, got {challenge_id!r} "
+                       "(expired or unknown: start again)", param="session")
     outcome = session.outcome or {}
     if session.last_state != "passed":
         fc.audit(scope, "enrol", "refused", ("challenge_not_passed",), customer_id, now_ms,

@@ -23,9 +23,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smilepay.adapters.crypto import AesGcmKeyRing, TenantRotations
 from smilepay.adapters.faiss_index import FaissIndex, IndexFileCorrupt
+from smilepay.adapters.sql.flow_store import SqlFlowStore
 from smilepay.adapters.sql.identity_store import SqlIdentityStore
 from smilepay.domain.identity import AuditEntry, AuditValue, PhonePolicy
 from smilepay.domain.ids import new_id
+from smilepay.domain.risk import FactorLimits, FlowRateLimits
 from smilepay.domain.templates import (
     SealedTemplate,
     Vector,
@@ -66,6 +68,9 @@ class FacePolicy:
     probe_frames: int = 3  # best frames merged into the payment's probe
     session_ttl_s: int = 120
     max_clock_skew_ms: int = 3000
+    factor_limits: FactorLimits = field(default_factory=FactorLimits)  # per payment/terminal/face
+    rate_limits: FlowRateLimits = field(default_factory=FlowRateLimits)  # sign-ups, sessions
+    false_match_target: float = 1e-6  # above it, four digits are not enough: the full number
 
 
 def now_utc(ms: int) -> datetime:
@@ -83,6 +88,8 @@ class FrameSession:
     subject_id: str
     challenge: Challenge
     capability: TerminalCapability = TerminalCapability.RGB  # chosen when the session opens
+    owner: str = ""  # who opened it ("terminal:..", "key:..", "wallet:.."): only they may use it
+    needs_full_phone: bool = False  # four digits were not enough for this match (security.md)
     created_s: float = field(default_factory=time.monotonic)
     observations: list[FrameObservation] = field(default_factory=list)
     evidence: list[FrameEvidence] = field(default_factory=list)
@@ -108,10 +115,12 @@ class FrameSessions:
             self._drop_stale()
             self._sessions[session.challenge_id] = session
 
-    def get(self, challenge_id: str) -> FrameSession:
+    def get(self, challenge_id: str, owner: str | None = None) -> FrameSession:
+        """The open session; with ``owner``, only the caller that opened it finds it (anyone
+        else gets the same 404 as for an unknown id)."""
         with self._lock:
             found = self._sessions.get(challenge_id)
-        if found is None:
+        if found is None or (owner is not None and found.owner != owner):
             raise NotFound(f"expected an open face session, got {challenge_id!r} "
                            "(expired or unknown: start again)", param="session")
         return found
@@ -210,6 +219,14 @@ class FaceContext:
     _pipeline: Any = None
     _liveness: Any = None
     _pipeline_lock: threading.Lock = field(default_factory=threading.Lock)
+    _flow: SqlFlowStore | None = None
+
+    @property
+    def flow(self) -> SqlFlowStore:
+        """Mandates, phone-factor attempts, rate limits (same database as ``identity``)."""
+        if self._flow is None:
+            self._flow = SqlFlowStore(self.identity.engine)
+        return self._flow
 
     @property
     def pipeline(self) -> Any:
@@ -306,6 +323,7 @@ class FaceSettings(BaseSettings):
     secrets_file: str = ""
     index_dir: str = ""
     exact_below: int = 100_000
+    false_match_target: float = 1e-6  # decision-level, face + last four digits (security.md)
 
 
 def policy_from(settings: FaceSettings) -> FacePolicy:
@@ -313,7 +331,8 @@ def policy_from(settings: FaceSettings) -> FacePolicy:
     if settings.challenge != "random":
         fixed = tuple(Action(a.strip()) for a in settings.challenge.split(",") if a.strip())
     return FacePolicy(phone_policy=PhonePolicy(settings.phone_policy), fixed_steps=fixed,
-                      step_timeout_ms=settings.step_timeout_ms)
+                      step_timeout_ms=settings.step_timeout_ms,
+                      false_match_target=settings.false_match_target)
 
 
 def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None = None,

@@ -157,8 +157,10 @@ def warm_up(ctx: FaceContext) -> None:
 
 def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str,
                    terminal_id: str | None, now_ms: int,
-                   capability: TerminalCapability = TerminalCapability.RGB) -> FrameSession:
-    """A fresh challenge bound to ``subject_id`` (payment intent or customer) and a nonce.
+                   capability: TerminalCapability = TerminalCapability.RGB,
+                   owner: str = "") -> FrameSession:
+    """A fresh challenge bound to ``subject_id`` (payment intent or customer) and a nonce, and
+    to the ``owner`` that opened it (only that caller may post frames or confirm it).
 
     A fixed-step policy (e.g. smile only) asks for its own steps on any terminal; otherwise
     the liveness policy of ``capability`` draws them (5 random steps on RGB, 3 with depth).
@@ -177,7 +179,7 @@ def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str
         tuple(a.value for a in challenge.steps), challenge.issued_at_ms,
         challenge.expires_at_ms, "open", None))
     session = FrameSession(challenge_id, scope, purpose, subject_id, challenge,
-                           capability=capability)
+                           capability=capability, owner=owner)
     ctx.sessions.put(session)
     return session
 

@@ -17,6 +17,7 @@ from smilepay.domain.tenants import Scope, Tenant, Terminal
 from smilepay.ports.money import MoneyTx
 from smilepay.services.customers import render_customer, top_up, wallet
 from smilepay.services.face_context import FaceContext
+from smilepay.services.face_guard import terminal_payment_view
 from smilepay.services.tenants import Caller
 from smilepay.services.views import account_view, notification_view, payment_view, topup_view
 
@@ -39,7 +40,7 @@ def list_pending_payment(fc: FaceContext, money: Container, caller: Caller) -> d
             "object": "terminal_state", "merchant": tenant.name if tenant else "",
             "terminal": terminal.name if terminal else None, "terminal_id": caller.terminal_id,
             "livemode": caller.scope.livemode,
-            "payment": payment_view(waiting[0]) if waiting else None,
+            "payment": terminal_payment_view(waiting[0]) if waiting else None,
             "phone_policy": fc.policy.phone_policy.value,
         }
 

@@ -1,0 +1,44 @@
+"""Standing authorisations (mandates) and who may authorise a payment.
+
+A customer's wallet is debited in one of two ways only: through the face flow at a terminal
+(liveness, 1:N match, phone factor), or by the merchant's server (secret key) under a mandate
+the customer granted on the wallet page. A mandate is recorded, listed and revocable; a
+revoked one never authorises again. A terminal key never confirms a payment by customer id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smilepay.domain.money_errors import PermissionDenied
+from smilepay.errors import SmilePayError
+
+
+class MandateRequired(PermissionDenied):
+    """A merchant debit of a customer's wallet outside the face flow, without a mandate."""
+
+    code = "mandate_required"
+
+
+class FaceFlowRequired(PermissionDenied):
+    """A terminal key tried to confirm a payment by customer id instead of the face flow."""
+
+    code = "face_flow_required"
+
+
+class RateLimited(SmilePayError):
+    """Too many requests of one kind for one key (a phone number, a terminal, a wallet)."""
+
+    code = "rate_limited"
+
+
+@dataclass(frozen=True)
+class Mandate:
+    mandate_id: str
+    customer_id: str
+    created_at_ms: int
+    revoked_at_ms: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at_ms is None
