@@ -1,0 +1,1 @@
+"""Session stores (the ``ports.sessions.SessionStore`` port): Redis, or the SQL database."""
