@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -25,6 +26,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "routes_payments",
     "routes_merchant",
     "routes_face",
+    "routes_ops",
     "routes_meta",
     "routes_pages",
 )
@@ -43,8 +45,17 @@ def routers() -> list[APIRouter]:
     return found
 
 
-def create_app(container: Container | None = None) -> FastAPI:
-    """The app on ``container`` (built from settings, migrating the database, when None)."""
+def create_served_app() -> FastAPI:
+    """The app ``smilepay serve`` runs in each worker: it warms the face models as it starts
+    (``/ready`` answers 503 until then) and runs the money core's housekeeping."""
+    return create_app(warm_models=True, housekeeping_s=5.0)
+
+
+def create_app(container: Container | None = None, *, warm_models: bool = False,
+               housekeeping_s: float | None = None) -> FastAPI:
+    """The app on ``container`` (built from settings, migrating the database, when None);
+    ``warm_models``: load every model now, in the background; ``housekeeping_s``: expire holds
+    and unpaid payments that often (see ``services.housekeeping``)."""
     # /docs and /redoc are served by routes_meta from local assets (no CDN)
     app = FastAPI(title="SmilePay", version=__version__, docs_url=None, redoc_url=None)
     app.state.container = container or build_container()
@@ -58,4 +69,13 @@ def create_app(container: Container | None = None) -> FastAPI:
         api = router.prefix.startswith("/v1")  # every path parameter of the API is an id
         app.include_router(router, dependencies=[Depends(check_path_ids)] if api else None)
     install_not_found_page(app)  # unknown page URLs: HTML for browsers, JSON for the API
+    if warm_models:
+        from smilepay.api.routes_ops import start_warm_up
+
+        start_warm_up(app.state.container)
+    if housekeeping_s:
+        from smilepay.services.housekeeping import run_every
+
+        served = app.state.container
+        run_every(served.store, served.ctx, housekeeping_s, threading.Event())
     return app
