@@ -1,0 +1,91 @@
+"""Helpers for the store tests: a seeded store with devices, and MQTT plumbing."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from smilepay.adapters.sql.store import SqlMoneyStore
+from smilepay.adapters.sql.store_repo import SqlStoreUnit
+from smilepay.domain.store.catalogue import Product, catalogue_csv
+from smilepay.domain.tenants import Scope
+from smilepay.ports.store import Row, StoreTx
+from smilepay.services.context import MoneyContext
+from smilepay.services.seed import seed_merchant
+from smilepay.services.store_admin import add_device, add_slot, create_store, import_catalogue
+from smilepay.services.tenants import create_terminal
+from support import require
+
+TEA = Product("80614141123458", "Tea", 250, 330)
+PEN = Product("04006381333931", "Pen", 120, 12)
+SOAP = Product("09501101530003", "Soap", 499, 150)
+
+
+@dataclass
+class SeededStore:
+    scope: Scope
+    secret_key: str
+    store: Row
+    reader: Row  # tunnel RFID reader
+    shelf: Row
+    presence: Row
+    slots: dict[str, Row]  # gtin -> slot
+    entry_terminal: str
+    exit_terminal: str
+
+
+def seed_store(money: SqlMoneyStore, unit: SqlStoreUnit, ctx: MoneyContext, *,
+               hold_minor: int = 2000, auto_refund_max_minor: int = 500) -> SeededStore:
+    merchant = seed_merchant(money, ctx, f"Store {secrets.token_hex(3)}")
+    scope = merchant.scope
+
+    def work(tx: StoreTx) -> SeededStore:
+        now = ctx.clock.now_ms()
+        store = create_store(tx, scope, now, name="Corner", currency="EUR",
+                             entry_hold_minor=hold_minor,
+                             auto_refund_max_minor=auto_refund_max_minor)
+        import_catalogue(tx, scope, store["id"], catalogue_csv([TEA, PEN, SOAP]))
+        reader = add_device(tx, scope, now, store["id"], kind="rfid", zone="tunnel")
+        shelf = add_device(tx, scope, now, store["id"], kind="shelf", zone="aisle1")
+        presence = add_device(tx, scope, now, store["id"], kind="presence", zone="aisle1")
+        slots = {p.gtin: add_slot(tx, scope, now, store["id"], device_id=shelf["id"],
+                                  zone="aisle1", gtin=p.gtin) for p in (TEA, PEN, SOAP)}
+        entry = create_terminal(tx.money, scope, "entry gate", now).id
+        exit_ = create_terminal(tx.money, scope, "exit gate", now).id
+        return SeededStore(scope, merchant.secret_key, store, reader, shelf, presence, slots,
+                           entry, exit_)
+
+    return unit.run(work)
+
+
+def broker_available(host: str = "127.0.0.1", port: int = 1883) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{secrets.token_hex(4)}")
+    try:
+        client.connect(host, port, keepalive=5)
+        client.disconnect()
+    except OSError as exc:
+        require(False, f"Mosquitto at {host}:{port} ({type(exc).__name__})")
+
+
+def forget_session(client_id: str) -> None:
+    """Drop a persistent session the broker keeps for ``client_id``."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    client.connect("127.0.0.1", 1883, keepalive=5)
+    client.loop_start()
+    time.sleep(0.2)
+    client.disconnect()
+    client.loop_stop()
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
