@@ -127,7 +127,7 @@ def enrolled(shop: Shop) -> Iterator[Any]:
         page.screenshot(path=str(SCREENSHOTS / "enrol_done.png"), full_page=True)
         page.goto(f"{url}/wallet")
         page.wait_for_selector("#wallet[data-state=ready]")
-        page.click("[data-topup='5000']")
+        page.click("[data-topup='50']")
         wait_for_text(page, "#balance", "50.00")
     yield page
     browser.close()

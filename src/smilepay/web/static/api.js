@@ -57,13 +57,99 @@ const SmileApi = {
   },
 };
 
-function formatMoney(minor, currency) {
-  try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency: (currency || "eur").toUpperCase() })
-      .format(minor / 100);
-  } catch (e) {
-    return (minor / 100).toFixed(2) + " " + (currency || "").toUpperCase();
-  }
+// Currencies and their ISO 4217 exponents come from ONE place, the API (GET /v1/currencies):
+// "500" JPY is 500 minor units, "12.50" EUR 1250, "1.250" KWD 1250. Load once per page.
+const SmileMoney = {
+  exponents: null,
+  loading: null,
+
+  load() {
+    if (!this.loading) {
+      this.loading = fetch("/v1/currencies").then((res) => {
+        if (!res.ok) throw new Error("The list of currencies could not be loaded.");
+        return res.json();
+      }).then((body) => {
+        this.exponents = {};
+        for (const c of body.data) this.exponents[c.code.toUpperCase()] = c.exponent;
+        return this.exponents;
+      }).catch((err) => { this.loading = null; throw err; });
+    }
+    return this.loading;
+  },
+
+  codes() { return Object.keys(this.exponents || {}).sort(); },
+
+  exponent(currency) {
+    const code = (currency || "").toUpperCase();
+    if (!this.exponents || !(code in this.exponents)) throw new Error("Unknown currency " + code + ".");
+    return this.exponents[code];
+  },
+
+  // What a person typed ("12.50", "12,5", "500") as integer minor units, without floats.
+  toMinor(text, currency) {
+    const code = (currency || "").toUpperCase();
+    const digits = this.exponent(code);
+    const m = /^\s*(\d{1,13})(?:[.,](\d*))?\s*$/.exec(String(text));
+    if (!m) throw new Error("Enter an amount like " + this.example(code) + ".");
+    const fraction = (m[2] || "").replace(/0+$/, "");
+    if (fraction.length > digits) {
+      throw new Error(digits === 0 ? code + " amounts have no decimals: enter a whole number."
+        : code + " amounts have at most " + digits + " decimals.");
+    }
+    const minor = Number(m[1] + fraction.padEnd(digits, "0"));
+    if (!Number.isSafeInteger(minor) || minor <= 0) throw new Error("Enter an amount above zero.");
+    return minor;
+  },
+
+  // Minor units as the plain major amount for an input field ("12.50", "500", "1.250").
+  toMajorText(minor, currency) {
+    const digits = this.exponent(currency);
+    const s = String(Math.abs(minor)).padStart(digits + 1, "0");
+    return digits ? s.slice(0, -digits) + "." + s.slice(-digits) : s;
+  },
+
+  example(currency) { return this.toMajorText(1250 * Math.pow(10, Math.max(this.exponent(currency) - 2, 0)), currency); },
+
+  format(minor, currency) {
+    const code = (currency || "").toUpperCase();
+    const digits = this.exponent(code);
+    const major = minor / Math.pow(10, digits);
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency: code,
+        minimumFractionDigits: digits, maximumFractionDigits: digits }).format(major);
+    } catch (e) {
+      return this.toMajorText(minor, code) + " " + code;
+    }
+  },
+};
+
+function formatMoney(minor, currency) { return SmileMoney.format(minor, currency); }
+
+// What a customer can act on, for an API error: never "minor units", key or account ids.
+const CUSTOMER_MESSAGES = {
+  insufficient_funds: "Not enough money in your wallet for this payment: top it up and try again.",
+  currency_mismatch: "Your wallet has no money in this currency: top it up in this currency and try again.",
+  amount_limit_exceeded: "This amount is above your limit per payment.",
+  daily_limit_exceeded: "Daily limit reached: try again tomorrow.",
+  customer_locked_out: "Too many failed attempts: face payment is paused for a while.",
+  authentication_failed: "You are signed out. Please sign in again.",
+  invalid_amount: "This amount cannot be used here.",
+  payment_intent_unexpected_state: "This payment is no longer open. Ask the cashier for a new one.",
+};
+
+const CUSTOMER_PARAM_MESSAGES = {
+  phone: "Enter your phone number in international form, like +49 151 12345678.",
+  code: "That code is not right. Check the message and try again.",
+};
+const GENERIC_PROBLEM = "Something went wrong. Please try again or ask the staff.";
+
+function customerMessage(err) {
+  if (err && err.status === 0) return err.message;
+  const known = err && (CUSTOMER_MESSAGES[err.code] || (err.status === 400 && CUSTOMER_PARAM_MESSAGES[err.param]));
+  if (known) return known;
+  const text = (err && err.message) || "";
+  if (/minor units|acct_|cus_|\b[a-z]{2,5}_[A-Za-z0-9]{6,}/.test(text)) return GENERIC_PROBLEM;
+  return text || GENERIC_PROBLEM;
 }
 
 function formatTime(epochSeconds) {
@@ -89,6 +175,8 @@ function showMessage(node, text, kind) {
 window.ApiError = ApiError;
 window.SmileApi = SmileApi;
 window.formatMoney = formatMoney;
+window.SmileMoney = SmileMoney;
+window.customerMessage = customerMessage;
 window.formatTime = formatTime;
 window.el = el;
 window.showMessage = showMessage;

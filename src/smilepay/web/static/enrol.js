@@ -36,7 +36,7 @@
       show("step-code");
       showMessage(message, "Enter the code from the message.", "info");
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
     }
   });
 
@@ -53,7 +53,7 @@
       show("step-consent");
       showMessage(message, login.created ? "Phone verified: your wallet is ready." : "Welcome back.", "ok");
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
     }
   });
 
@@ -66,7 +66,7 @@
       show("step-face");
       showMessage(message, "Consent recorded. Opening the camera...", "ok");
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
       return;
     }
     try {
@@ -76,7 +76,7 @@
       $("start-face").disabled = false;
       showMessage(message, "Consent recorded. Now your face: press Start and follow the prompts.", "ok");
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
     }
   });
 
@@ -91,14 +91,14 @@
     try {
       session = await SmileApi.post("/v1/face/enrolments", null);
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
       $("start-face").disabled = false;
       return;
     }
     drawSteps(session.steps, 0);
     showMessage(message, session.prompts[0], "info");
     camera.stream_frames(sendFrame, FRAMES_PER_S, (err) => {
-      showMessage(message, err.message + " Press Start to try again.", "error");
+      showMessage(message, customerMessage(err) + " Press Start to try again.", "error");
       $("start-face").disabled = false;
     });
   });
@@ -109,17 +109,17 @@
       answer = await SmileApi.request("POST", "/v1/face/sessions/" + session.id + "/frames", frame.blob,
         { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
       $("start-face").disabled = false;
       return false;
     }
     drawSteps(answer.steps, answer.step_index);
     if (answer.state === "collecting") {
-      showMessage(message, answer.message, answer.code === "prompt" ? "info" : "warn");
+      showMessage(message, answer.prompt || answer.message, answer.code === "prompt" ? "info" : "warn");
       return true;
     }
     if (answer.state === "failed") {
-      showMessage(message, answer.message + " Press Start to try again.", "error");
+      showMessage(message, (answer.prompt || answer.message) + " Press Start to try again.", "error");
       $("start-face").disabled = false;
       return false;
     }
@@ -131,12 +131,13 @@
     try {
       const done = await SmileApi.post("/v1/face/enrolments/" + session.id + "/complete", null);
       camera.close();
-      $("done-text").textContent = "Your face is enrolled (" + done.frames_used + " frames, model " + done.model_id + ").";
+      $("done-text").textContent = "Your face is enrolled: only an encrypted template was kept, no photo.";
+      $("done-text").dataset.frames = String(done.frames_used);
       $("step-done").dataset.state = "enrolled";
       show("step-done");
       showMessage(message, "You can now pay with a smile.", "ok");
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
       $("start-face").disabled = false;
     }
   }

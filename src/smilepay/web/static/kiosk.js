@@ -1,4 +1,7 @@
 // Kiosk: wait for a payment at this terminal, run the face check, ask the phone digits, pay.
+// It keeps polling the terminal while a check runs and always follows the newest active
+// payment: one sent later takes over, one canceled or expired at the till ends the check.
+// What a customer reads comes from the server (the prompt table) or customerMessage().
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -6,7 +9,9 @@
   const camera = new SmileCamera(video);
   const FRAMES_PER_S = 10; // at most; a slower server gets fewer (camera.js)
   const STEP_NAMES = { smile: "Smile", blink: "Blink", turn_left: "Turn left", turn_right: "Turn right", open_mouth: "Open mouth" };
-  let payment = null, session = null, polling = null, cameraOpen = false;
+  const POLL_MS = 1500;
+  const SETTLED = new Set(["paid", "confirming"]);  // the kiosk does not switch away from these
+  let payment = null, session = null, cameraOpen = false, polling = false, generation = 0;
 
   function readKey() {
     const hash = new URLSearchParams(location.hash.slice(1));
@@ -29,59 +34,108 @@
   }
 
   async function poll() {
+    if (polling) return;
+    polling = true;
     try {
       const t = await SmileApi.get("/v1/face/terminal");
       $("merchant").textContent = t.merchant + (t.terminal ? " · " + t.terminal : "");
       $("mode").textContent = t.livemode ? "" : "TEST MODE";
       $("phone-label").textContent = t.phone_policy === "full"
         ? "Your phone number" : "Last four digits of your phone number";
-      if (t.payment && (!payment || payment.id !== t.payment.id)) {
-        payment = t.payment;
-        clearInterval(polling);
+      if (SETTLED.has(status.dataset.state)) return;
+      const next = t.payment;
+      if (next && (!payment || payment.id !== next.id)) {
+        payment = next;
         await startCheck();
+      } else if (!next && payment) {
+        stopCheck();
+        payment = null;
+        toWaiting("This payment was canceled at the till. Waiting for the next payment…");
+      } else if (status.dataset.state === "error" && !payment) {
+        toWaiting("Waiting for the next payment…");
       }
     } catch (err) {
-      setState("error", err.message, "error");
+      setState("error", customerMessage(err), "error");
+    } finally {
+      polling = false;
     }
   }
 
+  function stopCheck() {
+    generation += 1;  // answers of an older check are dropped
+    session = null;
+    camera.stop_frames();
+  }
+
+  function toWaiting(text) {
+    $("amount").textContent = "";
+    $("steps").replaceChildren();
+    $("phone-form").hidden = true;
+    $("retry").hidden = true;
+    $("result").hidden = true;
+    $("description").textContent = "Waiting for the next payment…";
+    setState("idle", text, "info");
+  }
+
+  function startError(err) {
+    if (err.status === 409) {  // too many tries, or no longer open: only a new payment helps
+      setState("error", "This payment cannot be checked again. Please ask the cashier to start a new payment.", "error");
+      $("retry").hidden = true;
+      return;
+    }
+    setState("error", customerMessage(err), "error");
+    $("retry").hidden = false;
+  }
+
   async function startCheck() {
+    stopCheck();
+    const mine = generation;
     $("amount").textContent = formatMoney(payment.amount_minor, payment.currency);
+    $("amount").dataset.minor = String(payment.amount_minor);
     $("description").textContent = payment.description || "Payment";
+    $("status").dataset.payment = payment.id;
     $("result").hidden = true;
     $("retry").hidden = true;
     $("phone-form").hidden = true;
+    $("steps").replaceChildren();
+    setState("starting", "Look at the camera…", "info");
+    let started;
     try {
       if (!cameraOpen) {
         video.hidden = false;
         await camera.open();
         cameraOpen = true;
       }
-      session = await SmileApi.post("/v1/face/payments", { payment_intent: payment.id });
+      started = await SmileApi.post("/v1/face/payments", { payment_intent: payment.id });
     } catch (err) {
-      setState("error", err.message, "error");
-      $("retry").hidden = false;
+      if (mine === generation) startError(err);
       return;
     }
+    if (mine !== generation) return;  // a newer payment took over meanwhile
+    session = started;
     drawSteps(session.steps, 0);
     setState("checking", session.prompts[0], "info");
-    camera.stream_frames(sendFrame, FRAMES_PER_S, (err) => {
+    camera.stream_frames((frame) => sendFrame(frame, mine), FRAMES_PER_S, (err) => {
+      if (mine !== generation) return;
       setState("error", err.message, "error");
       $("retry").hidden = false;
     });
   }
 
-  async function sendFrame(frame) {
-    if (!session) return false;
+  async function sendFrame(frame, mine) {
+    if (!session || mine !== generation) return false;
     let answer;
     try {
       answer = await SmileApi.request("POST", "/v1/face/sessions/" + session.id + "/frames", frame.blob,
         { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
     } catch (err) {
-      setState("error", err.message, "error");
+      if (mine !== generation) return false;
+      setState("error", customerMessage(err), "error");
       $("retry").hidden = false;
       return false;
     }
+    if (mine !== generation) return false;
+    const text = answer.prompt || answer.message;  // the server's one prompt per reason
     drawSteps(answer.steps, answer.step_index);
     if (answer.state === "passed") {
       setState("phone", "Thank you! Now confirm with your phone number.", "ok");
@@ -90,17 +144,20 @@
       return false;
     }
     if (answer.state === "failed") {
-      setState("failed", answer.message, "error");
+      setState("failed", text, "error");
+      message.dataset.reasons = (answer.reasons || []).join(",");
       $("retry").hidden = false;
       return false;
     }
-    setState("checking", answer.message, answer.code === "prompt" ? "info" : "warn");
+    setState("checking", text, answer.code === "prompt" ? "info" : "warn");
     return true;
   }
 
   async function confirm(ev) {
     ev.preventDefault();
+    if (!session) return;
     $("pay").disabled = true;
+    status.dataset.state = "confirming";
     try {
       const r = await SmileApi.post("/v1/face/payments/" + session.id + "/confirm", { phone: $("phone").value });
       $("phone-form").hidden = true;
@@ -123,7 +180,7 @@
         $("retry").hidden = false;
       }
     } catch (err) {
-      setState("error", err.message, "error");
+      setState("error", customerMessage(err), "error");
       $("retry").hidden = false;
     } finally {
       $("pay").disabled = false;
@@ -131,14 +188,9 @@
   }
 
   function reset() {
+    stopCheck();
     payment = null;
-    session = null;
-    camera.stop_frames();
-    $("amount").textContent = "";
-    $("steps").replaceChildren();
-    $("description").textContent = "Waiting for the next payment…";
-    setState("idle", "Waiting for the next payment…", "info");
-    polling = setInterval(poll, 1500);
+    toWaiting("Waiting for the next payment…");
   }
 
   $("phone-form").addEventListener("submit", confirm);
@@ -147,7 +199,9 @@
   if (!SmileApi.key) {
     setState("error", "This kiosk has no terminal key. Open it from the dashboard's terminal link.", "error");
   } else {
-    polling = setInterval(poll, 1500);
-    poll();
+    SmileMoney.load().then(() => {
+      setInterval(poll, POLL_MS);
+      poll();
+    }).catch((err) => setState("error", err.message, "error"));
   }
 })();

@@ -9,24 +9,40 @@
     history.replaceState(null, "", location.pathname);
   }
   SmileApi.key = localStorage.getItem("smilepay.wallet");
-  let currency = "eur";
+  let currency = localStorage.getItem("smilepay.walletCurrency") || "EUR";
 
   function row(...cells) { return el("tr", {}, ...cells.map((c) => el("td", {}, c))); }
 
   async function load() {
     if (!SmileApi.key) {
+      signedIn(false);
       $("wallet").dataset.state = "signed_out";
-      showMessage(message, "You are not signed in. Sign up or sign in on the enrol page.", "warn");
+      showMessage(message, "You are not signed in.", "warn");
       return;
     }
     let w;
     try {
+      await SmileMoney.load();
+      if (!$("wallet-currency").options.length) {
+        $("wallet-currency").replaceChildren(...SmileMoney.codes().map((c) => el("option", { value: c }, c)));
+        $("wallet-currency").value = SmileMoney.codes().includes(currency) ? currency : "EUR";
+        currency = $("wallet-currency").value;
+      }
       w = await SmileApi.get("/v1/face/wallet?currency=" + currency);
     } catch (err) {
+      if (err.status === 401) {
+        localStorage.removeItem("smilepay.wallet");
+        SmileApi.key = null;
+        signedIn(false);
+        $("wallet").dataset.state = "signed_out";
+        showMessage(message, "Your session has ended. Please sign in again.", "warn");
+        return;
+      }
       $("wallet").dataset.state = "error";
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
       return;
     }
+    signedIn(true);
     $("mode").textContent = w.livemode ? "" : "TEST MODE";
     $("balance").textContent = formatMoney(w.balance.available_minor, w.balance.currency);
     $("who").textContent = (w.customer.name ? w.customer.name + " · " : "") + w.customer.phone;
@@ -38,7 +54,7 @@
       $("consent").textContent = "No face-payment consent: your face is not enrolled.";
     }
     $("face").textContent = w.face.templates
-      ? w.face.templates + " encrypted template(s), model " + w.face.models.join(", ") + ", key " + w.face.key_ids.join(", ")
+      ? "Your face is enrolled: " + w.face.templates + " encrypted template(s) stored, never a photo."
       : "No face template stored.";
     $("erase").hidden = !(w.consent || w.face.templates);
     $("deletions").replaceChildren(...w.deletion_receipts.map((r) => el("p", { class: "message ok deletion" },
@@ -49,16 +65,34 @@
       p.status, p.id)));
     $("notifications").replaceChildren(...w.notifications.map((n) => row(formatTime(n.created), n.kind,
       n.subject + (n.body ? " — " + n.body : ""))));
+    drawTopups();
     $("wallet").dataset.state = "ready";
     showMessage(message, "Wallet up to date.", "ok");
   }
 
+  function signedIn(on) {
+    $("signin").hidden = on;
+    $("signed-in").hidden = !on;
+  }
+
+  function drawTopups() {
+    document.querySelectorAll("[data-topup]").forEach((b) => {
+      try { b.textContent = "Top up " + formatMoney(SmileMoney.toMinor(b.dataset.topup, currency), currency) + " (test)"; } catch (e) { /* not loaded yet */ }
+    });
+  }
+
+  $("wallet-currency").addEventListener("change", () => {
+    currency = $("wallet-currency").value;
+    localStorage.setItem("smilepay.walletCurrency", currency);
+    load();
+  });
+
   document.querySelectorAll("[data-topup]").forEach((b) => b.addEventListener("click", async () => {
     try {
-      await SmileApi.post("/v1/face/wallet/topups", { amount_minor: Number(b.dataset.topup), currency });
+      await SmileApi.post("/v1/face/wallet/topups", { amount_minor: SmileMoney.toMinor(b.dataset.topup, currency), currency });
       await load();
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
     }
   }));
 
@@ -69,7 +103,7 @@
       await load();
       showMessage(message, "Your face was erased: " + r.templates_deleted + " template(s) deleted. Receipt " + r.id + ".", "ok");
     } catch (err) {
-      showMessage(message, err.message, "error");
+      showMessage(message, customerMessage(err), "error");
     }
   });
 
