@@ -18,6 +18,7 @@ from smilepay.ports.store import Row, StoreTx
 from smilepay.services.context import MoneyContext
 from smilepay.services.seed import seed_merchant
 from smilepay.services.store_admin import add_device, add_slot, create_store, import_catalogue
+from smilepay.services.store_ingest import sign_message, topic_for
 from smilepay.services.tenants import create_terminal
 from support import require
 
@@ -89,3 +90,39 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 20.0) -> bool:
             return True
         time.sleep(0.05)
     return check()
+
+
+class Sensors:
+    """Signed messages from a seeded store's devices (what MQTT or the HTTP batch carries)."""
+
+    def __init__(self, shop: SeededStore) -> None:
+        self.shop = shop
+        self.n = 0
+
+    def _message(self, device: Row, kind: str, source: str,
+                 events: list[dict[str, object]]) -> tuple[str, bytes]:
+        topic = topic_for(self.shop.scope.tenant_id, self.shop.store["id"], kind, source)
+        for event in events:
+            self.n += 1
+            event.setdefault("id", f"e{self.n}")
+        return topic, sign_message(device["secret"], topic,
+                                   {"device": device["id"], "events": events})
+
+    def presence(self, trip: str, zone: str, action: str, at_ms: int) -> tuple[str, bytes]:
+        return self._message(self.shop.presence, "presence", zone,
+                             [{"trip": trip, "action": action, "at_ms": at_ms}])
+
+    def shelf(self, gtin: str, delta_g: int, at_ms: int) -> tuple[str, bytes]:
+        slot = self.shop.slots[gtin]["id"]
+        return self._message(self.shop.shelf, "shelf", slot,
+                             [{"delta_g": delta_g, "at_ms": at_ms}])
+
+    def tunnel(self, epcs: list[str], at_ms: int, rssi: float = -50.0) -> tuple[str, bytes]:
+        reads: list[dict[str, object]] = [
+            {"epc": epc, "antenna": k, "rssi": rssi - k, "at_ms": at_ms + 50 * k}
+            for epc in epcs for k in range(3)]
+        return self._message(self.shop.reader, "rfid", self.shop.reader["id"], reads)
+
+    def heartbeat(self, at_ms: int) -> tuple[str, bytes]:
+        return self._message(self.shop.reader, "heartbeat", self.shop.reader["id"],
+                             [{"at_ms": at_ms}])

@@ -80,7 +80,8 @@ def add_device(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, kind: s
                            param="kind")
     row = {"id": new_id("dev", now_ms), "tenant_id": scope.tenant_id,
            "livemode": scope.livemode, "store_id": store_id, "kind": kind, "zone": _zone(zone),
-           "secret": secrets.token_hex(32), "last_seen_ms": now_ms, "silent_alerted": False,
+           "secret": secrets.token_hex(32), "last_seen_ms": now_ms, "watermark_ms": None,
+           "silent_alerted": False,
            "created_at_ms": now_ms}
     tx.insert("devices", row)
     return row

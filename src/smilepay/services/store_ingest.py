@@ -150,7 +150,7 @@ def ingest_messages(unit: StoreUnit, messages: Sequence[tuple[str, bytes]], now_
         devices = {d["id"]: d for d in tx.rows_in("devices", "id", device_ids)}
         slots = {x["id"]: x for x in tx.rows_in("slots", "id", slot_ids)}
         rows: list[Row] = []
-        heard: set[str] = set()
+        heard: dict[str, int] = {}  # device -> latest device time in this batch
         for topic, match, mac, text, body in parsed:
             try:
                 device = devices.get(body["device"])
@@ -168,12 +168,14 @@ def ingest_messages(unit: StoreUnit, messages: Sequence[tuple[str, bytes]], now_
                 result.rejected.append(exc.message)
                 continue
             rows.extend(batch)
-            heard.add(device["id"])
+            latest = max((r["at_ms"] for r in batch), default=0)
+            heard[device["id"]] = max(heard.get(device["id"], 0), latest)
         result.events = len(rows)
         result.inserted = tx.insert_ignore("events", rows)
         for device_id in sorted(heard):
+            mark = max(heard[device_id], devices[device_id]["watermark_ms"] or 0)
             tx.update("devices", {"id": device_id},
-                      {"last_seen_ms": now_ms, "silent_alerted": False})
+                      {"last_seen_ms": now_ms, "watermark_ms": mark, "silent_alerted": False})
 
     if parsed:
         unit.run(work)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, and_, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from smilepay.adapters.sql import store_schema as s
 from smilepay.adapters.sql.engine import TransactionRunner
@@ -59,8 +60,9 @@ class SqlStoreTx:
         new = 0
         for start in range(0, len(rows), _INSERT_CHUNK):  # one multi-row statement a chunk
             chunk = list(rows[start:start + _INSERT_CHUNK])
-            stmt = (dialect_insert(target).values(chunk).on_conflict_do_nothing()
-                    .returning(literal_column("1")))
+            stmt: ReturningInsert[Any] = (
+                dialect_insert(target).values(chunk).on_conflict_do_nothing()
+                .returning(literal_column("1")))
             new += len(self.conn.execute(stmt).fetchall())  # rowcount: -1 on psycopg
         return new
 

@@ -56,7 +56,8 @@ devices = Table(
     Column("kind", String(16), nullable=False),  # rfid | shelf | presence | camera
     Column("zone", String(40), nullable=False),  # "tunnel" for the exit tunnel's readers
     Column("secret", String(64), nullable=False),  # HMAC key of its messages (shown once)
-    Column("last_seen_ms", BigInteger),
+    Column("last_seen_ms", BigInteger),  # server time of its last message
+    Column("watermark_ms", BigInteger),  # the latest device time it has reported
     Column("silent_alerted", Boolean, nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     Index("ix_store_devices_store", "store_id"),
@@ -99,6 +100,7 @@ events = Table(
     Column("action", String(8)),
     PrimaryKeyConstraint("store_id", "device_id", "event_id"),
     Index("ix_store_events_time", "store_id", "kind", "at_ms"),
+    Index("ix_store_events_trip", "trip_id"),
 )
 
 trips = Table(
