@@ -93,6 +93,7 @@ def _database(engine: str, postgres_url: str) -> Iterator[str]:
 
 
 def _seed(url: str, customers: int) -> tuple[str, list[str]]:
+    from smilepay.adapters.sql.flow_store import SqlFlowStore
     from smilepay.adapters.sql.store import SqlMoneyStore
     from smilepay.domain.risk import CustomerLimits
     from smilepay.services.context import MoneyContext, SystemClock
@@ -104,6 +105,9 @@ def _seed(url: str, customers: int) -> tuple[str, list[str]]:
     merchant = seed_merchant(store, ctx, "Bench shop")
     ids = seed_customers(store, ctx, merchant.scope, customers, topup_minor=10**9,
                          limits=CustomerLimits(10**6, 10**12))
+    flow = SqlFlowStore(store.engine)  # each customer's mandate: debits by id need one
+    for customer_id in ids:
+        flow.grant_mandate(merchant.scope, customer_id, ctx.clock.now_ms())
     store.dispose()
     return merchant.secret_key, ids
 

@@ -105,7 +105,8 @@ def verify_signup(fc: FaceContext, money: Container, scope: Scope, code_id: str,
     # tries cannot check more than the limit, and one code opens one wallet session
     reason = "ok"
     if not fc.flow.claim_code_attempt(scope, code_id, now_ms, OTP_MAX_ATTEMPTS):
-        reason = refusal_reason(record, now_utc(now_ms))
+        current = fc.identity.get_code(scope, code_id)  # as it is after the refused claim
+        reason = refusal_reason(current[0] if current else record, now_utc(now_ms))
     elif not code_matches(record, pepper=fc.pepper, entered=code):
         reason = "wrong_code"
     elif not fc.flow.use_code(scope, code_id):
