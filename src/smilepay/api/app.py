@@ -16,10 +16,13 @@ import threading
 from fastapi import APIRouter, Depends, FastAPI
 
 from smilepay import __version__
+from smilepay.api.edge import EdgeMiddleware
 from smilepay.api.errors import install_error_handlers
+from smilepay.api.openapi_spec import install_openapi
 from smilepay.api.routes_pages import install_not_found_page
 from smilepay.api.schemas import check_path_ids
 from smilepay.bootstrap import Container, build_container
+from smilepay.logredact import install_log_redaction
 
 ROUTER_MODULES: tuple[str, ...] = (
     "routes_customers",
@@ -60,6 +63,9 @@ def create_app(container: Container | None = None, *, warm_models: bool = False,
     app = FastAPI(title="SmilePay", version=__version__, docs_url=None, redoc_url=None)
     app.state.container = container or build_container()
     install_error_handlers(app)
+    install_log_redaction()  # secrets, names, phone hashes never reach a log line
+    app.add_middleware(EdgeMiddleware, fastapi_app=app)  # key first, bodies capped: api.edge
+    install_openapi(app)  # 400 not 422; 401/403/404/409/413 and the id pattern declared
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:

@@ -35,6 +35,7 @@ from smilepay.services.face_wallet import (
     wallet_summary,
 )
 from smilepay.services.tenants import Caller
+from smilepay.vision.decode import check_frame_header
 from smilepay.vision.liveness.depth_png import MAX_DEPTH_BYTES
 
 router = APIRouter(prefix="/v1/face", tags=["face"])
@@ -175,7 +176,9 @@ async def frame_body(request: Request) -> bytes:
     if not request.headers.get("content-type", "").startswith("image/jpeg"):
         raise InvalidInput("expected a JPEG frame (Content-Type: image/jpeg), got "
                            f"{request.headers.get('content-type')!r}", param="frame")
-    return await request.body()
+    jpeg = await request.body()
+    check_frame_header(jpeg)  # 400 before any work: not an image, cut short, > 1920x1080
+    return jpeg
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,9 @@ async def frame_parts(request: Request) -> FrameParts:
     """A JPEG body, or ``multipart/form-data`` with ``frame`` (JPEG) and ``depth`` (PNG)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("image/jpeg"):
-        return FrameParts(await request.body(), None)
+        jpeg = await request.body()
+        check_frame_header(jpeg)  # 400 before any work: not an image, cut short, > 1920x1080
+        return FrameParts(jpeg, None)
     if not content_type.startswith("multipart/form-data"):
         raise InvalidInput("expected a JPEG frame (Content-Type: image/jpeg) or multipart/"
                            f"form-data with 'frame' and 'depth' parts, got {content_type!r}",
@@ -210,6 +215,7 @@ async def frame_parts(request: Request) -> FrameParts:
     if jpeg is None:
         raise InvalidInput("expected a 'frame' part (JPEG) in the multipart body, got "
                            f"{sorted(form.keys())}", param="frame")
+    check_frame_header(jpeg)  # 400 before any work: not an image, cut short, > 1920x1080
     return FrameParts(jpeg, depth)
 
 
@@ -278,9 +284,9 @@ def post_face_confirm(session_id: str, body: ConfirmBody, request: Request,
 @router.post("/camera-check")
 def post_camera_check(request: Request, jpeg: bytes = Depends(frame_body),
                       caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
-    from smilepay.vision.decode import decode_image
+    from smilepay.vision.decode import decode_frame
 
-    faces = face_of(request).pipeline.find_faces(decode_image(jpeg))
+    faces = face_of(request).pipeline.find_faces(decode_frame(jpeg))
     return {"object": "camera_check", "faces": len(faces),
             "largest_face_px": round(min(faces[0].width, faces[0].height)) if faces else 0}
 
@@ -294,7 +300,7 @@ def get_wallet(request: Request, who: WalletCaller = Depends(require_wallet),
 
 
 class TopUpBody(BaseModel):
-    amount_minor: int = Field(gt=0, le=1_000_000)
+    amount_minor: int = Field(gt=0, le=1_000_000, strict=True)
     currency: str = Field(default="eur", min_length=3, max_length=3)
 
 
@@ -308,8 +314,8 @@ def post_wallet_topup(body: TopUpBody, request: Request,
 # --- merchant -------------------------------------------------------------------------------
 class PromotionBody(BaseModel):
     active: bool
-    max_discount_bps: int = Field(default=1000, ge=1, le=5000)
-    cap_minor: int = Field(default=500, ge=0)
+    max_discount_bps: int = Field(default=1000, ge=1, le=5000, strict=True)
+    cap_minor: int = Field(default=500, ge=0, le=100_000_000, strict=True)
     min_smile: float = Field(default=0.3, ge=0.0, lt=1.0)
 
 

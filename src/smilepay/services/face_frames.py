@@ -219,10 +219,10 @@ def add_frame(ctx: FaceContext, session: FrameSession, jpeg: bytes, captured_at_
     if session.observations and captured_at_ms <= session.observations[-1].timestamp_ms:
         captured_at_ms = session.observations[-1].timestamp_ms + 1
     code = "prompt"
-    from smilepay.vision.decode import decode_image
+    from smilepay.vision.decode import decode_frame
 
     try:
-        image = decode_image(jpeg)
+        image = decode_frame(jpeg)
     except ImageError:
         session.frames_seen += 1
         return _decide(ctx, session, "bad_image", now_ms)
