@@ -202,9 +202,9 @@ async def frame_parts(request: Request) -> FrameParts:
     """A JPEG body, or ``multipart/form-data`` with ``frame`` (JPEG) and ``depth`` (PNG)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("image/jpeg"):
-        jpeg = await request.body()
-        check_frame_header(jpeg)  # 400 before any work: not an image, cut short, > 1920x1080
-        return FrameParts(jpeg, None)
+        body = await request.body()
+        check_frame_header(body)  # 400 before any work: not an image, cut short, > 1920x1080
+        return FrameParts(body, None)
     if not content_type.startswith("multipart/form-data"):
         raise InvalidInput("expected a JPEG frame (Content-Type: image/jpeg) or multipart/"
                            f"form-data with 'frame' and 'depth' parts, got {content_type!r}",
