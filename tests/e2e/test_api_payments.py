@@ -182,10 +182,21 @@ def test_auth_modes_and_terminal_keys_are_kept_apart(
     assert client.get(f"/v1/payment_intents/{pi['id']}",
                       headers=auth(tkey["key"])).status_code == 401
 
-    # the same merchant's live key does not see its test objects; top-ups are test-only
+    # the same merchant's live key does not see its test objects; top-ups are test-only.
+    # A server without SMILEPAY_LIVE refuses live keys (tests/security/test_live_secrets.py);
+    # this one is switched to live for the rest of the test.
     tenant_id = cus_tenant(container, test_key)
     live_key = container.store.run(lambda tx: issue_api_key(
         tx, Scope(tenant_id, True), KeyKind.SECRET, 0).raw)
+    assert client.get("/v1/customers", headers=auth(live_key)).status_code == 401
+    container.live = True
+    try:
+        live_checks(client, cus, live_key)
+    finally:
+        container.live = False
+
+
+def live_checks(client: TestClient, cus: dict[str, str], live_key: str) -> None:
     assert client.get(f"/v1/customers/{cus['id']}", headers=auth(live_key)).status_code == 404
     live_cus = client.post("/v1/customers", json={"phone": "+4915199990003"},
                            headers=auth(live_key)).json()

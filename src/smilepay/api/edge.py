@@ -2,11 +2,12 @@
 
 In this order, and without reading a byte of the body until the caller is known:
 
-1. ``Content-Length`` above the route's cap: 413 ``request_too_large`` at once.
-2. A NUL (``%00``) anywhere in the query string: 400 (PostgreSQL cannot store one,
+1. A route that takes an API key or wallet token (it depends on ``auth.bearer``) gets its
+   credential checked here, before anything else: a missing or unknown one answers 401 (so a
+   probe without a key learns nothing, not even which ids or sizes are well-formed).
+2. ``Content-Length`` above the route's cap: 413 ``request_too_large`` at once.
+3. A NUL (``%00``) anywhere in the query string: 400 (PostgreSQL cannot store one,
    and no id, filter or currency holds one).
-3. A route that takes an API key or wallet token (it depends on ``auth.bearer``) gets its
-   credential checked here, before the body is read: a missing or unknown one answers 401.
 4. The body is counted as it streams in; past the cap the request ends with 413. JSON bodies
    (small) are read here whole and checked for ``\\u0000`` in strings and integers beyond 64
    bits, both of which the databases refuse with a server error.
@@ -25,12 +26,10 @@ from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
-from smilepay.api.auth import bearer, check_credential
+from smilepay.api.auth import check_credential
 from smilepay.api.errors import error_response
 from smilepay.errors import InvalidInput, SmilePayError
 
@@ -91,14 +90,10 @@ def json_problem(value: Any, where: str = "") -> tuple[str, str] | None:
     return None
 
 
-def _route_needs_credential(route: APIRoute) -> bool:
-    pending = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        if dependant.call is bearer:
-            return True
-        pending.extend(dependant.dependencies)
-    return False
+def _template_regex(path: str) -> re.Pattern[str]:
+    """``/v1/customers/{customer_id}`` as a regular expression of the paths it matches."""
+    parts = re.split(r"\{[^}]+\}", path)
+    return re.compile("^" + "[^/]+".join(re.escape(part) for part in parts) + "$")
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -126,18 +121,23 @@ class EdgeMiddleware:
     def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
-        self._needs: dict[int, bool] = {}
+        self._secured: list[tuple[re.Pattern[str], str, bool]] | None = None
 
     def _needs_credential(self, scope: Scope) -> bool:
-        for route in self.fastapi_app.router.routes:
-            match, _child = route.matches(scope)
-            if match is Match.FULL:
-                if not isinstance(route, APIRoute):
-                    return False
-                key = id(route)
-                if key not in self._needs:
-                    self._needs[key] = _route_needs_credential(route)
-                return self._needs[key]
+        """Whether the operation takes a bearer credential, as the OpenAPI document says (its
+        ``security``: every route that depends on ``auth.bearer`` has one). Operations are
+        tried in the document's order, which is the routing order."""
+        if self._secured is None:
+            table = []
+            for path, item in self.fastapi_app.openapi().get("paths", {}).items():
+                pattern = _template_regex(path)
+                for method, operation in item.items():
+                    if isinstance(operation, dict):
+                        table.append((pattern, method.upper(), bool(operation.get("security"))))
+            self._secured = table
+        for pattern, method, secured in self._secured:
+            if method == scope["method"] and pattern.match(scope["path"]):
+                return secured
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -153,6 +153,8 @@ class EdgeMiddleware:
         method = scope["method"]
         content_type = _header(scope, b"content-type")
         limit = body_limit(method, scope["path"], content_type)
+        if self._needs_credential(scope):
+            await self._authenticate(scope)
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             await _send_response(send, None, limit)
@@ -161,8 +163,6 @@ class EdgeMiddleware:
         if nul_in is not None:
             raise InvalidInput("expected text without NUL characters in the URL, got one",
                                param=nul_in)
-        if self._needs_credential(scope):
-            await self._authenticate(scope)
         if method in _BODY_METHODS and is_json(content_type):
             body = await _read_capped(receive, limit)
             if body is None:

@@ -69,8 +69,7 @@ def _fix_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "path":
             schema = parameter.setdefault("schema", {})
-            schema.update({"type": "string", "minLength": ID_LIMITS["min_length"],
-                           "maxLength": ID_LIMITS["max_length"],
+            schema.update({"type": "string", "minLength": 3, "maxLength": 40,
                            "pattern": ID_LIMITS["pattern"]})
 
 

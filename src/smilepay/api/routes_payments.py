@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from smilepay.adapters.sql.flow_store import SqlFlowStore
@@ -13,6 +13,7 @@ from smilepay.api.errors import ERROR_TABLE, error_payload
 from smilepay.api.mutation import list_response, read, run_mutation
 from smilepay.api.paging import Paging, paging
 from smilepay.api.schemas import (
+    ID_LIMITS,
     PaymentIntentCapture,
     PaymentIntentConfirm,
     PaymentIntentCreate,
@@ -98,7 +99,7 @@ def get_payment_intent(
 @router.get("/payment_intents")
 def list_payment_intents(
     request: Request, caller: Caller = Depends(require_secret_key),
-    page: Paging = Depends(paging), customer: str | None = None,
+    page: Paging = Depends(paging), customer: str | None = Query(None, **ID_LIMITS),
 ) -> Response:
     return list_response(request, caller, page, PaymentIntent, payment_view,
                          equals={"customer_id": customer} if customer else None)
@@ -165,7 +166,7 @@ def get_refund(
     def work(tx: MoneyTx) -> dict[str, Any]:
         refund = tx.get(Refund, refund_id, caller.scope)
         if refund is None:
-            raise NotFound(f"expected a refund id, got {refund_id!r}", param="id")
+            raise NotFound(f"no refund {refund_id} in this account", param="id")
         return refund_view(refund)
 
     return read(request, work)
@@ -174,7 +175,8 @@ def get_refund(
 @router.get("/refunds")
 def list_refunds(
     request: Request, caller: Caller = Depends(require_secret_key),
-    page: Paging = Depends(paging), payment_intent: str | None = None,
+    page: Paging = Depends(paging),
+    payment_intent: str | None = Query(None, **ID_LIMITS),
 ) -> Response:
     return list_response(request, caller, page, Refund, refund_view,
                          equals={"payment_intent_id": payment_intent} if payment_intent else None)

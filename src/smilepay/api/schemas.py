@@ -15,10 +15,15 @@ from smilepay.errors import InvalidInput
 # Amounts are JSON integers only (strict): "100", true and 1.0 are refused, never coerced.
 AMOUNT_LIMITS: dict[str, Any] = {"gt": 0, "le": MAX_AMOUNT_MINOR, "strict": True}
 Amount = Field(**AMOUNT_LIMITS, description="Integer minor units (cents); a JSON integer.")
+
+
+def amount(*, optional: bool = False) -> Any:
+    """An amount field: a JSON integer in 1..MAX_AMOUNT_MINOR (null allowed if optional)."""
+    return Field(default=None, **AMOUNT_LIMITS) if optional else Field(**AMOUNT_LIMITS)
 CURRENCY_LIMITS: dict[str, Any] = {"min_length": 3, "max_length": 3, "pattern": "^[A-Za-z]{3}$"}
 Currency = Field(**CURRENCY_LIMITS, examples=["EUR"])
 # An object id: ours are ``prefix_`` + base32; nothing else reaches SQL.
-ID_LIMITS: dict[str, Any] = {"min_length": 3, "max_length": 40, "pattern": ID_PATTERN}
+ID_LIMITS: dict[str, Any] = {"pattern": ID_PATTERN}  # 3..40 letters, digits, underscores
 _ID = re.compile("[A-Za-z0-9_]{3,40}")
 # A list filter on an event type (``payment_intent.succeeded``): checked before any SQL.
 EVENT_TYPE_LIMITS: dict[str, Any] = {"min_length": 1, "max_length": 64,
@@ -44,8 +49,8 @@ class Body(BaseModel):
 
 
 class CustomerLimitsIn(Body):
-    per_payment_minor: int = Field(**AMOUNT_LIMITS)
-    per_day_minor: int = Field(**AMOUNT_LIMITS)
+    per_payment_minor: int = amount()
+    per_day_minor: int = amount()
 
 
 class CustomerCreate(Body):
@@ -86,12 +91,12 @@ class PaymentIntentConfirm(Body):
 
 
 class PaymentIntentCapture(Body):
-    amount_to_capture_minor: int | None = Field(default=None, **AMOUNT_LIMITS)
+    amount_to_capture_minor: int | None = amount(optional=True)
 
 
 class RefundCreate(Body):
     payment_intent: str = object_id(optional=False)
-    amount_minor: int | None = Field(default=None, **AMOUNT_LIMITS)
+    amount_minor: int | None = amount(optional=True)
     reason: str = Field(default="", max_length=200)
 
 

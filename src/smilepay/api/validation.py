@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ID_PATTERN = "^[A-Za-z0-9_]+$"
+ID_PATTERN = "^[A-Za-z0-9_]{3,40}$"  # one rule, so every refusal names it
 ID_RULE = "an id of 3-40 letters, digits or underscores"
 _SOURCES = ("body", "query", "path", "header", "cookie")
 
@@ -29,6 +29,8 @@ def json_kind(value: Any) -> str:
         return "an object"
     if isinstance(value, list | tuple):
         return "a list"
+    if isinstance(value, bytes | bytearray):
+        return "a body that is not JSON (send Content-Type: application/json)"
     return "another type"
 
 

@@ -53,7 +53,7 @@ def render_customer(ctx: MoneyContext, customer: Customer) -> dict[str, object]:
 def get_customer(tx: MoneyTx, scope: Scope, customer_id: str) -> Customer:
     customer = tx.get(Customer, customer_id, scope)
     if customer is None:
-        raise NotFound(f"expected a customer id, got {customer_id!r}", param="customer")
+        raise NotFound(f"no customer {customer_id} in this account", param="customer")
     return customer
 
 

@@ -33,6 +33,13 @@ def decode_frame(data: bytes) -> Image:
     return decode_image(data, FRAME_MAX_PIXELS)
 
 
+def check_frame_header(data: bytes) -> tuple[int, int]:
+    """(width, height) of a camera frame from its header alone, nothing decoded; raises the
+    ``ImageError`` ``decode_frame`` would (an API answers it as a 400 before any work)."""
+    picture = open_header(data, FRAME_MAX_PIXELS)
+    return picture.size
+
+
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     """Decode JPEG/PNG/WebP/... bytes to an upright H x W x 3 BGR ``uint8`` array.
 
@@ -40,6 +47,14 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     as ``ImageTooLarge`` without decoding its pixels (a decompression bomb never expands).
     EXIF orientation is applied, so phone photos come out upright.
     """
+    picture = open_header(data, max_pixels)
+    with _decoding:
+        return _decode_pixels(data, picture)
+
+
+def open_header(data: bytes, max_pixels: int) -> PilImage.Image:
+    """The image opened lazily (header read, no pixels), refused when not an image, cut short
+    inside its header, empty, or larger than ``max_pixels``."""
     if not data:
         raise ImageEmpty("expected image bytes, got 0 bytes")
     try:
@@ -63,8 +78,7 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
             f"expected at most {max_pixels} pixels, got {width}x{height} = {width * height}",
             width=width, height=height, max_pixels=max_pixels,
         )
-    with _decoding:
-        return _decode_pixels(data, picture)
+    return picture
 
 
 def _decode_pixels(data: bytes, picture: PilImage.Image) -> Image:
