@@ -29,8 +29,10 @@ ROUTER_MODULES: tuple[str, ...] = (
     "routes_payments",
     "routes_merchant",
     "routes_face",
+    "routes_wallet",
     "routes_ops",
     "routes_meta",
+    "routes_store",
     "routes_pages",
 )
 

@@ -1,0 +1,365 @@
+"""The checkout-free store's API (docs/store.md).
+
+- merchant (secret key): stores, gates, devices, slots, catalogue CSV, dashboard, disputes;
+- gate terminals (terminal key of the gate's own terminal): entry by code, QR frames or
+  face frames, passage counts, exit;
+- devices (no API key: every message carries its device's HMAC): the batch event endpoint;
+- the wallet (``ws_`` session): entry QR code, trips with lines, disputes, guests, debt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar, cast
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from smilepay.adapters.sql.store_repo import SqlStoreUnit
+from smilepay.adapters.store.qr import qr_svg, read_qr_codes
+from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
+from smilepay.api.routes_face import WalletCaller, require_wallet
+from smilepay.config import get_settings
+from smilepay.domain.money_errors import PermissionDenied
+from smilepay.domain.store.trips import EntryMethod, TripStatus
+from smilepay.errors import InvalidInput, NotFound, SmilePayError
+from smilepay.ports.store import GateFrame, GateIdentifier, Row, StoreTx
+from smilepay.services import store_admin, store_after, store_entry, store_views
+from smilepay.services.phones import DEV_ONLY_MASTER_KEY
+from smilepay.services.store_entry import GateDecision, StoreContext
+from smilepay.services.store_exit import ExitDecision, decide_exit
+from smilepay.services.store_ingest import IngestResult, ingest_messages
+from smilepay.services.tenants import Caller
+
+T = TypeVar("T")
+router = APIRouter(prefix="/v1", tags=["store"])
+MAX_FRAMES = 5
+MAX_MESSAGES = 200
+
+
+class FaceEntryUnavailable(SmilePayError):
+    code = "face_entry_unavailable"
+
+
+@dataclass
+class StoreRuntime:
+    unit: SqlStoreUnit
+    sctx: StoreContext
+    identifier: GateIdentifier | None  # set by the face engine when it provides one
+
+
+def runtime(request: Request) -> StoreRuntime:
+    container = container_of(request)
+    found = container.extras.get("store")
+    if not isinstance(found, StoreRuntime):
+        settings = get_settings()
+        master = base64.b64decode(settings.phone_key) if settings.phone_key \
+            else DEV_ONLY_MASTER_KEY
+        key = hashlib.sha256(b"smilepay/store/entry-codes\x00" + master).digest()
+        identifier = cast(GateIdentifier | None, container.extras.get("gate_identifier"))
+        found = StoreRuntime(SqlStoreUnit(container.store.engine),
+                             StoreContext(container.ctx, key), identifier)
+        container.extras["store"] = found
+    return found
+
+
+class StoreIn(BaseModel):
+    name: str = Field(max_length=120)
+    currency: str = Field(max_length=3)
+    entry_hold_minor: int
+    auto_refund_max_minor: int = 0
+
+
+class GateIn(BaseModel):
+    kind: str = Field(max_length=8)
+    terminal: str = Field(max_length=40)
+
+
+class DeviceIn(BaseModel):
+    kind: str = Field(max_length=16)
+    zone: str = Field(max_length=40)
+
+
+class SlotIn(BaseModel):
+    device: str = Field(max_length=40)
+    zone: str = Field(max_length=40)
+    gtin: str = Field(max_length=14)
+
+
+class CatalogueIn(BaseModel):
+    csv: str = Field(max_length=60_000)
+
+
+class EntryIn(BaseModel):
+    code: str | None = Field(default=None, max_length=400)  # typed by staff or scanned
+    frames: list[str] = Field(default_factory=list, max_length=MAX_FRAMES)  # base64 images
+
+
+class PassageIn(BaseModel):
+    trip: str = Field(max_length=40)
+    people_seen: int
+
+
+class ExitIn(BaseModel):
+    trip: str | None = Field(default=None, max_length=40)
+    frames: list[str] = Field(default_factory=list, max_length=MAX_FRAMES)
+
+
+class MessageIn(BaseModel):
+    topic: str = Field(max_length=200)
+    payload: str = Field(max_length=60_000)
+
+
+class EventsIn(BaseModel):
+    messages: list[MessageIn] = Field(max_length=MAX_MESSAGES)
+
+
+class DisputeIn(BaseModel):
+    reason: str = Field(max_length=24)
+
+
+class DecideIn(BaseModel):
+    approve: bool
+
+
+class GuestsIn(BaseModel):
+    guests: int
+
+
+def _frames(encoded: list[str]) -> list[bytes]:
+    try:
+        return [base64.b64decode(f, validate=True) for f in encoded]
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("expected base64 images in frames, got other text",
+                           param="frames") from exc
+
+
+def _gate_for(tx: StoreTx, caller: Caller, gate_id: str) -> Row:
+    gate = tx.one("gates", id=gate_id, tenant_id=caller.scope.tenant_id,
+                  livemode=caller.scope.livemode)
+    if gate is None:
+        raise NotFound(f"expected a gate id, got {gate_id!r}", param="gate")
+    if caller.terminal_id is not None and caller.terminal_id != gate["terminal_id"]:
+        raise PermissionDenied("expected the gate's own terminal key, got another terminal's")
+    return gate
+
+
+def _at_gate(rt: StoreRuntime, caller: Caller, gate_id: str, work: Callable[[StoreTx], T]
+             ) -> T:
+    """``work`` in one transaction with the check that the caller may drive this gate."""
+
+    def checked(tx: StoreTx) -> T:
+        _gate_for(tx, caller, gate_id)
+        return work(tx)
+
+    return rt.unit.run(checked)
+
+
+def _decision(d: GateDecision) -> dict[str, Any]:
+    return {"object": "gate_decision", **asdict(d)}
+
+
+def _exit_view(d: ExitDecision) -> dict[str, Any]:
+    return {"object": "gate_decision", "open": d.open, "display": d.display,
+            "reason": d.reason, "trip": store_views.trip_view(d.trip, d.lines),
+            "review": d.review}
+
+
+@router.post("/stores")
+def post_store(body: StoreIn, request: Request,
+               caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_admin.create_store(
+        tx, caller.scope, rt.sctx.money.clock.now_ms(), name=body.name, currency=body.currency,
+        entry_hold_minor=body.entry_hold_minor,
+        auto_refund_max_minor=body.auto_refund_max_minor))
+
+
+@router.post("/stores/{store_id}/gates")
+def post_gate(store_id: str, body: GateIn, request: Request,
+              caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_admin.add_gate(
+        tx, caller.scope, rt.sctx.money.clock.now_ms(), store_id, kind=body.kind,
+        terminal_id=body.terminal))
+
+
+@router.post("/stores/{store_id}/devices")
+def post_device(store_id: str, body: DeviceIn, request: Request,
+                caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    """The device's ``secret`` is in this answer only: it signs the device's messages."""
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_admin.add_device(
+        tx, caller.scope, rt.sctx.money.clock.now_ms(), store_id, kind=body.kind,
+        zone=body.zone))
+
+
+@router.post("/stores/{store_id}/slots")
+def post_slot(store_id: str, body: SlotIn, request: Request,
+              caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_admin.add_slot(
+        tx, caller.scope, rt.sctx.money.clock.now_ms(), store_id, device_id=body.device,
+        zone=body.zone, gtin=body.gtin))
+
+
+@router.post("/stores/{store_id}/catalogue")
+def post_catalogue(store_id: str, body: CatalogueIn, request: Request,
+                   caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    done = rt.unit.run(lambda tx: store_admin.import_catalogue(tx, caller.scope, store_id,
+                                                                 body.csv))
+    return {"object": "catalogue_import", **asdict(done)}
+
+
+@router.get("/stores/{store_id}/dashboard")
+def get_dashboard(store_id: str, request: Request,
+                  caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_views.dashboard(
+        tx, caller.scope, store_id, rt.sctx.money.clock.now_ms()), write=False)
+
+
+@router.post("/store_disputes/{dispute_id}/decide")
+def post_decide(dispute_id: str, body: DecideIn, request: Request,
+                caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_after.decide_dispute(
+        tx, rt.sctx, caller.scope, dispute_id, approve=body.approve))
+
+
+@router.post("/store_gates/{gate_id}/entry")
+def post_entry(gate_id: str, body: EntryIn, request: Request,
+               caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
+    """Entry by a code (typed by staff), or by frames: a QR code in them, else the face."""
+    rt = runtime(request)
+    code = body.code
+    frames = _frames(body.frames)
+    if code is None:
+        found = [text for frame in frames for text in read_qr_codes(frame)]
+        code = next((t for t in found if t.startswith("SP1.")), None)
+    if code is not None:
+        entry_code = code
+        return _decision(_at_gate(rt, caller, gate_id, lambda tx: store_entry.enter_with_code(
+            tx, rt.sctx, caller.scope, gate_id, entry_code)))
+    if not frames:
+        raise InvalidInput("expected a code or frames, got neither", param="code")
+    if rt.identifier is None:
+        raise FaceEntryUnavailable("expected a face engine for store entry, got none "
+                                   "configured; show the wallet's QR code instead")
+    customer = rt.identifier.identify(caller.scope, [GateFrame(f) for f in frames])
+    if customer is None:
+        return _decision(GateDecision(False, "Please see staff", "not_recognised"))
+    return _decision(_at_gate(rt, caller, gate_id, lambda tx: store_entry.authorise_entry(
+        tx, rt.sctx, caller.scope, gate_id, customer, EntryMethod.FACE)))
+
+
+@router.post("/store_gates/{gate_id}/passage")
+def post_passage(gate_id: str, body: PassageIn, request: Request,
+                 caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
+    rt = runtime(request)
+    row = _at_gate(rt, caller, gate_id, lambda tx: store_entry.gate_passage(
+        tx, rt.sctx, caller.scope, gate_id, body.trip, body.people_seen))
+    return store_views.trip_view(row)
+
+
+@router.post("/store_gates/{gate_id}/exit")
+def post_exit(gate_id: str, body: ExitIn, request: Request,
+              caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
+    """The exit decision for a trip named by the gate (its tracking) or by the face."""
+    rt = runtime(request)
+    trip_id = body.trip
+    if trip_id is None:
+        if rt.identifier is None or not body.frames:
+            raise InvalidInput("expected a trip, or frames and a face engine, got neither",
+                               param="trip")
+        customer = rt.identifier.identify(caller.scope,
+                                          [GateFrame(f) for f in _frames(body.frames)])
+        trip_id = None if customer is None else _trip_in_store(rt, caller, gate_id, customer)
+        if trip_id is None:
+            return _decision(GateDecision(False, "Please see staff", "not_recognised"))
+    named = trip_id
+    return _exit_view(_at_gate(rt, caller, gate_id, lambda tx: decide_exit(
+        tx, rt.sctx, caller.scope, gate_id, named)))
+
+
+def _trip_in_store(rt: StoreRuntime, caller: Caller, gate_id: str, customer: str
+                   ) -> str | None:
+    def work(tx: StoreTx) -> str | None:
+        gate = _gate_for(tx, caller, gate_id)
+        for trip in tx.rows("trips", store_id=gate["store_id"], customer_id=customer):
+            if trip["status"] in (TripStatus.IN_STORE, TripStatus.AUTHORISED, TripStatus.DEBT):
+                return str(trip["id"])
+        return None
+
+    return rt.unit.run(work, write=False)
+
+
+@router.post("/store_events")
+def post_events(body: EventsIn, request: Request) -> dict[str, Any]:
+    """Integrators without MQTT: the same signed messages, in a batch; each message is
+    authenticated by its device's HMAC (docs/store.md)."""
+    rt = runtime(request)
+    result: IngestResult = ingest_messages(
+        rt.unit, [(m.topic, m.payload.encode()) for m in body.messages],
+        rt.sctx.money.clock.now_ms())
+    return {"object": "store_ingest", **asdict(result)}
+
+
+@router.post("/wallet/store/entry_code")
+def post_entry_code(request: Request, who: WalletCaller = Depends(require_wallet)
+                    ) -> dict[str, Any]:
+    rt = runtime(request)
+    code = rt.unit.run(lambda tx: store_entry.issue_entry_code(tx, rt.sctx, who.scope,
+                                                               who.customer_id))
+    return {"object": "store_entry_code", "code": code, "svg": qr_svg(code),
+            "expires_in_s": store_entry.CODE_TTL_MS // 1000}
+
+
+@router.get("/wallet/store/trips")
+def get_trips(request: Request, who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
+    rt = runtime(request)
+    trips = rt.unit.run(lambda tx: store_views.customer_trips(tx, who.scope, who.customer_id),
+                        write=False)
+    return {"object": "list", "data": trips}
+
+
+@router.post("/wallet/store/lines/{line_id}/dispute")
+def post_dispute(line_id: str, body: DisputeIn, request: Request,
+                 who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_after.dispute_line(tx, rt.sctx, who.scope,
+                                                           who.customer_id, line_id,
+                                                           body.reason))
+
+
+@router.post("/wallet/store/trips/{trip_id}/guests")
+def post_guests(trip_id: str, body: GuestsIn, request: Request,
+                who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
+    rt = runtime(request)
+
+    def work(tx: StoreTx) -> Row:
+        trip = tx.one("trips", id=trip_id, customer_id=who.customer_id)
+        if trip is None:
+            raise NotFound(f"expected a trip of yours, got {trip_id!r}", param="trip")
+        return store_entry.admit(tx, rt.sctx, who.scope, trip_id, body.guests)
+
+    return store_views.trip_view(rt.unit.run(work))
+
+
+@router.post("/wallet/store/trips/{trip_id}/pay_debt")
+def post_pay_debt(trip_id: str, request: Request,
+                  who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
+    rt = runtime(request)
+
+    def work(tx: StoreTx) -> ExitDecision:
+        trip = tx.one("trips", id=trip_id, customer_id=who.customer_id)
+        if trip is None:
+            raise NotFound(f"expected a trip of yours, got {trip_id!r}", param="trip")
+        return store_after.pay_debt(tx, rt.sctx, who.scope, trip_id)
+
+    return _exit_view(rt.unit.run(work))
