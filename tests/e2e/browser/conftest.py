@@ -150,3 +150,33 @@ def shoot() -> Callable[[Any, str], Path]:
         return path
 
     return save
+
+
+@pytest.fixture(scope="module")
+def pages_shop(tmp_path_factory: pytest.TempPathFactory, browser_tools: None) -> Iterator[Any]:
+    """A demo merchant on scratch SQLite served live, a smile challenge of 3 s per step."""
+    from e2e.browser.pages_support import Shop
+    from facepay_support import build_face_app
+
+    world = build_face_app(tmp_path_factory.mktemp("pages_shop"), challenge="smile",
+                           real_clock=True, step_timeout_ms=3000)
+    with LiveServer(world.client.app) as server:
+        yield Shop(world, server)
+    world.close()
+
+
+@pytest.fixture()
+def browse(playwright_driver: Any) -> Iterator[Callable[..., Any]]:
+    """``browse(origin, size=(w, h), camera=feed)`` -> a page of its own browser."""
+    from e2e.browser.pages_support import DESKTOP, open_page
+
+    browsers: list[Any] = []
+
+    def launch(origin: str, size: tuple[int, int] = DESKTOP, camera: Path | None = None) -> Any:
+        browser, page = open_page(playwright_driver, origin, size, camera)
+        browsers.append(browser)
+        return page
+
+    yield launch
+    for browser in browsers:
+        browser.close()

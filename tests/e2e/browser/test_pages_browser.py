@@ -9,14 +9,14 @@ wallet signed out, the HTML 404 page, and the API docs rendering with no network
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from e2e.browser.conftest import LiveServer, collecting_console
+from e2e.browser.conftest import collecting_console
 from e2e.browser.pages_support import (
     BROKEN_WORDS_JS,
     DESKTOP,
@@ -24,36 +24,11 @@ from e2e.browser.pages_support import (
     PHONE_SIZE,
     Shop,
     no_one_feed,
-    open_page,
     text_of,
     wait_until,
 )
-from facepay_support import build_face_app
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory, browser_tools: None) -> Iterator[Shop]:
-    world = build_face_app(tmp_path_factory.mktemp("pages_shop"), challenge="smile",
-                           real_clock=True, step_timeout_ms=3000)
-    with LiveServer(world.client.app) as server:
-        yield Shop(world, server)
-    world.close()
-
-
-@pytest.fixture()
-def browse(playwright_driver: Any) -> Iterator[Callable[..., Any]]:
-    browsers: list[Any] = []
-
-    def launch(origin: str, size: tuple[int, int] = DESKTOP, camera: Path | None = None) -> Any:
-        browser, page = open_page(playwright_driver, origin, size, camera)
-        browsers.append(browser)
-        return page
-
-    yield launch
-    for browser in browsers:
-        browser.close()
 
 
 def dashboard(browse: Callable[..., Any], shop: Shop, size: tuple[int, int] = DESKTOP) -> Any:
@@ -79,9 +54,10 @@ def kiosk_payment(page: Any) -> str:
     ("EUR", "12.50", 1250, "€12.50"),
 ])
 def test_a_payment_from_the_dashboard_charges_and_shows_the_right_amount_in_its_currency(
-    shop: Shop, browse: Callable[..., Any], currency: str, typed: str, minor: int, shown: str
+    pages_shop: Shop, browse: Callable[..., Any], currency: str, typed: str, minor: int,
+    shown: str,
 ) -> None:
-    page = dashboard(browse, shop)
+    page = dashboard(browse, pages_shop)
     with collecting_console(page) as console:
         page.select_option("#currency", currency)
         page.fill("#amount", typed)
@@ -91,9 +67,9 @@ def test_a_payment_from_the_dashboard_charges_and_shows_the_right_amount_in_its_
         payment_id = page.get_attribute("#pay-result", "data-payment")
     assert payment_id, (confirmation, console)
     assert confirmation == f"Sent to Counter 1: {shown}. The customer can pay at the kiosk now."
-    intent = shop.payment(payment_id)
+    intent = pages_shop.payment(payment_id)
     assert (intent["amount_minor"], intent["currency"].upper()) == (minor, currency)
-    screen = kiosk(browse, shop)
+    screen = kiosk(browse, pages_shop)
     wait_until(lambda: kiosk_payment(screen) == payment_id, "the kiosk to take the payment",
                page=screen)
     assert text_of(screen, "#amount") == shown
@@ -101,9 +77,9 @@ def test_a_payment_from_the_dashboard_charges_and_shows_the_right_amount_in_its_
 
 
 def test_the_dashboard_refuses_more_decimals_than_the_currency_has(
-    shop: Shop, browse: Callable[..., Any]
+    pages_shop: Shop, browse: Callable[..., Any]
 ) -> None:
-    page = dashboard(browse, shop)
+    page = dashboard(browse, pages_shop)
     page.select_option("#currency", "JPY")
     page.fill("#amount", "500.5")
     page.click("#send")
@@ -112,21 +88,21 @@ def test_the_dashboard_refuses_more_decimals_than_the_currency_has(
 
 
 def test_the_kiosk_follows_the_newest_payment_and_a_cancel_at_the_till(
-    shop: Shop, browse: Callable[..., Any]
+    pages_shop: Shop, browse: Callable[..., Any]
 ) -> None:
-    first = shop.create_payment(1250)
-    screen = kiosk(browse, shop)
+    first = pages_shop.create_payment(1250)
+    screen = kiosk(browse, pages_shop)
     wait_until(lambda: kiosk_payment(screen) == first["id"], "the first payment", page=screen)
     assert text_of(screen, "#amount") == "€12.50"
-    second = shop.create_payment(300)  # sent while the kiosk checks the first one
+    second = pages_shop.create_payment(300)  # sent while the kiosk checks the first one
     wait_until(lambda: kiosk_payment(screen) == second["id"], "the kiosk to follow the newer "
                "payment", page=screen)
     assert text_of(screen, "#amount") == "€3.00"
-    assert shop.payment(first["id"])["status"] == "canceled"
+    assert pages_shop.payment(first["id"])["status"] == "canceled"
 
-    till = dashboard(browse, shop)
+    till = dashboard(browse, pages_shop)
     till.click(f"button.cancel[data-payment={second['id']}]")
-    wait_until(lambda: shop.payment(second["id"])["status"] == "canceled", "the cancel")
+    wait_until(lambda: pages_shop.payment(second["id"])["status"] == "canceled", "the cancel")
     till.wait_for_selector(f"tr[data-payment={second['id']}][data-status=canceled]")
     wait_until(lambda: screen.get_attribute("#status", "data-state") == "idle",
                "the kiosk to give up the canceled payment", page=screen)
@@ -135,18 +111,18 @@ def test_the_kiosk_follows_the_newest_payment_and_a_cancel_at_the_till(
 
 
 @pytest.fixture(scope="module")
-def seeded(shop: Shop) -> dict[str, Any]:
+def seeded(pages_shop: Shop) -> dict[str, Any]:
     """A named customer with a payment, and a refused face match in the audit."""
-    with shop.api() as client:
+    with pages_shop.api() as client:
         r = client.post("/v1/customers", json={"name": "Ada Lovelace", "phone": "+4915112349876"})
         assert r.status_code == 200, r.text
         customer = r.json()
     # an invoice-style intent for a known customer, at no terminal (the kiosk never sees it)
-    paid = shop.create_payment(420, customer=customer["id"], terminal=None)
+    paid = pages_shop.create_payment(420, customer=customer["id"], terminal=None)
     from smilepay.domain.tenants import Scope
 
-    shop.world.face.audit(
-        Scope(shop.world.keys.tenant_id, livemode=False), "pay", "refused",
+    pages_shop.world.face.audit(
+        Scope(pages_shop.world.keys.tenant_id, livemode=False), "pay", "refused",
         ("no_match", "below_threshold"), paid["id"], int(time.time() * 1000),
         {"model_id": "fr_feature", "threshold": 0.45, "threshold_source": "calibrated",
          "best_score": 0.3121, "liveness_challenge": 1.0, "liveness_passive_advisory": 0.81})
@@ -155,9 +131,9 @@ def seeded(shop: Shop) -> dict[str, Any]:
 
 @pytest.mark.parametrize("size", [DESKTOP, (768, 1024), PHONE_SIZE])
 def test_the_dashboard_reads_well_at_every_width(
-    shop: Shop, browse: Callable[..., Any], seeded: dict[str, Any], size: tuple[int, int]
+    pages_shop: Shop, browse: Callable[..., Any], seeded: dict[str, Any], size: tuple[int, int]
 ) -> None:
-    page = dashboard(browse, shop, size)
+    page = dashboard(browse, pages_shop, size)
     row = f"#payments tr[data-payment={seeded['payment']['id']}]"
     customer_cell = text_of(page, f"{row} td:nth-child(5)")
     assert customer_cell.split("\n")[0] == "Ada Lovelace"
@@ -173,15 +149,15 @@ def test_the_dashboard_reads_well_at_every_width(
 
 
 def test_signed_out_the_dashboard_and_the_wallet_show_only_the_sign_in(
-    shop: Shop, browse: Callable[..., Any]
+    pages_shop: Shop, browse: Callable[..., Any]
 ) -> None:
-    page = browse(shop.url)
-    page.goto(f"{shop.url}/dashboard")
+    page = browse(pages_shop.url)
+    page.goto(f"{pages_shop.url}/dashboard")
     page.wait_for_selector("#dashboard[data-state=signed_out]")
     visible_forms = [f.get_attribute("id") for f in page.query_selector_all("form")
                      if f.is_visible()]
     assert visible_forms == ["login-form"]
-    page.goto(f"{shop.url}/wallet")
+    page.goto(f"{pages_shop.url}/wallet")
     page.wait_for_selector("#wallet[data-state=signed_out]")
     assert page.is_visible("#signin")
     for hidden in ("#balance", "#payments", "#notifications", "#sign-out", "#erase",
@@ -191,13 +167,13 @@ def test_signed_out_the_dashboard_and_the_wallet_show_only_the_sign_in(
 
 
 def test_the_wallet_never_shows_minor_units_key_or_account_ids(
-    shop: Shop, browse: Callable[..., Any], data_dir: Path
+    pages_shop: Shop, browse: Callable[..., Any], data_dir: Path
 ) -> None:
     from facepay_support import enrol_from_photos
 
-    token = enrol_from_photos(shop.world, data_dir)
-    page = browse(shop.url, PHONE_SIZE)
-    page.goto(f"{shop.url}/wallet#token={token}")
+    token = enrol_from_photos(pages_shop.world, data_dir)
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/wallet#token={token}")
     page.wait_for_selector("#wallet[data-state=ready]")
     assert text_of(page, "#balance") == "€50.00"
     assert "enrolled" in text_of(page, "#face")
@@ -212,37 +188,39 @@ def test_the_wallet_never_shows_minor_units_key_or_account_ids(
 
 
 def test_an_unknown_page_is_an_html_404_and_an_unknown_api_path_stays_json(
-    shop: Shop, browse: Callable[..., Any]
+    pages_shop: Shop, browse: Callable[..., Any]
 ) -> None:
-    page = browse(shop.url)
-    response = page.goto(f"{shop.url}/no-such-page")
+    page = browse(pages_shop.url)
+    response = page.goto(f"{pages_shop.url}/no-such-page")
     assert response is not None and response.status == 404
     assert response.headers["content-type"].startswith("text/html")
     assert text_of(page, "h1") == "Page not found"
     assert page.is_visible("a[href='/dashboard']")
-    api = httpx.get(f"{shop.url}/v1/no-such-thing", headers={"Accept": "text/html"})
+    api = httpx.get(f"{pages_shop.url}/v1/no-such-thing", headers={"Accept": "text/html"})
     assert api.status_code == 404
     assert api.json()["error"]["code"] == "not_found"
 
 
-def test_the_api_docs_render_without_any_network(shop: Shop, browse: Callable[..., Any]) -> None:
-    page = browse(shop.url)
+def test_the_api_docs_render_without_any_network(
+    pages_shop: Shop, browse: Callable[..., Any]
+) -> None:
+    page = browse(pages_shop.url)
     outside: list[str] = []
 
     def only_local(route: Any) -> None:
-        if route.request.url.startswith(shop.url):
+        if route.request.url.startswith(pages_shop.url):
             route.continue_()
         else:
             outside.append(route.request.url)
             route.abort()
 
     page.route("**/*", only_local)
-    page.goto(f"{shop.url}/docs")
+    page.goto(f"{pages_shop.url}/docs")
     page.wait_for_selector(".opblock")
     assert page.locator(".opblock").count() >= 20
     assert "/v1/payment_intents" in page.inner_text("#swagger-ui")
     assert "/v1/currencies" in page.inner_text("#swagger-ui")
-    page.goto(f"{shop.url}/redoc")
+    page.goto(f"{pages_shop.url}/redoc")
     page.wait_for_selector("[data-section-id^='tag/']")
     wait_until(lambda: "/v1/payment_intents" in page.inner_text("body"), "ReDoc's operations",
                page=page)

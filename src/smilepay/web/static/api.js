@@ -154,7 +154,13 @@ function customerMessage(err) {
 
 function formatTime(epochSeconds) {
   if (!epochSeconds) return "";
-  return new Date(epochSeconds * 1000).toLocaleString();
+  return new Date(epochSeconds * 1000).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+}
+
+// Rows for a table body, or one row saying it is empty ("No refunds yet.").
+function tableRows(items, render, emptyText, columns) {
+  if (items.length) return items.map(render);
+  return [el("tr", {}, el("td", { class: "empty", colspan: String(columns) }, emptyText))];
 }
 
 function el(tag, attrs, ...children) {
@@ -178,5 +184,6 @@ window.formatMoney = formatMoney;
 window.SmileMoney = SmileMoney;
 window.customerMessage = customerMessage;
 window.formatTime = formatTime;
+window.tableRows = tableRows;
 window.el = el;
 window.showMessage = showMessage;

@@ -57,6 +57,13 @@
         nodes.push(label);
       }
     });
+    if (!mine.length) {
+      const note = document.createElementNS(ns, "text");
+      note.setAttribute("x", "210"); note.setAttribute("y", "80"); note.setAttribute("text-anchor", "middle");
+      note.setAttribute("class", "empty");
+      note.textContent = "No " + currency + " payments in the last 14 days";
+      nodes.push(note);
+    }
     svg.replaceChildren(...nodes);
     svg.setAttribute("aria-label", "Payments per day in " + currency);
     svg.dataset.days = String(days.length);
@@ -89,7 +96,7 @@
 
   function auditRow(a) {
     const decision = el("span", { class: "badge " + (a.decision === "accepted" || a.decision === "passed" || a.decision === "granted" ? "succeeded" : "failed") }, a.decision);
-    return row(new Date(a.at_ms).toLocaleString(), CHECKS[a.kind] || readable(a.kind), decision,
+    return row(formatTime(a.at_ms / 1000), CHECKS[a.kind] || readable(a.kind), decision,
       a.reasons.length ? a.reasons.map(readable).join("; ") : "—", scoreLines(a),
       (a.values && a.values.model_id) || "", id(a.subject && a.subject.startsWith("pi_") ? a.subject : ""));
   }
@@ -158,17 +165,17 @@
       $("mode").textContent = SmileApi.key.startsWith("sk_test_") ? "TEST MODE" : "";
       $("balance").textContent = formatMoney(balance.available_minor, balance.currency);
       drawChart(payments, currency());
-      $("payments").replaceChildren(...payments.map((p) => paymentRow(p, terminalNames)));
-      $("refunds").replaceChildren(...refunds.map((r) => row(formatTime(r.created), formatMoney(r.amount_minor, r.currency), id(r.payment_intent), readable(r.reason))));
+      $("payments").replaceChildren(...tableRows(payments, (p) => paymentRow(p, terminalNames), "No payments yet.", 7));
+      $("refunds").replaceChildren(...tableRows(refunds, (r) => row(formatTime(r.created), formatMoney(r.amount_minor, r.currency), id(r.payment_intent), readable(r.reason)), "No refunds yet.", 4));
       const chosen = $("terminal").value;
       $("terminal").replaceChildren(...terminals.map((t) => el("option", { value: t.id }, t.name)));
       if (chosen) $("terminal").value = chosen;
-      $("terminals").replaceChildren(...terminals.map((t) => row(t.name, id(t.id),
+      $("terminals").replaceChildren(...terminals.map((t) => row(el("span", { class: "nowrap" }, t.name), id(t.id),
         el("button", { class: "secondary small", onclick: () => kioskLink(t) }, "Kiosk link"))));
       $("keys").replaceChildren(...keys.map((k) => row(k.kind || k.type || "", id(k.display_prefix || k.prefix || k.id),
         k.revoked || k.revoked_at ? "revoked" : "active")));
-      $("webhooks").replaceChildren(...hooks.map((h) => row(id(h.url), (h.enabled_events || []).join(", "))));
-      $("audit").replaceChildren(...audit.map(auditRow));
+      $("webhooks").replaceChildren(...tableRows(hooks, (h) => row(id(h.url), (h.enabled_events || []).join(", ")), "No webhook endpoints yet.", 2));
+      $("audit").replaceChildren(...tableRows(audit, auditRow, "No face decisions yet.", 7));
       $("promo-cap-label").textContent = "Cap per payment (" + currency() + ")";
       $("dashboard").dataset.state = "ready";
       if (message.classList.contains("info") || message.classList.contains("warn")) showMessage(message, "Up to date.", "ok");

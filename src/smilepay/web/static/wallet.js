@@ -1,4 +1,4 @@
-// Wallet: balance, test-mode top-up, receipts, notifications, consent, erase.
+// Wallet: balance, test-mode top-up, receipts, notifications, consent, erase, standing authorisations.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -60,15 +60,49 @@
     $("deletions").replaceChildren(...w.deletion_receipts.map((r) => el("p", { class: "message ok deletion" },
       "Deletion receipt " + r.id + ": " + r.templates_deleted + " template(s) deleted " + formatTime(r.deleted)
       + " (" + r.reason + "), fingerprint " + r.digest)));
-    $("payments").replaceChildren(...w.payments.map((p) => row(formatTime(p.created),
+    $("payments").replaceChildren(...tableRows(w.payments, (p) => row(formatTime(p.created),
       formatMoney(p.amount_minor, p.currency), p.amount_refunded_minor ? formatMoney(p.amount_refunded_minor, p.currency) : "",
-      p.status, p.id)));
-    $("notifications").replaceChildren(...w.notifications.map((n) => row(formatTime(n.created), n.kind,
-      n.subject + (n.body ? " — " + n.body : ""))));
+      p.status, el("span", { class: "id" }, p.id)), "No receipts yet.", 5));
+    $("notifications").replaceChildren(...tableRows(w.notifications, (n) => row(formatTime(n.created), n.kind,
+      n.subject + (n.body ? " — " + n.body : "")), "No notifications yet.", 3));
     drawTopups();
+    await drawMandates();
     $("wallet").dataset.state = "ready";
     showMessage(message, "Wallet up to date.", "ok");
   }
+
+  // Standing authorisations: the shop may debit the wallet outside the face flow only with one.
+  async function drawMandates() {
+    const found = (await SmileApi.get("/v1/face/wallet/mandates")).data;
+    const rows = found.map((m) => row(formatTime(Math.floor(m.created_ms / 1000)),
+      m.status === "active" ? "Active" : "Stopped " + formatTime(Math.floor(m.revoked_ms / 1000)),
+      m.status === "active" ? el("button", { class: "danger", "data-mandate": m.id, onclick: () => revokeMandate(m.id) }, "Stop")
+        : ""));
+    $("mandates").replaceChildren(...(rows.length ? rows
+      : [el("tr", {}, el("td", { class: "empty", colspan: "3" }, "None: only your face can pay."))]));
+    $("grant-mandate").hidden = found.some((m) => m.status === "active");
+  }
+
+  async function revokeMandate(id) {
+    try {
+      await SmileApi.del("/v1/face/wallet/mandates/" + id);
+      await load();
+      showMessage(message, "The shop can no longer charge your wallet without your face.", "ok");
+    } catch (err) {
+      showMessage(message, customerMessage(err), "error");
+    }
+  }
+
+  $("grant-mandate").addEventListener("click", async () => {
+    if (!window.confirm("Allow this shop to charge your wallet without a face check? You can stop it at any time.")) return;
+    try {
+      await SmileApi.post("/v1/face/wallet/mandates", null);
+      await load();
+      showMessage(message, "This shop may now charge your wallet. Stop it here at any time.", "ok");
+    } catch (err) {
+      showMessage(message, customerMessage(err), "error");
+    }
+  });
 
   function signedIn(on) {
     $("signin").hidden = on;

@@ -1,0 +1,97 @@
+"""Screenshots of every page at a desktop and a phone size, kept as test artefacts.
+
+``artifacts/screenshots/page_<name>_<w>x<h>.png`` (git-ignored): the kiosk with a payment and
+the fake camera, enrol, the wallet signed in, the dashboard, the camera check, the 404 page,
+Swagger UI and ReDoc. Each must render without a script error, and the SmilePay pages must
+not scroll sideways nor break a word across lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e.browser.conftest import SCREENSHOTS, collecting_console
+from e2e.browser.pages_support import (
+    BROKEN_WORDS_JS,
+    DESKTOP,
+    OVERFLOW_JS,
+    PHONE_SIZE,
+    Shop,
+    wait_until,
+)
+from facepay_support import sign_up
+
+pytestmark = pytest.mark.e2e
+FEED = "video/webcam_feeds/apfol_real_320x240_10fps_4s.y4m"
+
+
+def page_list(shop: Shop, wallet_token: str) -> list[tuple[str, str, str]]:
+    """(name, path, selector of the page being ready)."""
+    keys = shop.world.keys
+    return [
+        ("kiosk", f"/kiosk#key={keys.terminal_key}", "#status[data-state=checking], "
+         "#status[data-state=failed], #status[data-state=phone]"),
+        ("enrol", f"/enrol#key={keys.terminal_key}", "#step-phone:not([hidden])"),
+        ("wallet", f"/wallet#token={wallet_token}", "#wallet[data-state=ready]"),
+        ("dashboard", f"/dashboard#key={keys.secret_key}", "#dashboard[data-state=ready]"),
+        ("camera", f"/camera#key={keys.terminal_key}", "#check:enabled"),
+        ("404", "/no-such-page", "#not-found"),
+        ("docs", "/docs", ".opblock"),
+        ("redoc", "/redoc", "[data-section-id^='tag/']"),
+    ]
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE_SIZE], ids=["1280x800", "390x844"])
+def test_every_page_renders_and_is_kept_as_a_screenshot(
+    pages_shop: Shop, browse: Callable[..., Any], data_dir: Path, size: tuple[int, int]
+) -> None:
+    camera = data_dir / FEED
+    from support import require
+
+    require(camera.is_file(), f"webcam feed {camera}")
+    token = wallet_token(pages_shop)
+    pages_shop.create_payment(1250)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, Any] = {}
+    for name, path, ready in page_list(pages_shop, token):
+        page = browse(pages_shop.url, size, camera)
+        with collecting_console(page) as console:
+            page.goto(pages_shop.url + path)
+            page.wait_for_selector(ready)
+            if name == "redoc":
+                wait_until(lambda p=page: "/v1/payment_intents" in p.inner_text("body"),
+                           "ReDoc's operations", page=page)
+            shot = SCREENSHOTS / f"page_{name}_{size[0]}x{size[1]}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            errors = [line for line in console if line.startswith(("pageerror", "error"))
+                      and "404" not in line and not blocked_redoc_logo(line)]
+            if name not in ("docs", "redoc"):
+                broken = page.evaluate(BROKEN_WORDS_JS)
+                overflow = page.evaluate(OVERFLOW_JS)
+                if broken or overflow > 0:
+                    problems[name] = {"broken words": broken, "sideways scroll px": overflow}
+        if errors:
+            problems.setdefault(name, {})["console"] = errors
+        assert shot.stat().st_size > 5_000, shot
+        page.context.browser.close() if page.context.browser else None
+    assert problems == {}
+
+
+def blocked_redoc_logo(line: str) -> bool:
+    """ReDoc always links its logo from its CDN; /redoc's policy blocks it (routes_meta)."""
+    return "cdn.redoc.ly" in line and "Content Security Policy" in line
+
+
+_TOKENS: dict[int, str] = {}
+
+
+def wallet_token(shop: Shop) -> str:
+    """One signed-up customer per shop, shared by both sizes."""
+    key = id(shop)
+    if key not in _TOKENS:
+        _TOKENS[key] = sign_up(shop.world, phone="+4915112340000", name="Grace Hopper")
+    return _TOKENS[key]
