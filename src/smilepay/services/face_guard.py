@@ -66,7 +66,7 @@ def open_owned_challenge(fc: FaceContext, scope: Scope, purpose: str, subject_id
                              owner=owner)
     if terminal_id is not None or purpose == "enrol":
         closed = fc.flow.close_open_challenges(
-            scope, terminal_id=terminal_id, purpose=purpose,
+            scope, session.challenge_id, terminal_id=terminal_id, purpose=purpose,
             subject_id=subject_id if purpose == "enrol" else None,
             keep=limits.open_sessions, now_ms=now_ms)
         for challenge_id in closed:

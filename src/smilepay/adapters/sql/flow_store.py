@@ -181,11 +181,12 @@ class SqlFlowStore:
         return bool(self._write(lambda c: c.execute(query).rowcount) == 1)
 
     # --- open face sessions -------------------------------------------------------------
-    def close_open_challenges(self, scope: Scope, *, terminal_id: str | None = None,
-                              subject_id: str | None = None, purpose: str,
-                              keep: int, now_ms: int) -> list[str]:
+    def close_open_challenges(self, scope: Scope, newest: str, *,
+                              terminal_id: str | None = None, subject_id: str | None = None,
+                              purpose: str, keep: int, now_ms: int) -> list[str]:
         """Expire the owner's open challenges past their deadline, and close all but the
-        newest ``keep`` open ones (state ``superseded``); the ids closed."""
+        ``newest`` (just opened) and the ``keep - 1`` latest others (state ``superseded``);
+        the ids closed."""
         t = face_challenges
         where = _in(scope, t) & (t.c.state == "open") & (t.c.purpose == purpose)
         if terminal_id is not None:
@@ -196,9 +197,9 @@ class SqlFlowStore:
         def work(c: Connection) -> list[str]:
             c.execute(update(t).where(where & (t.c.expires_at_ms < now_ms))
                       .values(state="expired"))
-            rows = c.execute(select(t.c.id).where(where)
+            rows = c.execute(select(t.c.id).where(where & (t.c.id != newest))
                              .order_by(t.c.issued_at_ms.desc(), t.c.id.desc())).all()
-            stale = [r.id for r in rows[keep:]]
+            stale = [r.id for r in rows[max(keep - 1, 0):]]
             if stale:
                 c.execute(update(t).where(where & t.c.id.in_(stale)).values(state="superseded"))
             return stale
