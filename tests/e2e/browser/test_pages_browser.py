@@ -225,3 +225,21 @@ def test_the_api_docs_render_without_any_network(
     wait_until(lambda: "/v1/payment_intents" in page.inner_text("body"), "ReDoc's operations",
                page=page)
     assert outside == []
+
+
+def test_a_failed_check_shows_the_servers_prompt_for_its_reason(
+    pages_shop: Shop, browse: Callable[..., Any]
+) -> None:
+    from smilepay.services.kiosk_prompts import customer_prompt
+
+    payment = pages_shop.create_payment(800)
+    screen = kiosk(browse, pages_shop)  # the camera sees no one: the 3 s step runs out
+    wait_until(lambda: kiosk_payment(screen) == payment["id"], "the payment", page=screen)
+    screen.wait_for_selector("#status[data-state=failed]", timeout=40_000)
+    reasons = [r for r in (screen.get_attribute("#message", "data-reasons") or "").split(",")
+               if r]
+    assert reasons, "the kiosk keeps the server's reasons"
+    shown = text_of(screen, "#message")
+    assert shown == customer_prompt(reasons, fallback="challenge_failed")
+    assert "did not work" not in shown and "_" not in shown
+    assert screen.is_visible("#retry")
