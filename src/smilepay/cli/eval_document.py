@@ -1,0 +1,154 @@
+"""``smilepay eval document``: document portrait vs live photo, beside live vs live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smilepay.cli.apps import eval_app
+
+console = Console()
+METHODS = ("document", "document_restored", "document_vs_matched_live",
+           "restored_vs_matched_live")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    console.print(f"wrote {path}")
+
+
+@eval_app.command("document")
+def document(
+    data: Path = typer.Option(..., "--data", help="The face data folder (celeba_wild, ...)."),
+    json_out: Path = typer.Option(..., "--json", help="Where to write the JSON report."),
+    model: str = typer.Option("", "--model", help="Strategy; default: the configured one."),
+    sets: str = typer.Option("celeba_wild,glint24,lfw_subset", "--sets",
+                             help="Identity sets under --data, comma separated."),
+    work: Path | None = typer.Option(None, "--work", help="Rendered documents go here "
+                                     "(default: <json dir>/document_work); never the repo."),
+    seed: int = typer.Option(0, "--seed", help="Rendering seed."),
+    cache: Path | None = typer.Option(None, "--cache", help="Keep embeddings here (npz)."),
+    calibration_dir: Path | None = typer.Option(
+        None, "--calibration-dir", help="Write calibration_<model>_document.json here, from "
+        "the method with the best TAR at FAR 1e-4."),
+) -> None:
+    """TAR at FAR 1e-2..1e-5 for rendered document portraits against live photos."""
+    from smilepay.adapters.models.strategies import configured_strategy
+    from smilepay.adapters.models.yunet import YuNetDetector
+    from smilepay.evaluation.document import (
+        at_threshold,
+        calibration_table,
+        cross_scores,
+        resolution,
+        summarise,
+    )
+    from smilepay.evaluation.document_set import find_subjects, render_set
+    from smilepay.evaluation.embeddings import EmbeddingCache
+    from smilepay.evaluation.plots import plot_verification
+    from smilepay.evaluation.strategy_vectors import StrategyEvaluator
+
+    name = model or configured_strategy()
+    work_dir = work or json_out.parent / "document_work"
+    subjects = find_subjects(data, [s.strip() for s in sets.split(",") if s.strip()])
+    detector = YuNetDetector()
+    evaluator = StrategyEvaluator(Path("/"), detector, EmbeddingCache(cache))
+    with _progress() as progress:
+        task = progress.add_task("rendering", total=len(subjects))
+        rendered = render_set(subjects, detector, work_dir.resolve(), seed,
+                              on_item=lambda: progress.advance(task))
+        subjects = [s for s in subjects if s.identity in rendered.documents]
+        live = [(s.identity, p) for s in subjects for p in s.live if p in rendered.matched_live]
+        paths = sorted({str(s.source.resolve()) for s in subjects}
+                       | {str(p.resolve()) for p in rendered.documents.values()}
+                       | {str(p.resolve()) for p in rendered.restored.values()}
+                       | {str(p.resolve()) for p in rendered.chips.values()}
+                       | {str(p.resolve()) for _, p in live}
+                       | {str(rendered.matched_live[p].resolve()) for _, p in live})
+        from smilepay.adapters.models.strategies import strategy_spec
+
+        members = len(strategy_spec(name).members)
+        task = progress.add_task("embedding", total=len(paths) * members)
+        vectors = evaluator.strategy_vectors(name, paths, lambda: progress.advance(task))
+    evaluator.cache.save()
+    evaluator.close()
+
+    def vec(path: Path) -> Any:
+        return vectors[str(path.resolve())]
+
+    live_vectors = [(ident, vec(p)) for ident, p in live]
+    matched_vectors = [(ident, vec(rendered.matched_live[p])) for ident, p in live]
+    sources = {s.identity: vec(s.source) for s in subjects}
+    docs = {i: vec(p) for i, p in rendered.documents.items()}
+    restored = {i: vec(p) for i, p in rendered.restored.items()}
+    chips = {i: vec(p) for i, p in rendered.chips.items()}
+    conditions = {
+        "live": cross_scores(sources, live_vectors),
+        "chip": cross_scores(chips, live_vectors),
+        "document": cross_scores(docs, live_vectors),
+        "document_restored": cross_scores(restored, live_vectors),
+        "document_vs_matched_live": cross_scores(docs, matched_vectors),
+        "restored_vs_matched_live": cross_scores(restored, matched_vectors),
+    }
+    report = {k: summarise(v) for k, v in conditions.items()}
+    live_threshold = report["live"]["threshold_at_far"]["1e-4"]
+    n_impostor = report["live"]["n_impostor"]
+    best = max(METHODS, key=lambda m: report[m]["tar_at_far"]["1e-4"])
+    payload: dict[str, Any] = {
+        "model": name,
+        "data": str(data),
+        "sets": sets,
+        "seed": seed,
+        "identities": len(subjects),
+        "identities_with_genuine_pairs": sum(1 for s in subjects if s.live),
+        "sources_without_face": rendered.no_face,
+        "live_photos": len(live),
+        "conditions": report,
+        "live_threshold_at_1e-4_on_documents": {
+            m: at_threshold(conditions[m], live_threshold) for m in ("chip", *METHODS)},
+        "best_method_at_1e-4": best,
+        "gap_at_1e-4": {m: report["live"]["tar_at_far"]["1e-4"] - report[m]["tar_at_far"]["1e-4"]
+                        for m in ("chip", *METHODS)},
+        "resolution_at_1e-4": resolution(n_impostor, 1e-4),
+    }
+    table = Table(title=f"document vs live: {name}, {len(subjects)} identities, "
+                        f"{report['live']['n_genuine']} genuine / {n_impostor} impostor pairs")
+    for column in ("condition", "AUC", "TAR@1e-2", "TAR@1e-3", "TAR@1e-4", "TAR@1e-5",
+                   "thr@1e-4"):
+        table.add_column(column, justify="right")
+    for cond, row in report.items():
+        tar = row["tar_at_far"]
+        table.add_row(cond, f"{row['auc']:.4f}", f"{tar['1e-2']:.3f}", f"{tar['1e-3']:.3f}",
+                      f"{tar['1e-4']:.3f}", f"{tar['1e-5']:.3f}",
+                      f"{row['threshold_at_far']['1e-4']:.4f}")
+    console.print(table)
+    console.print(payload["resolution_at_1e-4"])
+    png = json_out.with_suffix(".png")
+    plot_verification({k: (v.genuine, v.impostor) for k, v in conditions.items()}, png,
+                      title=f"document vs live ({name})")
+    payload["plot"] = str(png)
+    _write_json(json_out, payload)
+    if calibration_dir is not None:
+        from smilepay.vision.calibration import table_filename
+
+        table_json = calibration_table(
+            f"{name}_document", conditions[best],
+            source=f"smilepay eval document --sets {sets} --seed {seed} ({best})")
+        table_json["method"] = best
+        _write_json(calibration_dir / table_filename(f"{name}_document"), table_json)
+        chip_json = calibration_table(
+            f"{name}_document_chip", conditions["chip"],
+            source=f"smilepay eval document --sets {sets} --seed {seed} (chip)")
+        chip_json["method"] = "chip"
+        _write_json(calibration_dir / table_filename(f"{name}_document_chip"), chip_json)
