@@ -22,6 +22,8 @@
     return localStorage.getItem("smilepay.terminalKey");
   }
 
+  let fullPhone = false;  // this payment's match asked for the whole number (docs/security.md)
+
   function setState(state, text, kind) {
     status.dataset.state = state;
     showMessage(message, text, kind);
@@ -40,7 +42,7 @@
       const t = await SmileApi.get("/v1/face/terminal");
       $("merchant").textContent = t.merchant + (t.terminal ? " · " + t.terminal : "");
       $("mode").textContent = t.livemode ? "" : "TEST MODE";
-      $("phone-label").textContent = t.phone_policy === "full"
+      $("phone-label").textContent = t.phone_policy === "full" || fullPhone
         ? "Your phone number" : "Last four digits of your phone number";
       if (SETTLED.has(status.dataset.state)) return;
       const next = t.payment;
@@ -97,6 +99,7 @@
     $("result").hidden = true;
     $("retry").hidden = true;
     $("phone-form").hidden = true;
+    fullPhone = false;
     $("steps").replaceChildren();
     setState("starting", "Look at the camera…", "info");
     let started;
@@ -160,6 +163,14 @@
     status.dataset.state = "confirming";
     try {
       const r = await SmileApi.post("/v1/face/payments/" + session.id + "/confirm", { phone: $("phone").value });
+      if (r.status === "full_phone_required") {  // four digits were not enough: same session
+        fullPhone = true;
+        $("phone").value = "";
+        $("phone-label").textContent = "Your phone number";
+        setState("phone", r.message, "info");
+        $("phone").focus();
+        return;
+      }
       $("phone-form").hidden = true;
       $("phone").value = "";
       const box = $("result");
