@@ -115,3 +115,24 @@ def test_the_edge_passes_the_body_on_intact(edge: Edge, tmp_path: Path) -> None:
                             headers=edge.merchant())
     assert made.status_code == 200, made.text
     assert made.json()["name"] == "Zoë \\u0000 literal"
+
+
+def test_a_route_may_declare_a_larger_cap_in_its_operation(edge: Edge) -> None:
+    from fastapi import Depends
+    from fastapi.testclient import TestClient
+
+    from smilepay.api.auth import require_secret_key
+
+    app = create_app(edge.container)
+
+    @app.post("/v1/bulk_probe", openapi_extra={"x-body-limit": 300_000},
+              dependencies=[Depends(require_secret_key)])
+    def bulk(body: dict[str, str]) -> dict[str, int]:
+        return {"chars": len(body["csv"])}
+
+    client = TestClient(app)
+    fits = client.post("/v1/bulk_probe", json={"csv": "a" * 200_000}, headers=edge.merchant())
+    assert fits.status_code == 200 and fits.json() == {"chars": 200_000}, fits.text
+    over = client.post("/v1/bulk_probe", json={"csv": "a" * 400_000}, headers=edge.merchant())
+    assert_error(over, 413, "request_too_large")
+    assert "300000" in over.json()["error"]["message"]

@@ -64,6 +64,16 @@ def test_list_filters_are_checked_by_their_rule(edge: Edge) -> None:
     assert fine.status_code == 200, fine.text
 
 
+def test_an_unknown_query_parameter_is_refused_not_ignored(edge: Edge) -> None:
+    """A misspelt filter must not silently list everything."""
+    typo = assert_error(edge.client.get("/v1/payment_intents?cusomer=cus_abc",
+                                        headers=edge.merchant()), 400, "invalid_input")
+    assert typo["param"] == "cusomer" and "customer" in typo["message"]
+    fine = edge.client.get("/v1/payment_intents?customer=cus_abc&limit=5",
+                           headers=edge.merchant())
+    assert fine.status_code == 200, fine.text
+
+
 def test_integers_beyond_64_bits_are_400_on_every_engine(edge: Edge) -> None:
     huge = 9223372036854775808
     promo = edge.client.post("/v1/face/promotions", json={"active": True, "cap_minor": huge},

@@ -6,14 +6,17 @@ In this order, and without reading a byte of the body until the caller is known:
    credential checked here, before anything else: a missing or unknown one answers 401 (so a
    probe without a key learns nothing, not even which ids or sizes are well-formed).
 2. ``Content-Length`` above the route's cap: 413 ``request_too_large`` at once.
-3. A NUL (``%00``) anywhere in the query string: 400 (PostgreSQL cannot store one,
-   and no id, filter or currency holds one).
+3. A NUL (``%00``) anywhere in the query string (PostgreSQL cannot store one, and no id,
+   filter or currency holds one), or under ``/v1`` a query parameter the operation does not
+   declare: 400.
 4. The body is counted as it streams in; past the cap the request ends with 413. JSON bodies
    (small) are read here whole and checked for ``\\u0000`` in strings and integers beyond 64
    bits, both of which the databases refuse with a server error.
 
 Caps by route (``body_limit``): JSON 64 KiB; a JPEG frame ``MAX_FRAME_BYTES`` plus 64 KiB; a
-multipart frame with its depth map, both parts plus 64 KiB.
+multipart frame with its depth map, both parts plus 64 KiB. A route that needs more declares it
+in its OpenAPI operation: ``@router.post(..., openapi_extra={"x-body-limit": 4_000_000})``.
+Which routes take a credential, and which query parameters, is read from the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -103,16 +107,44 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def _nul_param(scope: Scope) -> str | None:
-    """The query parameter whose decoded text holds a NUL, if any (path parameters are
-    checked, by name, as ids: ``schemas.check_path_ids``)."""
+def _check_query(scope: Scope, operation: Operation | None) -> None:
+    """No NUL in any query parameter (PostgreSQL cannot store one); under ``/v1`` no query
+    parameter the operation does not declare (a misspelt filter must not list everything)."""
     query = bytes(scope.get("query_string", b""))
-    if b"%00" not in query.lower() and b"\x00" not in query:
-        return None
+    if not query:
+        return
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
-            return name.replace("\x00", "") or "query"
-    return "query"
+            raise InvalidInput("expected text without NUL characters in the query, got one",
+                               param=name.replace("\x00", "")[:40] or "query")
+        if operation is not None and scope["path"].startswith("/v1/") and (
+                name not in operation.query):
+            allowed = ", ".join(sorted(operation.query)) or "none"
+            raise InvalidInput(f"expected only the documented query parameters ({allowed}), "
+                               "got an unknown one", param=name[:40] or "query")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says of one operation, as the edge needs it."""
+
+    secured: bool  # takes a bearer credential: every route that depends on ``auth.bearer``
+    body_limit: int | None  # ``openapi_extra={"x-body-limit": N}`` on the route, if any
+    query: frozenset[str]  # the query parameters it declares
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[re.Pattern[str], str, Operation]]:
+    table = []
+    for path, item in spec.get("paths", {}).items():
+        pattern = _template_regex(path)
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            query = frozenset(p["name"] for p in op.get("parameters", []) if p.get("in") == "query")
+            limit = op.get("x-body-limit")
+            table.append((pattern, method.upper(), Operation(
+                bool(op.get("security")), limit if isinstance(limit, int) else None, query)))
+    return table
 
 
 class EdgeMiddleware:
@@ -121,24 +153,17 @@ class EdgeMiddleware:
     def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
-        self._secured: list[tuple[re.Pattern[str], str, bool]] | None = None
+        self._table: list[tuple[re.Pattern[str], str, Operation]] | None = None
 
-    def _needs_credential(self, scope: Scope) -> bool:
-        """Whether the operation takes a bearer credential, as the OpenAPI document says (its
-        ``security``: every route that depends on ``auth.bearer`` has one). Operations are
-        tried in the document's order, which is the routing order."""
-        if self._secured is None:
-            table = []
-            for path, item in self.fastapi_app.openapi().get("paths", {}).items():
-                pattern = _template_regex(path)
-                for method, operation in item.items():
-                    if isinstance(operation, dict):
-                        table.append((pattern, method.upper(), bool(operation.get("security"))))
-            self._secured = table
-        for pattern, method, secured in self._secured:
+    def _operation(self, scope: Scope) -> Operation | None:
+        """The operation the request is for (tried in the document's order, which is the
+        routing order); None for routes the document does not list (pages, assets)."""
+        if self._table is None:
+            self._table = operations(self.fastapi_app.openapi())
+        for pattern, method, found in self._table:
             if method == scope["method"] and pattern.match(scope["path"]):
-                return secured
-        return False
+                return found
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -152,17 +177,17 @@ class EdgeMiddleware:
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         content_type = _header(scope, b"content-type")
+        operation = self._operation(scope)
         limit = body_limit(method, scope["path"], content_type)
-        if self._needs_credential(scope):
+        if operation is not None and operation.body_limit is not None:
+            limit = operation.body_limit
+        if operation is not None and operation.secured:
             await self._authenticate(scope)
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             await _send_response(send, None, limit)
             return
-        nul_in = _nul_param(scope)
-        if nul_in is not None:
-            raise InvalidInput("expected text without NUL characters in the URL, got one",
-                               param=nul_in)
+        _check_query(scope, operation)
         if method in _BODY_METHODS and is_json(content_type):
             body = await _read_capped(receive, limit)
             if body is None:

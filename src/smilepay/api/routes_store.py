@@ -207,7 +207,7 @@ def post_slot(store_id: str, body: SlotIn, request: Request,
         zone=body.zone, gtin=body.gtin))
 
 
-@router.post("/stores/{store_id}/catalogue")
+@router.post("/stores/{store_id}/catalogue", openapi_extra={"x-body-limit": 1 << 20})
 def post_catalogue(store_id: str, body: CatalogueIn, request: Request,
                    caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -232,7 +232,7 @@ def post_decide(dispute_id: str, body: DecideIn, request: Request,
         tx, rt.sctx, caller.scope, dispute_id, approve=body.approve))
 
 
-@router.post("/store_gates/{gate_id}/entry")
+@router.post("/store_gates/{gate_id}/entry", openapi_extra={"x-body-limit": 8 << 20})
 def post_entry(gate_id: str, body: EntryIn, request: Request,
                caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     """Entry by a code (typed by staff), or by frames: a QR code in them, else the face."""
@@ -267,7 +267,7 @@ def post_passage(gate_id: str, body: PassageIn, request: Request,
     return store_views.trip_view(row)
 
 
-@router.post("/store_gates/{gate_id}/exit")
+@router.post("/store_gates/{gate_id}/exit", openapi_extra={"x-body-limit": 8 << 20})
 def post_exit(gate_id: str, body: ExitIn, request: Request,
               caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     """The exit decision for a trip named by the gate (its tracking) or by the face."""
@@ -299,7 +299,7 @@ def _trip_in_store(rt: StoreRuntime, caller: Caller, gate_id: str, customer: str
     return rt.unit.run(work, write=False)
 
 
-@router.post("/store_events")
+@router.post("/store_events", openapi_extra={"x-body-limit": 1 << 20})
 def post_events(body: EventsIn, request: Request) -> dict[str, Any]:
     """Integrators without MQTT: the same signed messages, in a batch; each message is
     authenticated by its device's HMAC (docs/store.md)."""
