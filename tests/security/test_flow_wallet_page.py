@@ -25,7 +25,7 @@ def debit(shop: Shop, customer: str) -> int:
     with shop.api() as client:
         r = client.post("/v1/payment_intents", json={"amount_minor": 100, "currency": "eur",
                                                      "customer": customer, "confirm": True})
-    return r.status_code
+    return int(r.status_code)
 
 
 def test_the_customer_grants_and_stops_a_standing_authorisation_on_the_wallet_page(
