@@ -193,3 +193,17 @@ def test_a_det_plot_with_perfect_separation_says_so(tmp_path: Path):
     assert note > 2_000, "expected the 'perfect separation' note on the chart"
     blue = np.all(np.abs(pixels - np.array([31, 119, 180])) <= 40, axis=1).sum()
     assert blue > 1_000, "expected the curve drawn along the chart's edges, not off the chart"
+
+
+def test_a_verification_plot_with_perfect_separation_says_so(tmp_path: Path):
+    import numpy as np
+    from PIL import Image
+
+    from smilepay.evaluation.plots import plot_verification
+
+    genuine = np.linspace(0.6, 0.9, 40)
+    impostor = np.linspace(-0.1, 0.3, 400)
+    path = plot_verification({"perfect": (genuine, impostor)}, tmp_path / "v.png")
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3).astype(int)
+    note = np.all(np.abs(pixels - np.array([0xE3, 0xF5, 0xEC])) <= 3, axis=1).sum()
+    assert note > 2_000, "expected the 'perfect separation' note on the DET chart"

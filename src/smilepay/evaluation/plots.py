@@ -18,6 +18,8 @@ def plot_verification(curves: dict[str, tuple[Scores, Scores]], out_png: Path,
     import matplotlib.pyplot as plt
 
     fig, (roc_ax, det_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
+    perfect = [name for name, (genuine, impostor) in curves.items()
+               if genuine.size and impostor.size and genuine.min() > impostor.max()]
     for name, (genuine, impostor) in curves.items():
         far, tar, _ = roc_curve(genuine, impostor)
         floor = 0.5 / max(impostor.size, 1)
@@ -31,6 +33,11 @@ def plot_verification(curves: dict[str, tuple[Scores, Scores]], out_png: Path,
     for ax in (roc_ax, det_ax):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
+    if perfect:  # every error rate is 0: the DET curve sits on its floor, say why
+        det_ax.text(0.5, 0.5, "Perfect separation (no errors at some threshold):\n"
+                    + ", ".join(perfect) + "\nrates of 0 are drawn at 0.5 / pairs",
+                    transform=det_ax.transAxes, ha="center", va="center", fontsize=9,
+                    bbox={"boxstyle": "round", "facecolor": "#e3f5ec", "edgecolor": "#0a7d5a"})
     if title:
         fig.suptitle(title)
     fig.tight_layout()
