@@ -41,3 +41,15 @@ def check_amount_minor(amount_minor: int, *, param: str = "amount_minor") -> int
 def fee_minor(amount_minor: int, fee_bps: int) -> int:
     """The platform fee in basis points, rounded half up to a whole minor unit."""
     return (amount_minor * fee_bps + 5_000) // 10_000
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    """An amount as people read it, in the currency's own unit: ``450, "EUR"`` is
+    ``"4.50 EUR"``, ``500, "JPY"`` is ``"500 JPY"``, ``1250, "KWD"`` is ``"1.250 KWD"``."""
+    code = currency.upper()
+    exponent = CURRENCY_EXPONENTS.get(code, 2)
+    sign = "-" if amount_minor < 0 else ""
+    whole, fraction = divmod(abs(amount_minor), 10**exponent)
+    text = f"{whole:,}" if exponent == 0 else f"{whole:,}.{fraction:0{exponent}d}"
+    return f"{sign}{text} {code}"
+

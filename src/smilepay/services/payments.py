@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from smilepay.domain.declines import decline_text
 from smilepay.domain.events import EventType
 from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, TransferKind
-from smilepay.domain.money import check_amount_minor, fee_minor, parse_currency
+from smilepay.domain.money import check_amount_minor, fee_minor, format_money, parse_currency
 from smilepay.domain.money_errors import InvalidPaymentState, PaymentDeclined
 from smilepay.domain.payments import (
     UNPAID,
@@ -191,7 +192,7 @@ def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: i
     if done.customer_id is not None:
         notify_customer(
             tx, scope, done.customer_id, "receipt", f"Receipt {done.id}",
-            f"Paid {captured_minor} {done.currency} (minor units). {done.description}".strip(),
+            f"Paid {format_money(captured_minor, done.currency)}. {done.description}".strip(),
             now_ms,
         )
     return done
@@ -246,7 +247,8 @@ def confirm_payment(
                          kind=TransferKind.PAYMENT, now_ms=now_ms, payment_intent_id=intent.id)
     except PaymentDeclined as declined:
         failed = replace(move_payment(intent, S.FAILED, now_ms), last_error_code=declined.code,
-                         last_error_message=declined.message)
+                         last_error_message=decline_text(declined, intent.amount_minor,
+                                                         intent.currency))
         save(failed)
         record_event(tx, scope, EventType.PAYMENT_FAILED, payment_view(failed), now_ms)
         return failed

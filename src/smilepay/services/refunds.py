@@ -7,7 +7,7 @@ from dataclasses import replace
 from smilepay.domain.events import EventType
 from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, Transfer, TransferKind
-from smilepay.domain.money import check_amount_minor, parse_currency
+from smilepay.domain.money import check_amount_minor, format_money, parse_currency
 from smilepay.domain.payments import PaymentIntent, Refund, check_refund_minor
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
@@ -52,7 +52,8 @@ def create_refund(
     tx.update(updated)
     record_event(tx, scope, EventType.REFUND_CREATED, refund_view(refund), now_ms)
     notify_customer(tx, scope, intent.customer_id, "refund", f"Refund {refund.id}",
-                    f"Refunded {amount} {intent.currency} (minor units) for {intent.id}.", now_ms)
+                    f"Refunded {format_money(amount, intent.currency)} for your payment of "
+                    f"{format_money(intent.amount_minor, intent.currency)}.", now_ms)
     return refund, updated
 
 
