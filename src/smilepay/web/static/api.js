@@ -140,6 +140,8 @@ const CUSTOMER_MESSAGES = {
 const CUSTOMER_PARAM_MESSAGES = {
   phone: "Enter your phone number in international form, like +49 151 12345678.",
   code: "That code is not right. Check the message and try again.",
+  amount_minor: "This amount cannot be used here.",
+  currency: "This currency cannot be used here.",
 };
 const GENERIC_PROBLEM = "Something went wrong. Please try again or ask the staff.";
 
@@ -148,7 +150,7 @@ function customerMessage(err) {
   const known = err && (CUSTOMER_MESSAGES[err.code] || (err.status === 400 && CUSTOMER_PARAM_MESSAGES[err.param]));
   if (known) return known;
   const text = (err && err.message) || "";
-  if (/minor units|acct_|cus_|\b[a-z]{2,5}_[A-Za-z0-9]{6,}/.test(text)) return GENERIC_PROBLEM;
+  if (/minor|acct_|cus_|\b[a-z]{2,5}_[A-Za-z0-9]{6,}/.test(text)) return GENERIC_PROBLEM;
   return text || GENERIC_PROBLEM;
 }
 
