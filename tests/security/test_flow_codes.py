@@ -80,7 +80,8 @@ def test_one_correct_code_used_ten_times_in_parallel_opens_one_wallet_session(
         sessions = conn.execute(select(func.count()).select_from(wallet_sessions).where(
             wallet_sessions.c.customer_id == opened[0]["customer"])).scalar_one()
     assert sessions == 1
-    assert all("used" in str(a["error"]) for a in answers if a["status"] != 200)
+    for refused in (a for a in answers if a["status"] != 200):  # used, or past the tries
+        assert "used" in str(refused["error"]) or "too many" in str(refused["error"]), refused
 
 
 def test_sign_ups_are_limited_per_number_and_per_terminal(app: FaceApp) -> None:
