@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from facepay_support import FaceApp
-from flow_support import build_flow_app, second_terminal
+from flow_support import bearer, build_flow_app, second_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -76,9 +76,11 @@ def test_one_correct_code_used_ten_times_in_parallel_opens_one_wallet_session(
     answers = verify_in_parallel(app, made["id"], [made["test_code"]] * 10)
     opened = [a for a in answers if a["status"] == 200]
     assert len(opened) == 1, answers
+    assert "customer" not in opened[0]  # the terminal gets the wallet session, not the id
+    wallet = app.client.get("/v1/face/wallet", headers=bearer(str(opened[0]["session_token"])))
     with app.container.store.engine.connect() as conn:
         sessions = conn.execute(select(func.count()).select_from(wallet_sessions).where(
-            wallet_sessions.c.customer_id == opened[0]["customer"])).scalar_one()
+            wallet_sessions.c.customer_id == wallet.json()["customer"]["id"])).scalar_one()
     assert sessions == 1
     for refused in (a for a in answers if a["status"] != 200):  # used, or past the tries
         assert "used" in str(refused["error"]) or "too many" in str(refused["error"]), refused

@@ -125,8 +125,9 @@ def post_verify(signup_id: str, body: VerifyBody, request: Request,
                 caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     login = enrol.verify_signup(face_of(request), container_of(request), caller.scope, signup_id,
                                 body.code, body.name, now_ms(request))
-    return {"object": "wallet_session", "customer": login.customer_id,
-            "session_token": login.session_token, "created": login.created}
+    # no customer id: this answer goes to the terminal; the wallet session reads its own
+    return {"object": "wallet_session", "session_token": login.session_token,
+            "created": login.created}
 
 
 class ConsentBody(BaseModel):
