@@ -34,6 +34,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "routes_meta",
     "routes_store",
     "routes_pages",
+    "routes_identity",
 )
 
 

@@ -40,6 +40,8 @@ def document(
                                      "(default: <json dir>/document_work); never the repo."),
     seed: int = typer.Option(0, "--seed", help="Rendering seed."),
     cache: Path | None = typer.Option(None, "--cache", help="Keep embeddings here (npz)."),
+    gate: float = typer.Option(0.90, "--gate", help="Quality gate on the page: the minimum "
+                               "detector score of the document face (reported separately)."),
     calibration_dir: Path | None = typer.Option(
         None, "--calibration-dir", help="Write calibration_<model>_document.json here, from "
         "the method with the best TAR at FAR 1e-4."),
@@ -54,7 +56,7 @@ def document(
         resolution,
         summarise,
     )
-    from smilepay.evaluation.document_set import find_subjects, render_set
+    from smilepay.evaluation.document_set import detector_scores, find_subjects, render_set
     from smilepay.evaluation.embeddings import EmbeddingCache
     from smilepay.evaluation.plots import plot_verification
     from smilepay.evaluation.strategy_vectors import StrategyEvaluator
@@ -81,6 +83,9 @@ def document(
         members = len(strategy_spec(name).members)
         task = progress.add_task("embedding", total=len(paths) * members)
         vectors = evaluator.strategy_vectors(name, paths, lambda: progress.advance(task))
+        task = progress.add_task("gating", total=len(rendered.documents))
+        gate_scores = detector_scores(rendered.documents, detector,
+                                      lambda: progress.advance(task))
     evaluator.cache.save()
     evaluator.close()
 
@@ -101,6 +106,11 @@ def document(
         "document_vs_matched_live": cross_scores(docs, matched_vectors),
         "restored_vs_matched_live": cross_scores(restored, matched_vectors),
     }
+    kept = {i for i, score in gate_scores.items() if score >= gate}
+    conditions["live_gated_subset"] = cross_scores(
+        {i: v for i, v in sources.items() if i in kept}, live_vectors)
+    conditions["document_gated"] = cross_scores(
+        {i: v for i, v in docs.items() if i in kept}, live_vectors)
     report = {k: summarise(v) for k, v in conditions.items()}
     live_threshold = report["live"]["threshold_at_far"]["1e-4"]
     n_impostor = report["live"]["n_impostor"]
@@ -118,6 +128,10 @@ def document(
         "live_threshold_at_1e-4_on_documents": {
             m: at_threshold(conditions[m], live_threshold) for m in ("chip", *METHODS)},
         "best_method_at_1e-4": best,
+        "gate": {"min_detector_score": gate, "documents_kept": len(kept),
+                 "documents": len(docs),
+                 "genuine_identities_kept": sum(1 for s in subjects if s.live
+                                                and s.identity in kept)},
         "gap_at_1e-4": {m: report["live"]["tar_at_far"]["1e-4"] - report[m]["tar_at_far"]["1e-4"]
                         for m in ("chip", *METHODS)},
         "resolution_at_1e-4": resolution(n_impostor, 1e-4),

@@ -133,3 +133,15 @@ def render_set(subjects: Sequence[Subject], detector: FaceDetector, work: Path, 
         if on_item is not None:
             on_item()
     return RenderedSet(documents, chips, restored, matched, no_face)
+
+
+def detector_scores(documents: dict[str, Path], detector: FaceDetector,
+                    on_item: Callable[[], None] | None = None) -> dict[str, float]:
+    """The detector's confidence in each document's face (0 when none): a quality gate."""
+    found: dict[str, float] = {}
+    for identity, path in documents.items():
+        face = main_face(read_image(str(path)), detector)
+        found[identity] = 0.0 if face is None else float(face.score)
+        if on_item is not None:
+            on_item()
+    return found
