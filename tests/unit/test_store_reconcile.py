@@ -178,3 +178,27 @@ def test_never_charges_more_than_was_picked(carried: list[str], missed: list[boo
     basket = reconcile_trip(W, passes, picks)
     want = {g: carried.count(g) for g in set(carried)}
     assert basket.quantities() == want
+
+
+def test_an_ambiguous_pick_larger_than_the_unexplained_tags_is_not_taken() -> None:
+    """Two tags, two shared picks of 1 and 2 units: the 2-unit pick explains them; taking the
+    1-unit one first would have charged 3."""
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000) + reads(epc(TEA, 2), 11_100))
+    picks = [pick("small", TEA, 1, "A", "B"), pick("large", TEA, 2, "A", "B")]
+    basket = reconcile_trip(W, passes, picks)
+    assert basket.quantities() == {TEA: 2} and basket.resolved_picks == ("large",)
+
+
+def test_a_shared_pick_whose_other_candidate_left_is_resolved_first() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000))
+    picks = [pick("with_b", TEA, 1, "A", "B"), pick("with_c", TEA, 1, "A", "C")]
+    basket = reconcile_trip(W, passes, picks, exited=frozenset({"C"}))
+    assert basket.resolved_picks == ("with_c",)
+
+
+def test_one_tag_read_in_two_bursts_is_one_item() -> None:
+    raw = reads(epc(TEA, 1), 10_100, n=1) + reads(epc(TEA, 1), 12_800, n=1)
+    passes, _ = dedup_reads(raw, gap_ms=2000)
+    assert len(passes) == 2
+    basket = reconcile_trip(W, passes, [pick("a", TEA, 1, "A", "B"), pick("b", TEA, 1, "A", "C")])
+    assert basket.quantities() == {TEA: 1}

@@ -116,7 +116,8 @@ def sweep_theft(tx: StoreTx, scope: Scope, store_id: str, start_ms: int, end_ms:
              if r["source"] in readers]
     passes, _ = dedup_reads(reads)
     windows = tunnel_windows(presence_events(
-        tx.events_between(store_id, "presence", start_ms - 60_000, end_ms + 60_000)))
+        tx.events_between(store_id, "presence", start_ms - 60_000, end_ms + 60_000)),
+        start_ms - 60_000)
     sold = {r["epc"] for r in tx.rows_in("sold_tags", "epc", [p.epc for p in passes],
                                          store_id=store_id)}
     known = {a["subject"] for a in tx.rows("alerts", store_id=store_id, kind="theft")}

@@ -30,8 +30,9 @@ class Evidence:
     window: Window | None  # None: the trip never showed in the tunnel
     passes: list[TagPass]
     others: list[Window]
-    picks: list[Pick]
+    picks: list[Pick]  # those naming the trip
     invalid_reads: int
+    all_picks: list[Pick]  # every pick around the trip's stay
 
 
 def presence_events(rows: list[Row]) -> list[PresenceEvent]:
@@ -39,20 +40,22 @@ def presence_events(rows: list[Row]) -> list[PresenceEvent]:
             for r in rows]
 
 
-def tunnel_windows(events: list[PresenceEvent]) -> dict[str, Window]:
+def tunnel_windows(events: list[PresenceEvent], since_ms: int | None = None
+                   ) -> dict[str, Window]:
     return {i.trip_id: Window(i.trip_id, i.start_ms, i.end_ms)
-            for i in presence_intervals(e for e in events if e.zone == TUNNEL)}
+            for i in presence_intervals((e for e in events if e.zone == TUNNEL), since_ms)}
 
 
 def gather(tx: StoreTx, store_id: str, trip_id: str) -> Evidence:
     own = presence_events(tx.rows("events", kind="presence", store_id=store_id, trip_id=trip_id))
     if not own:
-        return Evidence(None, [], [], [], 0)
+        return Evidence(None, [], [], [], 0, [])
     span_start = min(e.at_ms for e in own) - SLACK_MS
     span_end = max(e.at_ms for e in own) + SLACK_MS
-    around = presence_events(tx.events_between(store_id, "presence", span_start - LOOKBACK_MS,
-                                         span_end + LOOKBACK_MS))
-    windows = tunnel_windows(around)
+    since = span_start - LOOKBACK_MS
+    around = presence_events(tx.events_between(store_id, "presence", since,
+                                               span_end + LOOKBACK_MS))
+    windows = tunnel_windows(around, since)
     window = windows.get(trip_id)
     passes: list[TagPass] = []
     invalid = 0
@@ -73,18 +76,28 @@ def gather(tx: StoreTx, store_id: str, trip_id: str) -> Evidence:
                         slots[r["source"]]["zone"], slots[r["source"]]["gtin"],
                         weights.get(slots[r["source"]]["gtin"], 0), r["delta_g"], r["at_ms"])
              for r in shelf_rows if r["source"] in slots]
-    picks = [p for p in attribute_picks(shelf, presence_intervals(around), SLACK_MS)
-             if trip_id in p.candidates]
+    every = attribute_picks(shelf, presence_intervals(around, since), SLACK_MS)
+    picks = [p for p in every if trip_id in p.candidates]
     others = [w for t, w in windows.items() if t != trip_id]
-    return Evidence(window, passes, others, picks, invalid)
+    return Evidence(window, passes, others, picks, invalid, every)
 
 
 def sensors_caught_up(tx: StoreTx, store_id: str, trip_id: str) -> bool:
-    """Whether every tunnel reader has reported device time past the trip's tunnel window
-    (its reads there are all committed), so the decision will not miss late reads."""
-    leave = [r["at_ms"] for r in tx.rows("events", kind="presence", store_id=store_id,
-                                         trip_id=trip_id, source=TUNNEL, action="leave")]
-    if not leave:
+    """Whether every device that holds evidence for the trip has reported device time past
+    it (each device's messages arrive in order, so all of its earlier events are committed):
+    the tunnel's readers past the trip's tunnel exit, the shelves past its last zone exit.
+    A device alerted as silent is not waited for: the other evidence decides without it."""
+    own = tx.rows("events", kind="presence", store_id=store_id, trip_id=trip_id)
+    tunnel = [r["at_ms"] for r in own if r["source"] == TUNNEL and r["action"] == "leave"]
+    if not tunnel:
         return False
-    readers = tx.rows("devices", store_id=store_id, kind="rfid", zone=TUNNEL)
-    return all((d["watermark_ms"] or 0) >= max(leave) for d in readers)
+    zones = [r["at_ms"] for r in own if r["source"] != TUNNEL]
+    need = {"rfid": max(tunnel), "shelf": max(zones, default=0)}
+    for d in tx.rows("devices", store_id=store_id):
+        if d["silent_alerted"] or d["kind"] not in need:
+            continue
+        if d["kind"] == "rfid" and d["zone"] != TUNNEL:
+            continue
+        if (d["watermark_ms"] or 0) < need[d["kind"]]:
+            return False
+    return True

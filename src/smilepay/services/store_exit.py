@@ -12,7 +12,13 @@ from smilepay.domain.ids import new_id
 from smilepay.domain.money_errors import HoldNotPending
 from smilepay.domain.payments import CaptureMethod, PaymentStatus
 from smilepay.domain.store.errors import InvalidTripState
-from smilepay.domain.store.reconcile import Basket, Window, reconcile_trip
+from smilepay.domain.store.reconcile import (
+    Basket,
+    ReviewItem,
+    Window,
+    reconcile_trip,
+    swappable_picks,
+)
 from smilepay.domain.store.trips import Trip, TripStatus, move_trip, split_charge
 from smilepay.domain.tenants import Scope
 from smilepay.errors import NotFound
@@ -26,8 +32,10 @@ from smilepay.services.payments import (
 )
 from smilepay.services.store_admin import get_store
 from smilepay.services.store_entry import StoreContext
-from smilepay.services.store_evidence import SLACK_MS, gather
+from smilepay.services.store_evidence import SLACK_MS, Evidence, gather
 from smilepay.services.store_trips import alert, get_trip, save_trip
+
+_PRESENT = frozenset({TripStatus.AUTHORISED.value, TripStatus.IN_STORE.value})
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,46 @@ def _line_rows(tx: StoreTx, scope: Scope, store_id: str, trip_id: str, basket: B
     return rows
 
 
+def _reconcile(tx: StoreTx, store_id: str, trip_id: str, ev: Evidence, sold: frozenset[str]
+               ) -> Basket:
+    """The basket; when own tags found no pick because another trip was given a shared pick
+    it could have had an equal one for, that trip is given the equal one and this trip the
+    first (the charges of both stay what their tags said)."""
+    shared = [p.event_id for p in ev.all_picks if len(p.candidates) > 1]
+    taken = {r["event_id"]: r["trip_id"]
+             for r in tx.rows_in("taken_picks", "event_id", shared, store_id=store_id)}
+    candidates = sorted({c for p in ev.picks for c in p.candidates if c != trip_id})
+    exited = frozenset(t["id"] for t in tx.rows_in("trips", "id", candidates)
+                       if t["status"] not in _PRESENT)
+
+    def run() -> Basket:
+        return reconcile_trip(ev.window or Window(trip_id, -2, -1), ev.passes, ev.picks,
+                              others=ev.others, sold=sold,
+                              taken_picks=frozenset(t for t, o in taken.items() if o != trip_id),
+                              exited=exited, slack_ms=SLACK_MS)
+
+    basket = run()
+    lacking = {r.gtin for r in basket.review if r.reason == "tag_without_pick"}
+    swaps = {p: q for g in sorted(lacking) for p, q in
+             swappable_picks(trip_id, g, ev.all_picks, taken).items()}
+    if swaps:
+        owners = {p: taken.pop(p) for p in swaps}
+        basket = run()
+        for p, q in swaps.items():
+            if p in basket.resolved_picks:  # p is now this trip's, q the owner's
+                tx.update("taken_picks", {"store_id": store_id, "event_id": p},
+                          {"trip_id": trip_id})
+                tx.insert_ignore("taken_picks", [{"store_id": store_id, "event_id": q,
+                                                  "trip_id": owners[p]}])
+    # a shared pick nobody's tags claimed, and this trip the last of its candidates to
+    # leave: nobody will claim it now, and either could have taken it: staff decide
+    orphans = [ReviewItem("ambiguous_pick", p.gtin, p.units, p.event_id[-64:])
+               for p in ev.picks if len(p.candidates) > 1 and p.units > 0 and p.weight_ok
+               and p.event_id not in taken and p.event_id not in basket.resolved_picks
+               and all(c == trip_id or c in exited for c in p.candidates)]
+    return replace(basket, review=basket.review + tuple(orphans)) if orphans else basket
+
+
 def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, trip_id: str
                 ) -> ExitDecision:
     gate = _exit_gate(tx, scope, gate_id)
@@ -125,11 +173,7 @@ def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tri
     sold = frozenset(r["epc"] for r in tx.rows_in("sold_tags", "epc",
                                                   [p.epc for p in ev.passes],
                                                   store_id=store["id"]))
-    shared = [p.event_id for p in ev.picks if len(p.candidates) > 1]
-    taken = frozenset(r["event_id"] for r in tx.rows_in("taken_picks", "event_id", shared,
-                                                        store_id=store["id"]))
-    basket = reconcile_trip(ev.window or Window(trip.id, -2, -1), ev.passes, ev.picks,
-                            others=ev.others, sold=sold, taken_picks=taken, slack_ms=SLACK_MS)
+    basket = _reconcile(tx, store["id"], trip.id, ev, sold)
     lines = _line_rows(tx, scope, store["id"], trip.id, basket, now_ms)
     total = sum(r["amount_minor"] for r in lines)
     trip = _collect(tx, sctx, scope, replace(trip, total_minor=total), total, store["currency"])

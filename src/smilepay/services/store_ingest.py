@@ -203,3 +203,32 @@ def alert_silent_devices(unit: StoreUnit, now_ms: int, silence_ms: int = SILENCE
         return len(found)
 
     return unit.run(work)
+
+
+def alert_lagging_devices(unit: StoreUnit, store_id: str, silence_ms: int = SILENCE_MS) -> int:
+    """The same alert by device time: a device whose latest reported time is more than
+    ``silence_ms`` behind the store's most advanced device is silent, however recently a
+    message of it arrived (a replay, or a clock that stopped)."""
+
+    def work(tx: StoreTx) -> int:
+        raised = 0
+        devices = tx.rows("devices", store_id=store_id)
+        reference_ms = max((d["watermark_ms"] or 0 for d in devices), default=0)
+        for device in devices:
+            if device["silent_alerted"]:
+                continue
+            mark = device["watermark_ms"]
+            if mark is None or mark >= reference_ms - silence_ms:
+                continue
+            tx.insert("alerts", {
+                "id": new_id("sal", reference_ms), "tenant_id": device["tenant_id"],
+                "livemode": device["livemode"], "store_id": store_id, "kind": "device_silent",
+                "subject": device["id"],
+                "message": f"{device['kind']} device {device['id']} reported nothing for "
+                           f"{(reference_ms - mark) // 1000} s of store time",
+                "at_ms": reference_ms, "resolved_at_ms": None})
+            tx.update("devices", {"id": device["id"]}, {"silent_alerted": True})
+            raised += 1
+        return raised
+
+    return unit.run(work)

@@ -1,7 +1,7 @@
 """The store's MQTT consumer: QoS 1, a persistent session, and acknowledgement after commit.
 
 paho receives on its network thread and only queues; a worker thread takes up to
-``max_batch`` messages (or what came within ``max_wait_s``), hands them to ``handle`` (which
+``max_batch`` messages (what is queued, see ``_take``), hands them to ``handle`` (which
 commits them to the database) and only then acknowledges each (``manual_ack``). The session
 is persistent (``clean_session=False`` and a fixed client id), so when the process dies between
 the broker and the commit, the broker redelivers every unacknowledged message to the next
@@ -29,7 +29,7 @@ Handler = Callable[[Sequence[tuple[str, bytes]]], None]
 class MqttIngestConsumer:
     def __init__(self, handle: Handler, *, host: str = "127.0.0.1", port: int = 1883,
                  client_id: str = "smilepay-store-ingest", topic: str = "smilepay/+/stores/+/#",
-                 max_batch: int = 400, max_wait_s: float = 0.02) -> None:
+                 max_batch: int = 400, max_wait_s: float = 0.002) -> None:
         self._handle = handle
         self._topic = topic
         self._max_batch = max_batch
@@ -73,19 +73,22 @@ class MqttIngestConsumer:
         self._client.loop_stop()
 
     def _take(self) -> list[mqtt.MQTTMessage]:
+        """What is queued now (up to ``max_batch``), after one short wait for stragglers: the
+        broker sends at most its in-flight window (20 by default) before our acks, so waiting
+        longer for a full batch would only add latency."""
         try:
-            first = self._queue.get(timeout=0.1)
+            batch = [self._queue.get(timeout=0.1)]
         except queue.Empty:
             return []
-        batch = [first]
-        deadline = time.monotonic() + self._max_wait_s
+        waited = False
         while len(batch) < self._max_batch:
-            left = deadline - time.monotonic()
             try:
-                batch.append(self._queue.get(timeout=max(0.0, left)) if left > 0
-                             else self._queue.get_nowait())
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
-                break
+                if waited:
+                    break
+                waited = True
+                time.sleep(self._max_wait_s)
         return batch
 
     def _work(self) -> None:

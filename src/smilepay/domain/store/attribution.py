@@ -62,9 +62,12 @@ class Pick:
     candidates: tuple[str, ...]  # trips present in the zone, sorted
 
 
-def presence_intervals(events: Iterable[PresenceEvent]) -> list[Interval]:
+def presence_intervals(events: Iterable[PresenceEvent], since_ms: int | None = None
+                       ) -> list[Interval]:
     """Each trip's stays per zone, placed by time (events may arrive out of order). A stay
-    still open ends at ``FOREVER_MS``; a leave with no enter starts at the leave."""
+    still open ends at ``FOREVER_MS``. A leave with no enter started before what was read:
+    at ``since_ms`` (the start of the events read), or at the leave when None. Unknown ends
+    are taken wide, so a pick is never given to one trip while another may have been there."""
     by_key: dict[tuple[str, str], list[PresenceEvent]] = defaultdict(list)
     for event in events:
         by_key[(event.trip_id, event.zone)].append(event)
@@ -76,8 +79,9 @@ def presence_intervals(events: Iterable[PresenceEvent]) -> list[Interval]:
                 if start is None:
                     start = event.at_ms
             else:
-                intervals.append(Interval(trip_id, zone, event.at_ms if start is None else start,
-                                          event.at_ms))
+                began = start if start is not None else (
+                    event.at_ms if since_ms is None else min(since_ms, event.at_ms))
+                intervals.append(Interval(trip_id, zone, began, event.at_ms))
                 start = None
         if start is not None:
             intervals.append(Interval(trip_id, zone, start, FOREVER_MS))

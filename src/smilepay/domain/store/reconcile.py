@@ -8,10 +8,13 @@ strongest read. ``reconcile_trip`` then decides, per GTIN, for the trip in the t
 - its own tags: strong passes whose peak lies in its tunnel window and no other trip's;
 - a tag-less pick is charged by its weight (the tag was missed, or the item has none);
 - own tags beyond the picks first resolve ambiguous picks (several trips in the zone) that
-  name this trip; any still unexplained go to review, never charged;
+  name this trip, never one of more units than the tags left unexplained; any tags still
+  unexplained go to review, never charged;
 - weak passes (below ``strong_rssi``: a neighbour's basket read across the tunnel) are not this
   trip's evidence; they only lend serials to tag-less picks of a later trip (the cross-read
   goes to that trip);
+- a strong pass while another trip was in the tunnel too (shared) only lends its serial to
+  a pick; unused, it goes to review;
 - an ambiguous put-back that may be this trip's leaves the uncertain units to review;
 - a pick whose weight matched no whole unit goes to review.
 Sold tags are ignored. Nothing uncertain is charged: the charge never exceeds what the
@@ -140,18 +143,27 @@ class _Evidence:
 def reconcile_trip(
     window: Window, passes: Iterable[TagPass], picks: Iterable[Pick], *,
     others: Iterable[Window] = (), sold: frozenset[str] = frozenset(),
-    taken_picks: frozenset[str] = frozenset(), strong_rssi: float = STRONG_RSSI_DBM,
+    taken_picks: frozenset[str] = frozenset(), exited: frozenset[str] = frozenset(),
+    strong_rssi: float = STRONG_RSSI_DBM,
     slack_ms: int = 300, lookback_ms: int = 30_000,
 ) -> Basket:
     """The trip's basket. ``passes``: tunnel passes around its window; ``picks``: picks that
     name it among their candidates; ``others``: the other trips' tunnel windows;
-    ``taken_picks``: ambiguous picks already given to another trip."""
+    ``taken_picks``: ambiguous picks already given to another trip; ``exited``: trips already
+    decided (an ambiguous pick they shared is more surely this trip's)."""
     trip = window.trip_id
     others = [o for o in others if o.trip_id != trip]
     ev: dict[str, _Evidence] = defaultdict(_Evidence)
     review: list[ReviewItem] = []
     ignored = 0
+    best: dict[str, TagPass] = {}  # one item per EPC, however many passes it made
     for p in passes:
+        if window.contains(p.peak_ms, slack_ms) or p.epc not in best:
+            known = best.get(p.epc)
+            inside = known is not None and window.contains(known.peak_ms, slack_ms)
+            if known is None or not inside or p.peak_rssi > known.peak_rssi:
+                best[p.epc] = p
+    for p in best.values():
         if p.epc in sold:
             ignored += 1
             continue
@@ -186,12 +198,15 @@ def reconcile_trip(
         e = ev[gtin]
         picked = max(0, e.net)
         need, via_ambiguous = len(e.own) - picked, 0
-        for pick in e.ambiguous:
-            if need <= 0:
-                break
-            resolved.append(pick.event_id)
-            via_ambiguous += pick.units
-            need -= pick.units
+        # a pick whose other candidates have left already (they cannot claim it) first, then
+        # the larger ones; never one of more units than the unexplained tags
+        ranked = sorted(e.ambiguous, key=lambda p: (
+            sum(c not in exited and c != trip for c in p.candidates), -p.units, p.at_ms))
+        for pick in ranked:
+            if 0 < pick.units <= need:
+                resolved.append(pick.event_id)
+                via_ambiguous += pick.units
+                need -= pick.units
         explained = picked + via_ambiguous
         review.extend(ReviewItem("tag_without_pick", gtin, 1, epc) for epc in e.own[explained:])
         doubt = min(e.putback_doubt, max(0, picked - len(e.own)))
@@ -199,11 +214,39 @@ def reconcile_trip(
             review.append(ReviewItem("ambiguous_put_back", gtin, doubt, gtin))
         cross.extend(e.weak)
         quantity = explained - doubt
+        spare = e.own[:explained] + e.shared + e.lent
+        filled = max(0, quantity - len(e.own[:explained]))
+        review.extend(ReviewItem("shared_tunnel_read", gtin, 1, epc)
+                      for epc in e.shared[filled:])
         if quantity <= 0:
             continue
-        epcs = tuple((e.own[:explained] + e.shared + e.lent)[:quantity])
+        epcs = tuple(spare[:quantity])
         evidence = "tag+ambiguous_pick" if via_ambiguous else (
             "tag+pick" if len(epcs) >= quantity else "pick")
         lines.append(Line(gtin, quantity, epcs, evidence))
     return Basket(trip, tuple(lines), tuple(review), tuple(resolved), tuple(cross), ignored,
                   tuple(epc for line in lines for epc in line.epcs))
+
+
+def swappable_picks(trip_id: str, gtin: str, picks: Iterable[Pick], taken: dict[str, str]
+                    ) -> dict[str, str]:
+    """Ambiguous picks of ``gtin`` that name ``trip_id`` but were given to another trip U
+    which could have had an untaken pick of the same units instead (one U shared with
+    others, not with this trip): ``{pick this trip may take: the untaken pick for U}``. U's
+    charge stays the same; the tags that decided it said how many, not which pick."""
+    pool = [p for p in picks if p.gtin == gtin and p.weight_ok and p.units > 0
+            and len(p.candidates) > 1]
+    swaps: dict[str, str] = {}
+    used: set[str] = set()
+    for p in pool:
+        owner = taken.get(p.event_id)
+        if trip_id not in p.candidates or owner is None or owner == trip_id:
+            continue
+        for q in pool:
+            if q.event_id in taken or q.event_id in used or trip_id in q.candidates:
+                continue
+            if owner in q.candidates and q.units == p.units:
+                swaps[p.event_id] = q.event_id
+                used.add(q.event_id)
+                break
+    return swaps
