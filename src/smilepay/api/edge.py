@@ -73,18 +73,18 @@ def is_json(content_type: str) -> bool:
     return kind == "" or kind == "application/json" or kind.endswith("+json")
 
 
-def json_problem(value: Any, where: str = "") -> tuple[str, str] | None:
-    """(param, message) for the first string holding a NUL or integer beyond 64 bits."""
+def json_problem(value: Any, where: str = "") -> tuple[str, str, str] | None:
+    """(param, rule, what came) for the first string holding a NUL or integer beyond 64 bits."""
     if isinstance(value, str) and "\x00" in value:
-        return where, "text without NUL characters"
+        return where, "text without NUL characters", "text with one"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX:
-        return where, f"an integer between -{INT64_MAX} and {INT64_MAX}"
+        return where, f"an integer between -{INT64_MAX} and {INT64_MAX}", "one beyond 64 bits"
     items: list[tuple[str, Any]] = []
     if isinstance(value, dict):
         items = [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
         for key in value:
             if "\x00" in str(key):
-                return where or "body", "field names without NUL characters"
+                return where or "body", "field names without NUL characters", "one with a NUL"
     elif isinstance(value, list):
         items = [(f"{where}.{i}" if where else str(i), v) for i, v in enumerate(value)]
     for child_where, child in items:
@@ -219,8 +219,8 @@ def _check_json(body: bytes) -> None:
         return  # FastAPI reports invalid JSON with its line and column
     problem = json_problem(parsed)
     if problem is not None:
-        param, rule = problem
-        raise InvalidInput(f"expected {rule} in {param or 'the body'}, got otherwise",
+        param, rule, came = problem
+        raise InvalidInput(f"expected {rule} in {param or 'the body'}, got {came}",
                            param=param or None)
 
 
