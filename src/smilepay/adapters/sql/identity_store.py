@@ -280,11 +280,8 @@ class SqlIdentityStore:
 
         return self._read(read)
 
-    def save_code(self, scope: Scope, code: OneTimeCode) -> None:
-        query = update(signup_codes).where(
-            _in(scope, signup_codes) & (signup_codes.c.id == code.code_id)
-        ).values(attempts=code.attempts, used=code.used)
-        self._write(lambda c: c.execute(query))
+    # a code's tries and its use are counted by SqlFlowStore.claim_code_attempt / use_code:
+    # conditional updates, never a read-modify-write of the row (parallel tries raced)
 
     # --- wallet sessions ----------------------------------------------------------------
     def add_wallet_session(self, scope: Scope, token_hash: str, customer_id: str, now_ms: int,
