@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smilepay.api.auth import check_credential
 from smilepay.api.errors import error_response
+from smilepay.domain.tenants import hash_api_key
 from smilepay.errors import InvalidInput, SmilePayError
 
 Scope = MutableMapping[str, Any]
@@ -206,7 +207,9 @@ class EdgeMiddleware:
             raise AuthenticationFailed(
                 "expected an Authorization: Bearer <API key> header, got none")
         container = self.fastapi_app.state.container
-        found = await anyio.to_thread.run_sync(check_credential, container, token)
+        found = container.callers.get(hash_api_key(token))  # checked moments ago: no thread
+        if found is None:
+            found = await anyio.to_thread.run_sync(check_credential, container, token)
         scope.setdefault("state", {})["smilepay_credential"] = (token, found)
 
 
