@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from smilepay.api.auth import container_of
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
+from smilepay.api.routes_identity_attendance import router as attendance_router
 from smilepay.domain.purposes import Purpose, parse_purpose, purpose_text
 from smilepay.errors import InvalidInput
 from smilepay.ports.gates import GatesStore
@@ -22,6 +23,7 @@ from smilepay.services import identity_kyc
 from smilepay.services.identity_document import MAX_DOCUMENT_BYTES, DocumentEntry
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
+router.include_router(attendance_router)
 _BUILD_LOCK = threading.Lock()
 
 

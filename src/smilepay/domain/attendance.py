@@ -35,6 +35,16 @@ class ManualPunchNotApproved(SmilePayError):
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    staff_id: str
+    site_id: str
+    name: str
+    role: str  # "staff" | "manager"
+    pin_hash: str  # keyed hashes, never the PIN or badge
+    badge_hash: str | None
+
+
+@dataclass(frozen=True)
 class ShiftPolicy:
     grace: timedelta = timedelta(minutes=5)  # late arrival / early leave within it is on time
     overtime_after: timedelta = timedelta(minutes=15)  # past the shift end before it counts

@@ -1,6 +1,7 @@
-"""Tables of the identity gates: consent per purpose, identity verifications (KYC).
-
-Created by migration ``identity_0001`` (branch ``identity``). Every row carries ``tenant_id``
+"""Tables of the identity gates: consent per purpose, identity verifications (KYC), the gates'
+own sealed templates, attendance (sites, staff, shifts, punches) and boarding (departures,
+tickets, gate attempts). Migrations ``identity_0001`` and ``identity_0002`` (branch
+``identity``). Every row carries ``tenant_id``
 and ``livemode``; times are integer ms. No column can hold a picture or a document number:
 a verification keeps its outcome, scores, document type and country, the number as a keyed
 hash (HMAC-SHA256) and the birth year.
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -61,4 +63,103 @@ identity_verifications = Table(
     Column("decided_at_ms", BigInteger),
     Index("ix_identity_verifications_customer", "tenant_id", "livemode", "customer_id"),
     Index("ix_identity_verifications_number", "tenant_id", "livemode", "number_digest"),
+)
+
+# --- identity_0002: gate templates, attendance, boarding -------------------------------------
+gate_templates = Table(
+    "gate_templates", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("subject_id", ID, nullable=False),  # a staff member or a customer
+    Column("purpose", String(32), nullable=False),  # "attendance" | "boarding"
+    Column("model_id", String(80), nullable=False),
+    Column("rotation_version", Integer, nullable=False),
+    Column("dim", Integer, nullable=False),
+    Column("quality", Float, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("key_id", String(40), nullable=False),
+    Column("nonce", LargeBinary(16), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Index("ix_gate_templates_subject", "tenant_id", "livemode", "purpose", "subject_id"),
+)
+
+sites = Table(
+    "sites", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("name", String(100), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+staff = Table(
+    "staff", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("site_id", ID, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),  # "staff" | "manager"
+    Column("pin_hash", String(64), nullable=False),
+    Column("badge_hash", String(64)),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_staff_site", "tenant_id", "livemode", "site_id"),
+)
+
+shifts = Table(
+    "shifts", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("staff_id", ID, nullable=False),
+    Column("site_id", ID, nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=False),
+    Index("ix_shifts_staff", "tenant_id", "livemode", "staff_id", "start_ms"),
+)
+
+punches = Table(
+    "punches", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("staff_id", ID, nullable=False),
+    Column("site_id", ID, nullable=False),
+    Column("kind", String(8), nullable=False),  # "in" | "out"
+    Column("method", String(8), nullable=False),  # "face" | "pin" | "badge"
+    Column("at_ms", BigInteger, nullable=False),  # the device's time for offline punches
+    Column("received_at_ms", BigInteger, nullable=False),
+    Column("approved_by", ID),
+    Column("flagged", Boolean, nullable=False),
+    Column("score", Float),
+    Index("ix_punches_staff", "tenant_id", "livemode", "staff_id", "at_ms"),
+    Index("ux_punches_key", "tenant_id", "livemode", "idempotency_key", unique=True),
+)
+
+departures = Table(
+    "departures", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("opens_ms", BigInteger, nullable=False),
+    Column("closes_ms", BigInteger, nullable=False),
+    Column("fare_minor", BigInteger, nullable=False),
+)
+
+tickets = Table(
+    "tickets", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("departure_id", ID, nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("status", String(16), nullable=False),  # "valid" | "consumed" | "cancelled"
+    Column("qr_hash", String(64), nullable=False),
+    Column("consumed_at_ms", BigInteger),
+    Column("method", String(8)),
+    Index("ix_tickets_departure", "tenant_id", "livemode", "departure_id"),
+    Index("ux_tickets_qr", "qr_hash", unique=True),
+)
+
+gate_attempts = Table(
+    "gate_attempts", gates_metadata,
+    Column("id", ID, primary_key=True), *_scope_columns(),
+    Column("departure_id", ID, nullable=False),
+    Column("captured", Boolean, nullable=False),
+    Column("matched", Boolean, nullable=False),
+    Column("method", String(8)),  # how they boarded: "face" | "qr" | None
+    Column("ticket_id", ID),
+    Column("score", Float),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_gate_attempts_departure", "tenant_id", "livemode", "departure_id"),
 )
