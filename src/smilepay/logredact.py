@@ -5,8 +5,9 @@ SQLAlchemy is told not to put statement parameters into its errors (``hide_param
 ``DETAIL: Key (phone_hash)=(...) already exists``, ``Failing row contains (...)``), and a
 traceback shows whatever a frame held. ``install_log_redaction`` wraps the log record factory,
 so every record, from any logger and to any handler (uvicorn's included), is redacted when it
-is made: the message is formatted and scrubbed, and a traceback is rendered to text, scrubbed
-and kept in ``exc_text`` in place of the live exception.
+is made: the message template and each argument are scrubbed (numbers kept as they are, the
+arguments' shape kept for formatters that unpack them), and a traceback is rendered to text,
+scrubbed and kept in ``exc_text`` in place of the live exception.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import re
 import threading
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -44,12 +46,23 @@ def redact(text: str) -> str:
     return text
 
 
+def _redact_arg(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value  # numbers keep their %d / %.2f formatting
+    return redact(value if isinstance(value, str) else str(value))
+
+
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
-    try:
-        message = record.getMessage()
-    except (TypeError, ValueError):
-        message = str(record.msg)
-    record.msg, record.args = redact(message), None
+    """The record with its message template and each argument redacted, keeping the
+    arguments' shape (formatters such as uvicorn's access log unpack them)."""
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    elif record.msg is not None and not isinstance(record.msg, bool | int | float):
+        record.msg = redact(str(record.msg))
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redact_arg(a) for a in record.args)
+    elif isinstance(record.args, Mapping):
+        record.args = {k: _redact_arg(v) for k, v in record.args.items()}
     if record.exc_info and record.exc_info[0] is not None:
         rendered = "".join(traceback.format_exception(*record.exc_info))
         record.exc_text = redact(rendered.rstrip("\n"))

@@ -92,6 +92,21 @@ def test_a_database_error_logs_no_secret_name_or_hash(edge: Edge) -> None:
         assert leaked not in logged, logged
 
 
+def test_uvicorn_access_lines_still_format_after_redaction() -> None:
+    """Redaction keeps a record's arguments as a tuple: uvicorn's access formatter unpacks
+    them; a key in a logged path is redacted all the same."""
+    from uvicorn.logging import AccessFormatter
+
+    from smilepay.logredact import install_log_redaction
+
+    install_log_redaction()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/v1/x?k=sk_live_abcdefabcdef", "1.1", 200), None)
+    line = AccessFormatter(fmt="%(message)s", use_colors=False).format(record)
+    assert '"GET /v1/x?k=sk_live_[redacted] HTTP/1.1" 200' in line, line
+
+
 def test_postgres_detail_lines_are_redacted(edge: Edge) -> None:
     """PostgreSQL quotes the conflicting key's value in its DETAIL line."""
     from smilepay.logredact import redact
