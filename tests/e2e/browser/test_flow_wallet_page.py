@@ -1,6 +1,7 @@
-"""Issue 11, point 1, on the wallet page in Debian chromium: the customer grants a standing
-authorisation ("Standing authorisations" section), the merchant's server may then debit the
-wallet by customer id; the customer stops it and the next debit is refused (403)."""
+"""Issue 11, point 1, on the wallet page in Debian chromium (a security test kept here for the
+browser fixtures): the customer grants a standing authorisation ("Standing authorisations"
+section), the merchant's server may then debit the wallet by customer id; the customer stops
+it and the next debit is refused (403)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,6 @@ from typing import Any
 
 import pytest
 
-from e2e.browser.conftest import (  # noqa: F401 (fixtures this module uses)
-    browse,
-    browser_tools,
-    pages_shop,
-    playwright_driver,
-)
 from e2e.browser.pages_support import PHONE_SIZE, Shop, text_of, wait_until
 from flow_support import bearer, wallet_of
 
@@ -29,7 +24,7 @@ def debit(shop: Shop, customer: str) -> int:
 
 
 def test_the_customer_grants_and_stops_a_standing_authorisation_on_the_wallet_page(
-    pages_shop: Shop, browse: Callable[..., Any],  # noqa: F811
+    pages_shop: Shop, browse: Callable[..., Any],
 ) -> None:
     world = pages_shop.world
     customer, token = wallet_of(world, "+4915100000501", "Mia")

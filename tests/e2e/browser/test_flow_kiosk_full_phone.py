@@ -16,14 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from e2e.browser.conftest import (  # noqa: F401 (fixtures this module uses)
-    LiveServer,
-    browser_tools,
-    collecting_console,
-    feed,
-    launch_page,
-    playwright_driver,
-)
+from e2e.browser.conftest import LiveServer, collecting_console, launch_page
 from facepay_support import PHONE, FaceApp, build_face_app, enrol_from_photos
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +24,7 @@ REAL = "video/bona_fide/apfol_webcam_real.webm"
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory, data_dir: Path
+def shop(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, browser_tools: None
          ) -> Iterator[tuple[FaceApp, LiveServer]]:
     from smilepay.services.face_frames import warm_up
 
@@ -45,8 +38,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, data_dir: Path
 
 
 def test_the_kiosk_asks_for_the_full_number_and_then_pays(
-    shop: tuple[FaceApp, LiveServer], feed: Callable[..., Path],  # noqa: F811
-    playwright_driver: Any,  # noqa: F811
+    shop: tuple[FaceApp, LiveServer], feed: Callable[..., Path], playwright_driver: Any,
 ) -> None:
     world, server = shop
     with httpx.Client(base_url=server.url, timeout=30,
