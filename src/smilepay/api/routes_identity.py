@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from smilepay.api.auth import container_of
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
 from smilepay.api.routes_identity_attendance import router as attendance_router
+from smilepay.api.routes_identity_boarding import router as boarding_router
 from smilepay.domain.purposes import Purpose, parse_purpose, purpose_text
 from smilepay.errors import InvalidInput
 from smilepay.ports.gates import GatesStore
@@ -24,6 +25,7 @@ from smilepay.services.identity_document import MAX_DOCUMENT_BYTES, DocumentEntr
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
 router.include_router(attendance_router)
+router.include_router(boarding_router)
 _BUILD_LOCK = threading.Lock()
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from smilepay.errors import InvalidInput, SmilePayError
+from smilepay.errors import Conflict, InvalidInput, SmilePayError
 
 
-class TicketAlreadyUsed(SmilePayError):
+class TicketAlreadyUsed(Conflict):
     code = "ticket_already_used"
 
 

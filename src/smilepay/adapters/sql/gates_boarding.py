@@ -1,0 +1,111 @@
+"""Boarding records: departures, tickets (consumed once, by a conditional update) and gate
+attempts (for the capture and match rates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from smilepay.adapters.sql.engine import TransactionRunner
+from smilepay.adapters.sql.gates_schema import departures, gate_attempts, tickets
+from smilepay.adapters.sql.identity_store import from_ms
+from smilepay.domain.boarding import (
+    BoardMethod,
+    Departure,
+    GateAttempt,
+    Ticket,
+    TicketStatus,
+)
+from smilepay.domain.tenants import Scope
+
+
+def _in(scope: Scope, table: Any) -> Any:
+    return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
+
+
+class SqlBoarding:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._runner = TransactionRunner(engine)
+
+    def _write(self, statement: Any) -> Any:
+        return self._runner.run(lambda c: c.execute(statement), write=True)
+
+    def _first(self, statement: Any) -> Any:
+        return self._runner.run(lambda c: c.execute(statement).first(), write=False)
+
+    def add_departure(self, scope: Scope, d: Departure, name: str) -> None:
+        self._write(insert(departures).values(
+            id=d.departure_id, tenant_id=scope.tenant_id, livemode=scope.livemode, kind=d.kind,
+            name=name, opens_ms=int(d.opens_at.timestamp() * 1000),
+            closes_ms=int(d.closes_at.timestamp() * 1000), fare_minor=d.fare_minor))
+
+    def get_departure(self, scope: Scope, departure_id: str) -> Departure | None:
+        r = self._first(select(departures).where(
+            _in(scope, departures) & (departures.c.id == departure_id)))
+        if r is None:
+            return None
+        return Departure(r.id, r.kind, from_ms(r.opens_ms),  # type: ignore[arg-type]
+                         from_ms(r.closes_ms), int(r.fare_minor))  # type: ignore[arg-type]
+
+    def add_ticket(self, scope: Scope, ticket: Ticket, qr_hash: str) -> None:
+        self._write(insert(tickets).values(
+            id=ticket.ticket_id, tenant_id=scope.tenant_id, livemode=scope.livemode,
+            departure_id=ticket.departure_id, customer_id=ticket.customer_id,
+            status=ticket.status.value, qr_hash=qr_hash))
+
+    @staticmethod
+    def _ticket(r: Any) -> Ticket:
+        return Ticket(r.id, r.departure_id, r.customer_id, TicketStatus(r.status),
+                      from_ms(r.consumed_at_ms),
+                      None if r.method is None else BoardMethod(r.method))
+
+    def valid_tickets(self, scope: Scope, departure_id: str) -> list[Ticket]:
+        rows = self._runner.run(lambda c: c.execute(select(tickets).where(
+            _in(scope, tickets) & (tickets.c.departure_id == departure_id)
+            & (tickets.c.status == TicketStatus.VALID.value))).all(), write=False)
+        return [self._ticket(r) for r in rows]
+
+    def ticket_by_qr(self, scope: Scope, qr_hash: str) -> Ticket | None:
+        r = self._first(select(tickets).where(_in(scope, tickets) & (tickets.c.qr_hash == qr_hash)))
+        return None if r is None else self._ticket(r)
+
+    def get_ticket(self, scope: Scope, ticket_id: str) -> Ticket | None:
+        r = self._first(select(tickets).where(_in(scope, tickets) & (tickets.c.id == ticket_id)))
+        return None if r is None else self._ticket(r)
+
+    def consume(self, scope: Scope, ticket: Ticket) -> bool:
+        """Write ``ticket`` (consumed) if it is still valid: a ticket is consumed once."""
+        result = self._write(update(tickets).where(
+            _in(scope, tickets) & (tickets.c.id == ticket.ticket_id)
+            & (tickets.c.status == TicketStatus.VALID.value)).values(
+            status=ticket.status.value, method=None if ticket.method is None
+            else ticket.method.value,
+            consumed_at_ms=None if ticket.consumed_at is None
+            else int(ticket.consumed_at.timestamp() * 1000)))
+        return bool(result.rowcount == 1)
+
+    def add_attempt(self, scope: Scope, attempt_id: str, departure_id: str,
+                    attempt: GateAttempt, ticket_id: str | None, score: float | None,
+                    at_ms: int) -> None:
+        self._write(insert(gate_attempts).values(
+            id=attempt_id, tenant_id=scope.tenant_id, livemode=scope.livemode,
+            departure_id=departure_id, captured=attempt.captured, matched=attempt.matched,
+            method=None if attempt.method is None else attempt.method.value,
+            ticket_id=ticket_id, score=score, at_ms=at_ms))
+
+    def set_attempt_method(self, scope: Scope, attempt_id: str, method: BoardMethod,
+                           ticket_id: str) -> bool:
+        t = gate_attempts
+        result = self._write(update(t).where(
+            _in(scope, t) & (t.c.id == attempt_id) & t.c.method.is_(None)).values(
+            method=method.value, ticket_id=ticket_id))
+        return bool(result.rowcount == 1)
+
+    def attempts(self, scope: Scope, departure_id: str) -> list[GateAttempt]:
+        t = gate_attempts
+        rows = self._runner.run(lambda c: c.execute(select(t).where(
+            _in(scope, t) & (t.c.departure_id == departure_id))).all(), write=False)
+        return [GateAttempt(bool(r.captured), bool(r.matched),
+                            None if r.method is None else BoardMethod(r.method)) for r in rows]
