@@ -132,6 +132,8 @@ def test_amounts_are_json_integers_only(edge: Edge, amount: object) -> None:
                            "limits": {"per_payment_minor": amount, "per_day_minor": 10}},
          "limits.per_payment_minor"),
         ("/v1/face/promotions", {"active": True, "cap_minor": amount}, "cap_minor"),
+        ("/v1/stores", {"name": "Corner", "currency": "EUR", "entry_hold_minor": amount},
+         "entry_hold_minor"),
     ]
     for path, body, param in calls:
         if amount is None and param in ("amount_minor", "amount_to_capture_minor") and (

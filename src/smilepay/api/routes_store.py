@@ -70,8 +70,8 @@ def runtime(request: Request) -> StoreRuntime:
 class StoreIn(BaseModel):
     name: str = Field(max_length=120)
     currency: str = Field(max_length=3)
-    entry_hold_minor: int
-    auto_refund_max_minor: int = 0
+    entry_hold_minor: int = Field(ge=0, le=10**12, strict=True)  # JSON integers only
+    auto_refund_max_minor: int = Field(default=0, ge=0, le=10**12, strict=True)
 
 
 class GateIn(BaseModel):
