@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from smilepay import __version__
 from smilepay.api.edge import EdgeMiddleware
 from smilepay.api.errors import install_error_handlers
+from smilepay.api.metrics import install_metrics
 from smilepay.api.openapi_spec import install_openapi
 from smilepay.api.routes_pages import install_not_found_page
 from smilepay.api.schemas import check_path_ids
@@ -68,6 +69,7 @@ def create_app(container: Container | None = None, *, warm_models: bool = False,
     install_error_handlers(app)
     install_log_redaction()  # secrets, names, phone hashes never reach a log line
     app.add_middleware(EdgeMiddleware, fastapi_app=app)  # key first, bodies capped: api.edge
+    install_metrics(app)  # outside the edge: every request timed; GET /metrics (api.metrics)
     install_openapi(app)  # 400 not 422; 401/403/404/409/413 and the id pattern declared
 
     @app.get("/health", tags=["ops"])

@@ -12,6 +12,7 @@ import typer
 
 from smilepay.cli.apps import app
 from smilepay.config import get_settings
+from smilepay.instruments import prepare_multiprocess_dir, worker_exited
 
 DEFAULT_APP = "smilepay.api.app:create_served_app"  # warms the models; /ready says when
 log = logging.getLogger("smilepay.serve")
@@ -31,6 +32,7 @@ def run_server(app_path: str, host: str, port: int, workers: int, *, access_log:
     # Holding a bound socket reserves the port for this server's workers (and fails fast
     # when something else listens there); only the workers' listening sockets get connections.
     reserved = _bound_socket(host, port, reuse_port=True)
+    metrics_dir = prepare_multiprocess_dir(get_settings().var_dir, port)  # /metrics: all workers
     spawn = multiprocessing.get_context("spawn")
     processes = [spawn.Process(target=_serve_one, args=(app_path, host, port, access_log),
                                kwargs={"reuse_port": True}, daemon=False)
@@ -53,6 +55,7 @@ def run_server(app_path: str, host: str, port: int, workers: int, *, access_log:
             process.join(timeout=30)
             if process.is_alive():
                 process.kill()
+            worker_exited(process.pid, metrics_dir)
         reserved.close()
 
 

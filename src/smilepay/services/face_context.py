@@ -39,6 +39,7 @@ from smilepay.domain.templates import (
 )
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput, NotFound
+from smilepay.instruments import record_decision
 from smilepay.vision.liveness.types import (
     Action,
     Challenge,
@@ -291,6 +292,7 @@ class FaceContext:
               subject_id: str | None, now_ms: int, values: dict[str, AuditValue]) -> None:
         entry = AuditEntry(kind, decision, reasons, subject_id, now_utc(now_ms), values)
         self.identity.add_audit(scope, new_id("aud", now_ms), entry)
+        record_decision(kind, decision, reasons)  # /metrics (smilepay.instruments)
 
 
 def liveness_values(session: FrameSession) -> dict[str, AuditValue]:
