@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,31 @@ def test_a_rate_limit_holds_across_workers_and_parallel_callers(
         granted = list(pool.map(take, range(20)))
     assert granted.count(True) == 5
     assert workers[0].take(SCOPE, "signup_phone", key, T0 + 61_001, limits) is None  # new window
+
+
+@pytest.mark.parametrize("start", [None, "flow_0001"])
+def test_the_flow_branch_migrates_from_empty_and_from_its_first_revision(
+    money_url: str, tmp_path: Path, request: pytest.FixtureRequest, start: str | None,
+) -> None:
+    from sqlalchemy import inspect
+
+    from smilepay.adapters.sql.migrate import upgrade_engine
+    from smilepay.adapters.sql.provision import scratch_database
+
+    kind = "postgres" if money_url.startswith("postgresql") else "sqlite"
+    base = request.getfixturevalue("postgres_url") if kind == "postgres" else None
+    with scratch_database(kind, tmp_path, base, migrate=False) as url:
+        engine = make_engine(url)
+        try:
+            if start is not None:
+                upgrade_engine(engine, start)
+            upgrade_engine(engine)
+            seen = inspect(engine)
+            assert {"wallet_mandates", "face_factor_attempts",
+                    "flow_rate_events"} <= set(seen.get_table_names())
+            assert "ix_flow_rate_events_at" in {i["name"]
+                                                for i in seen.get_indexes("flow_rate_events")}
+            assert {"ix_face_challenges_open_expiry", "ix_face_challenges_terminal_state"} <= {
+                i["name"] for i in seen.get_indexes("face_challenges")}
+        finally:
+            engine.dispose()

@@ -54,4 +54,5 @@ flow_rate_events = Table(
     Column("key", String(80), nullable=False),
     Column("at_ms", BigInteger, nullable=False),
     Index("ix_flow_rate_events_key", "tenant_id", "livemode", "kind", "key", "at_ms"),
+    Index("ix_flow_rate_events_at", "at_ms"),  # the sweep of old events (flow_0002)
 )

@@ -31,6 +31,7 @@ from smilepay.domain.mandates import Mandate
 from smilepay.domain.tenants import Scope
 
 T = TypeVar("T")
+SWEEP_AFTER_MS = 2 * 24 * 3600 * 1000  # rate events older than this are dropped by any take
 
 
 def _in(scope: Scope, table: Table) -> Any:
@@ -149,7 +150,8 @@ class SqlFlowStore:
 
         def work(c: Connection) -> tuple[int, int] | None:
             self._lock_key(c, scope, kind, key)
-            c.execute(delete(t).where(where & (t.c.at_ms < now_ms - longest)))
+            # no window is longer than SWEEP_AFTER_MS: older events of any key are dropped
+            c.execute(delete(t).where(t.c.at_ms < now_ms - max(longest, SWEEP_AFTER_MS)))
             for window_ms, most in limits:
                 seen = c.execute(select(func.count()).select_from(t).where(
                     where & (t.c.at_ms > now_ms - window_ms))).scalar_one()
@@ -184,9 +186,9 @@ class SqlFlowStore:
     def close_open_challenges(self, scope: Scope, newest: str, *,
                               terminal_id: str | None = None, subject_id: str | None = None,
                               purpose: str, keep: int, now_ms: int) -> list[str]:
-        """Expire the owner's open challenges past their deadline, and close all but the
-        ``newest`` (just opened) and the ``keep - 1`` latest others (state ``superseded``);
-        the ids closed."""
+        """Expire the tenant's open challenges past their deadline (anyone's: abandoned ones
+        too), and close all of the owner's but the ``newest`` (just opened) and the
+        ``keep - 1`` latest others (state ``superseded``); the ids closed."""
         t = face_challenges
         where = _in(scope, t) & (t.c.state == "open") & (t.c.purpose == purpose)
         if terminal_id is not None:
@@ -195,8 +197,8 @@ class SqlFlowStore:
             where = where & (t.c.subject_id == subject_id)
 
         def work(c: Connection) -> list[str]:
-            c.execute(update(t).where(where & (t.c.expires_at_ms < now_ms))
-                      .values(state="expired"))
+            c.execute(update(t).where(_in(scope, t) & (t.c.state == "open")
+                                      & (t.c.expires_at_ms < now_ms)).values(state="expired"))
             rows = c.execute(select(t.c.id).where(where & (t.c.id != newest))
                              .order_by(t.c.issued_at_ms.desc(), t.c.id.desc())).all()
             stale = [r.id for r in rows[max(keep - 1, 0):]]
