@@ -24,7 +24,12 @@ from smilepay.adapters.gallery import changelog
 from smilepay.adapters.gallery.faiss_shard import Matrix32, Shard
 from smilepay.adapters.gallery.schema import gallery_vectors
 from smilepay.adapters.gallery.snapshot import ShardKey, SnapshotFile
-from smilepay.adapters.gallery.validate import check_entries, check_query, check_scope_ids
+from smilepay.adapters.gallery.validate import (
+    check_entries,
+    check_query,
+    check_scope_ids,
+    refuse_present,
+)
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.domain.templates import SealedBlob, Vector, pack_vector, unpack_vector
 from smilepay.domain.tenants import Scope
@@ -67,6 +72,7 @@ class FaissGallery:
 
         def work(conn: Connection) -> None:
             changelog.lock_log(conn)
+            refuse_present(conn, gallery_vectors.c.template_id, [r["template_id"] for r in rows])
             conn.execute(insert(gallery_vectors), rows)
             for e in entries:
                 changelog.append(conn, "add", e.scope, e.model_id, [e.template_id])

@@ -55,7 +55,7 @@ class MilvusGallery:
         self.alias = alias or f"smilepay_{id(self)}"
         connections.connect(alias=self.alias, uri=uri, timeout=30)
         self._collections: dict[int, MilvusCollection] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def _collection(self, dim: int, create: bool) -> MilvusCollection | None:
         found = self._collections.get(dim)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from pgvector import Vector as PgVector
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, String, column, event, text
 
 from smilepay.adapters.gallery import changelog
 from smilepay.adapters.gallery.schema import (
@@ -28,7 +28,12 @@ from smilepay.adapters.gallery.schema import (
     ensure_pgvector_index,
     vector_schema,
 )
-from smilepay.adapters.gallery.validate import check_entries, check_query, check_scope_ids
+from smilepay.adapters.gallery.validate import (
+    check_entries,
+    check_query,
+    check_scope_ids,
+    refuse_present,
+)
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.domain.templates import Vector
 from smilepay.domain.tenants import Scope
@@ -81,6 +86,8 @@ class PgvectorGallery:
                  "d": int(e.vector.shape[0]), "v": _literal(e.vector)} for e in entries]
 
         def work(conn: Connection) -> None:
+            refuse_present(conn, column("template_id", String), [e.template_id for e in entries],
+                           PGVECTOR_TABLE)
             for dim in dims - self._indexed:
                 ensure_pgvector_index(conn, dim, self.m, self.ef_construction)
             conn.execute(text(

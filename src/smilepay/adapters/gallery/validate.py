@@ -6,6 +6,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Connection, select
+from sqlalchemy import table as sql_table
 
 from smilepay.domain.templates import Vector
 from smilepay.errors import InvalidInput
@@ -66,3 +68,15 @@ def check_scope_ids(template_ids: Collection[str]) -> list[str]:
             raise InvalidInput(f"expected a template id of 3..40 letters, digits or _, "
                                f"got {tid!r}")
     return ids
+
+
+def refuse_present(conn: Connection, id_column: Any, template_ids: list[str],
+                   table: str | None = None) -> None:
+    """``InvalidInput`` when one of ``template_ids`` is in the gallery already (checked before
+    the insert, so the caller gets a message, not a retried unique violation)."""
+    query = select(id_column).where(id_column.in_(template_ids)).limit(1)
+    if table is not None:
+        query = query.select_from(sql_table(table))
+    found = conn.execute(query).scalar()
+    if found is not None:
+        raise InvalidInput(f"expected new template ids, got {found!r} already in the gallery")
