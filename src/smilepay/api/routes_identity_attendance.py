@@ -207,7 +207,8 @@ def post_manual_punch(site_id: str, body: ManualPunchBody, request: Request,
         token = credentials.credentials if credentials else ""
         expected = offline_signature(token, site_id, body.method, body.device_at_ms,
                                      body.idempotency_key)
-        if body.signature is None or not hmac.compare_digest(expected, body.signature):
+        if body.signature is None or not hmac.compare_digest(
+                expected.encode(), body.signature.encode()):
             raise InvalidInput("expected the offline punch's signature, got a wrong or no one",
                                param="signature")
     return att_service.punch_manual(face_of(request), attendance_of(request), caller.scope,

@@ -74,7 +74,7 @@ def redeem_entry_code(tx: StoreTx, sctx: StoreContext, scope: Scope, code: str) 
         raise EntryRefused("expected a SmilePay entry code, got something else", reason="bad_code")
     prefix, payload, tag = code.strip().split(".")
     want = _b64(hmac.new(sctx.code_key, payload.encode(), hashlib.sha256).digest())
-    if prefix != "SP1" or not hmac.compare_digest(want, tag):
+    if prefix != "SP1" or not hmac.compare_digest(want.encode(), tag.encode()):
         raise EntryRefused("expected a code signed by SmilePay, got a bad signature",
                            reason="bad_code")
     body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -159,7 +159,7 @@ def ingest_messages(unit: StoreUnit, messages: Sequence[tuple[str, bytes]], now_
                     raise DeviceAuthFailed("expected a device of this store, got an unknown one")
                 want = hmac.new(device["secret"].encode(), topic.encode() + b"\n" + text,
                                 hashlib.sha256).hexdigest()
-                if not hmac.compare_digest(want, mac):
+                if not hmac.compare_digest(want.encode(), mac.encode()):
                     raise DeviceAuthFailed("expected a message signed by its device, got a bad MAC")
                 _check_topic_source(match["kind"], match["source"], device, slots)
                 batch = [_event_row(match["kind"], match["source"], device["store_id"],
