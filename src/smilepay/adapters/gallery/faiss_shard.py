@@ -54,7 +54,9 @@ class Shard:
         keep = [i for i, t in enumerate(template_ids) if t not in self.ids]
         if not keep:
             return
-        matrix = np.ascontiguousarray(matrix[keep], dtype=np.float32)
+        if len(keep) < len(template_ids):  # (no copy of a big first batch otherwise)
+            matrix = matrix[keep]
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         numbers = np.arange(self.next_id, self.next_id + len(keep), dtype=np.int64)
         self.next_id += len(keep)
         for i, num in zip(keep, numbers.tolist(), strict=True):
@@ -107,8 +109,11 @@ class Shard:
     def _retrain(self, new_numbers: np.ndarray[Any, np.dtype[np.int64]],
                  new_matrix: Matrix32) -> None:
         old_numbers, old_matrix = self._existing()
-        numbers = np.concatenate([old_numbers, new_numbers])
-        matrix = np.ascontiguousarray(np.concatenate([old_matrix, new_matrix]), np.float32)
+        if len(old_numbers):
+            numbers = np.concatenate([old_numbers, new_numbers])
+            matrix = np.ascontiguousarray(np.concatenate([old_matrix, new_matrix]), np.float32)
+        else:
+            numbers, matrix = new_numbers, new_matrix
         nlist = ivf_lists_for(len(matrix))
         rng = np.random.default_rng(len(matrix))
         take = min(len(matrix), nlist * TRAIN_PER_LIST)
