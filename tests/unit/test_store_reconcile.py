@@ -197,8 +197,59 @@ def test_a_shared_pick_whose_other_candidate_left_is_resolved_first() -> None:
 
 
 def test_one_tag_read_in_two_bursts_is_one_item() -> None:
-    raw = reads(epc(TEA, 1), 10_100, n=1) + reads(epc(TEA, 1), 12_800, n=1)
+    raw = reads(epc(TEA, 1), 10_100, n=3) + reads(epc(TEA, 1), 12_800, n=3)
     passes, _ = dedup_reads(raw, gap_ms=2000)
     assert len(passes) == 2
     basket = reconcile_trip(W, passes, [pick("a", TEA, 1, "A", "B"), pick("b", TEA, 1, "A", "C")])
     assert basket.quantities() == {TEA: 1}
+
+
+def test_a_put_back_whose_weight_matched_nothing_leaves_only_tags_charged() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000))
+    back = Pick("odd", "slot", TEA, 0, False, 5, ("A",), delta_g=290)
+    basket = reconcile_trip(W, passes, [pick("e1", TEA, 2, "A"), back])
+    assert basket.quantities() == {TEA: 1}
+    assert sorted(r.reason for r in basket.review) == ["ambiguous_put_back", "weight_mismatch"]
+
+
+def test_a_tag_read_once_does_not_settle_a_shared_pick() -> None:
+    """A neighbour's item read across the tunnel looks like this: strong, but one read."""
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=1))
+    basket = reconcile_trip(W, passes, [pick("shared", TEA, 1, "A", "B")])
+    assert basket.lines == () and basket.resolved_picks == ()
+    assert [r.reason for r in basket.review] == ["tag_without_pick"]
+
+
+def test_a_neighbours_item_read_stronger_on_its_own_pass_is_not_mine() -> None:
+    raw = reads(epc(TEA, 1), 11_000, rssi=-60) + reads(epc(TEA, 1), 14_500, rssi=-40)
+    passes, _ = dedup_reads(raw, gap_ms=1000)
+    basket = reconcile_trip(W, passes, [pick("shared", TEA, 1, "A", "B")],
+                            others=[Window("B", 14_000, 17_000)])
+    assert basket.lines == ()
+
+
+def test_a_take_of_unknown_units_is_charged_as_its_tags_prove() -> None:
+    passes, _ = dedup_reads(reads(epc(PEN, 1), 11_000, n=1) + reads(epc(PEN, 2), 11_100, n=1))
+    odd = Pick("odd", "slot", PEN, 0, False, 5, ("A",), delta_g=-18)
+    basket = reconcile_trip(W, passes, [odd])
+    assert basket.quantities() == {PEN: 2} and basket.lines[0].evidence == "tag+weight"
+    alone = reconcile_trip(W, [], [odd])
+    assert alone.lines == () and [r.reason for r in alone.review] == ["weight_mismatch"]
+
+
+def test_the_one_shared_take_left_goes_to_the_trip_whose_sure_tag_explains_it() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=4))
+    two = reconcile_trip(W, passes, [pick("both", TEA, 2, "A", "B")])
+    assert two.quantities() == {TEA: 2} and two.resolved_picks == ("both",)
+    odd = Pick("odd", "slot", TEA, 0, False, 5, ("A", "B"), delta_g=-500)
+    unknown = reconcile_trip(W, passes, [odd])
+    assert unknown.quantities() == {TEA: 1}
+    several = reconcile_trip(W, passes, [pick("x", TEA, 2, "A", "B"), pick("y", TEA, 3, "A", "C")])
+    assert several.lines == ()
+
+
+def test_two_sure_tags_take_the_two_unit_pick_not_the_one_unit_one() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=4) + reads(epc(TEA, 2), 11_200, n=4))
+    picks = [pick("one", TEA, 1, "A", "C"), pick("two", TEA, 2, "A", "B", "C")]
+    basket = reconcile_trip(W, passes, picks, exited=frozenset({"C"}))
+    assert basket.quantities() == {TEA: 2} and basket.resolved_picks == ("two",)

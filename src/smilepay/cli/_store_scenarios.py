@@ -9,13 +9,16 @@ from typing import Any
 
 from smilepay.domain.store.simulation import Scenario, make_catalogue
 
-ZONES = ("fruit", "bakery", "dairy", "drinks", "snacks", "home")
+# zones are shelf bays: where the camera tracker says a trip stands
+AISLES = ("fruit", "bakery", "dairy", "drinks", "snacks", "home", "frozen", "care")
+ZONES = tuple(f"{aisle}-{side}" for aisle in AISLES for side in ("a", "b"))
 
 
 def scenario_json(kind: str, seed: int) -> dict[str, Any]:
-    products = tuple(make_catalogue(seed, ZONES, 8))
+    products = tuple(make_catalogue(seed, ZONES, 3))
     base = Scenario(name=kind, seed=seed, duration_s=3600, shoppers_per_hour=200,
-                    group_share=0.10, zones=ZONES, products=products, tag_miss_rate=0.02,
+                    group_share=0.10, zones=ZONES, products=products, picks_per_zone=0.8,
+                    zones_visited=(2, 6), dwell_s=(10, 45), tag_miss_rate=0.02,
                     cross_read_rate=0.01, duplicate_rate=0.02, reorder_rate=0.05)
     if kind == "busy_hour":
         chosen = base

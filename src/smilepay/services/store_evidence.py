@@ -22,7 +22,7 @@ from smilepay.ports.store import Row, StoreTx
 TUNNEL = "tunnel"
 LOOKBACK_MS = 30_000
 SLACK_MS = 500
-READ_GAP_MS = 2_000
+READ_GAP_MS = 5_000  # reads of one tag closer than this are one pass
 
 
 @dataclass(frozen=True)

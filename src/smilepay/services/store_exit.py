@@ -146,8 +146,8 @@ def _reconcile(tx: StoreTx, store_id: str, trip_id: str, ev: Evidence, sold: fro
                                                   "trip_id": owners[p]}])
     # a shared pick nobody's tags claimed, and this trip the last of its candidates to
     # leave: nobody will claim it now, and either could have taken it: staff decide
-    orphans = [ReviewItem("ambiguous_pick", p.gtin, p.units, p.event_id[-64:])
-               for p in ev.picks if len(p.candidates) > 1 and p.units > 0 and p.weight_ok
+    orphans = [ReviewItem("ambiguous_pick", p.gtin, max(1, p.units), p.event_id[-64:])
+               for p in ev.picks if len(p.candidates) > 1 and p.delta_g < 0
                and p.event_id not in taken and p.event_id not in basket.resolved_picks
                and all(c == trip_id or c in exited for c in p.candidates)]
     return replace(basket, review=basket.review + tuple(orphans)) if orphans else basket

@@ -60,6 +60,7 @@ class Pick:
     weight_ok: bool
     at_ms: int
     candidates: tuple[str, ...]  # trips present in the zone, sorted
+    delta_g: int = 0  # the weight change itself (negative: taken)
 
 
 def presence_intervals(events: Iterable[PresenceEvent], since_ms: int | None = None
@@ -91,7 +92,7 @@ def presence_intervals(events: Iterable[PresenceEvent], since_ms: int | None = N
 def units_from_weight(delta_g: int, unit_weight_g: int, *, tolerance_g: int = 5,
                       tolerance_ratio: float = 0.1) -> int | None:
     """The whole units a weight change is (signed like the pick: taken positive), or None
-    when it is no whole number of units within the tolerance."""
+    when it is no whole number of units within the tolerance, or could be two numbers."""
     if unit_weight_g <= 0 or delta_g == 0:
         return None
     grams = -delta_g
@@ -99,6 +100,7 @@ def units_from_weight(delta_g: int, unit_weight_g: int, *, tolerance_g: int = 5,
     if units == 0:
         return None
     allowed = max(tolerance_g, tolerance_ratio * unit_weight_g) * max(1, abs(units)) ** 0.5
+    allowed = min(allowed, unit_weight_g / 3)  # never a weight one unit more could explain
     return units if abs(grams - units * unit_weight_g) <= allowed else None
 
 
@@ -113,5 +115,5 @@ def attribute_picks(events: Iterable[ShelfEvent], intervals: list[Interval],
         present = sorted({i.trip_id for i in by_zone.get(event.zone, ())
                           if i.contains(event.at_ms, slack_ms)})
         picks.append(Pick(event.event_id, event.slot_id, event.gtin, units or 0,
-                          units is not None, event.at_ms, tuple(present)))
+                          units is not None, event.at_ms, tuple(present), event.delta_g))
     return picks

@@ -8,15 +8,19 @@ strongest read. ``reconcile_trip`` then decides, per GTIN, for the trip in the t
 - its own tags: strong passes whose peak lies in its tunnel window and no other trip's;
 - a tag-less pick is charged by its weight (the tag was missed, or the item has none);
 - own tags beyond the picks first resolve ambiguous picks (several trips in the zone) that
-  name this trip, never one of more units than the tags left unexplained; any tags still
-  unexplained go to review, never charged;
+  name this trip, never one of more units than the tags left unexplained, and only as many
+  as there are confident tags (read ``CONFIDENT_READS`` times by two antennas or more: a
+  neighbour's item read across the tunnel is read a few times by one or two); any tags
+  still unexplained go to review, never charged;
+- a tag read in two trips' windows belongs where it was read strongest;
 - weak passes (below ``strong_rssi``: a neighbour's basket read across the tunnel) are not this
   trip's evidence; they only lend serials to tag-less picks of a later trip (the cross-read
   goes to that trip);
 - a strong pass while another trip was in the tunnel too (shared) only lends its serial to
   a pick; unused, it goes to review;
 - an ambiguous put-back that may be this trip's leaves the uncertain units to review;
-- a pick whose weight matched no whole unit goes to review.
+- a pick whose weight matched no whole unit goes to review; when weight came back (a
+  put-back of unknown units) the GTIN is charged only as far as its tags prove.
 Sold tags are ignored. Nothing uncertain is charged: the charge never exceeds what the
 evidence supports, and what it cannot support goes to review with its reason.
 """
@@ -32,6 +36,7 @@ from smilepay.domain.store.errors import InvalidEpc
 from smilepay.domain.store.sgtin import decode_sgtin96
 
 STRONG_RSSI_DBM = -65.0
+CONFIDENT_READS = 3
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,8 @@ class Basket:
 class _Evidence:
     net: int = 0
     own: list[str] = field(default_factory=list)
+    confident: int = 0  # own tags read often, by several antennas
+    uncertain: list[str] = field(default_factory=list)  # its own takes of unknown units
     shared: list[str] = field(default_factory=list)
     weak: list[str] = field(default_factory=list)
     lent: list[str] = field(default_factory=list)  # weak, before the window
@@ -156,13 +163,13 @@ def reconcile_trip(
     ev: dict[str, _Evidence] = defaultdict(_Evidence)
     review: list[ReviewItem] = []
     ignored = 0
-    best: dict[str, TagPass] = {}  # one item per EPC, however many passes it made
+    # one item per EPC, however many passes it made; where it was read strongest is where it
+    # was carried (a neighbour's item read across the tunnel is read stronger on its own pass)
+    best: dict[str, TagPass] = {}
     for p in passes:
-        if window.contains(p.peak_ms, slack_ms) or p.epc not in best:
-            known = best.get(p.epc)
-            inside = known is not None and window.contains(known.peak_ms, slack_ms)
-            if known is None or not inside or p.peak_rssi > known.peak_rssi:
-                best[p.epc] = p
+        known = best.get(p.epc)
+        if known is None or (p.peak_rssi, p.peak_ms) > (known.peak_rssi, known.peak_ms):
+            best[p.epc] = p
     for p in best.values():
         if p.epc in sold:
             ignored += 1
@@ -175,6 +182,7 @@ def reconcile_trip(
                 e.shared.append(p.epc)
             else:
                 e.own.append(p.epc)
+                e.confident += p.reads >= CONFIDENT_READS and p.antennas >= 2
         elif p.peak_rssi < strong_rssi and \
                 window.start_ms - lookback_ms <= p.peak_ms < window.start_ms:
             e.lent.append(p.epc)
@@ -183,8 +191,14 @@ def reconcile_trip(
             continue
         e = ev[pick.gtin]
         if not pick.weight_ok:
-            if pick.candidates == (trip,):
-                review.append(ReviewItem("weight_mismatch", pick.gtin, 1, pick.event_id))
+            if pick.delta_g > 0:  # something went back, how many unknown: only tags count
+                e.putback_doubt += 10**6
+                if pick.candidates == (trip,):
+                    review.append(ReviewItem("weight_mismatch", pick.gtin, 1, pick.event_id))
+            elif pick.candidates == (trip,):
+                e.uncertain.append(pick.event_id)
+            else:
+                e.ambiguous.append(pick)  # a shared take of unknown units
         elif pick.candidates == (trip,):
             e.net += pick.units
         elif pick.units > 0:
@@ -198,16 +212,31 @@ def reconcile_trip(
         e = ev[gtin]
         picked = max(0, e.net)
         need, via_ambiguous = len(e.own) - picked, 0
+        budget = min(need, e.confident)  # only tags read surely settle a shared pick
         # a pick whose other candidates have left already (they cannot claim it) first, then
         # the larger ones; never one of more units than the unexplained tags
         ranked = sorted(e.ambiguous, key=lambda p: (
             sum(c not in exited and c != trip for c in p.candidates), -p.units, p.at_ms))
-        for pick in ranked:
-            if 0 < pick.units <= need:
+        exact = [p for p in ranked if p.units == budget]
+        for pick in exact[:1] + [p for p in ranked if p not in exact[:1]]:
+            if 0 < pick.units <= budget:
                 resolved.append(pick.event_id)
                 via_ambiguous += pick.units
+                budget -= pick.units
                 need -= pick.units
-        explained = picked + via_ambiguous
+        if budget > 0 and len(ranked) == 1 and not via_ambiguous:
+            # one shared take names this trip, and this trip's sure tags of the GTIN still
+            # unexplained: it took them (one weight change is one person's take); its units
+            # as the weight says, or as many as the tags when the weight fit no whole number
+            units = ranked[0].units if ranked[0].units > 0 else budget
+            resolved.append(ranked[0].event_id)
+            via_ambiguous += units
+            need -= units
+        # its own take of unknown units (the weight fit no whole number): its tags say how many
+        via_weight = max(0, need) if e.uncertain else 0
+        if e.uncertain and not via_weight:
+            review.extend(ReviewItem("weight_mismatch", gtin, 1, ref) for ref in e.uncertain)
+        explained = picked + via_ambiguous + via_weight
         review.extend(ReviewItem("tag_without_pick", gtin, 1, epc) for epc in e.own[explained:])
         doubt = min(e.putback_doubt, max(0, picked - len(e.own)))
         if doubt:
@@ -221,8 +250,8 @@ def reconcile_trip(
         if quantity <= 0:
             continue
         epcs = tuple(spare[:quantity])
-        evidence = "tag+ambiguous_pick" if via_ambiguous else (
-            "tag+pick" if len(epcs) >= quantity else "pick")
+        evidence = "tag+ambiguous_pick" if via_ambiguous else "tag+weight" if via_weight \
+            else "tag+pick" if len(epcs) >= quantity else "pick"
         lines.append(Line(gtin, quantity, epcs, evidence))
     return Basket(trip, tuple(lines), tuple(review), tuple(resolved), tuple(cross), ignored,
                   tuple(epc for line in lines for epc in line.epcs))

@@ -37,12 +37,16 @@ class Scenario:
     zones: tuple[str, ...]
     products: tuple[ScenarioProduct, ...]
     picks_per_zone: float = 1.2
+    zones_visited: tuple[int, int] = (1, 4)
+    dwell_s: tuple[int, int] = (20, 90)
     put_back_rate: float = 0.08
     weight_noise_g: float = 2.0
     tag_miss_rate: float = 0.02
     cross_read_rate: float = 0.01
     own_rssi: tuple[float, float] = (-50.0, 5.0)  # mean, sd of an own tag's reads (dBm)
     cross_rssi: tuple[float, float] = (-77.0, 3.0)
+    own_reads: tuple[int, int] = (3, 10)  # reads of a carried tag in one pass
+    cross_reads: tuple[int, int] = (1, 2)
     duplicate_rate: float = 0.02
     reorder_rate: float = 0.05
     reorder_max_ms: int = 3_000
@@ -58,7 +62,8 @@ class Scenario:
         fields_ = dict(data)
         fields_["zones"] = tuple(fields_["zones"])
         fields_["products"] = tuple(ScenarioProduct(**p) for p in fields_["products"])
-        for key in ("own_rssi", "cross_rssi"):
+        for key in ("own_rssi", "cross_rssi", "zones_visited", "dwell_s", "own_reads",
+                    "cross_reads"):
             if key in fields_:
                 fields_[key] = tuple(fields_[key])
         return Scenario(**fields_)
@@ -135,10 +140,10 @@ def expand(s: Scenario) -> Timeline:
         actions.append(GateAction(int(t), "entry", i))
         now = int(t) + rng.randint(2_000, 6_000)
         basket: list[tuple[ScenarioProduct, str]] = []
-        for zone in rng.sample(s.zones, k=min(len(s.zones), rng.randint(1, 4))):
+        for zone in rng.sample(s.zones, k=min(len(s.zones), rng.randint(*s.zones_visited))):
             messages.append(SimEvent(now, "presence", zone,
                                      ({"trip": i, "action": "enter", "at_ms": now},), i))
-            dwell = rng.randint(20_000, 90_000)
+            dwell = rng.randint(s.dwell_s[0] * 1000, s.dwell_s[1] * 1000)
             moments = sorted(rng.randint(now + 1_000, now + dwell - 1_000)
                              for _ in range(_poisson(rng, s.picks_per_zone * people)))
             for at in moments:
@@ -206,13 +211,13 @@ def _tunnel(s: Scenario, rng: random.Random, shoppers: list[Shopper],
         for epc in carried[i]:
             if rng.random() >= s.tag_miss_rate:
                 reads += _reads(rng, epc, enter + 200, leave - 200, s.own_rssi,
-                                rng.randint(2, 6))
+                                rng.randint(*s.own_reads))
         following = order[k + 1] if k + 1 < len(order) else None
         if following is not None and following.tunnel_ms[0] - leave < 20_000:
             for epc in carried[following.index]:
                 if rng.random() < s.cross_read_rate:
                     reads += _reads(rng, epc, enter + 200, leave - 200, s.cross_rssi,
-                                    rng.randint(1, 2))
+                                    rng.randint(*s.cross_reads))
         if reads and not _in_outage(s, leave):
             reads.sort(key=lambda r: r["at_ms"])
             messages.append(SimEvent(leave - 150, "rfid", "tunnel", tuple(reads), i))
