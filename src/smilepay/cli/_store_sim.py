@@ -77,6 +77,7 @@ class Driver:
         self.latency_ms: list[float] = []
         self.decision_ms: list[float] = []
         self.refused_entries = 0
+        self.timed_out = 0  # exits decided before their sensors caught up
         self.exits: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
@@ -87,9 +88,7 @@ class Driver:
     def _send(self, m: SimEvent, copy: bool = False) -> None:
         while self.published_messages - self.consumer.committed_messages > MAX_IN_FLIGHT:
             time.sleep(0.0005)
-        key = f"shelf:{self._zones[m.source]}" if m.kind == "shelf" else (
-            "presence" if m.kind == "presence" else m.source)
-        device = self.sim.devices[key]
+        device = self.sim.devices[self._device_key(m)]
         source = {"shelf": self.sim.slots.get(m.source, ""), "rfid": device["id"],
                   "heartbeat": device["id"], "presence": m.source}[m.kind]
         events = []
@@ -109,6 +108,11 @@ class Driver:
                 m.kind == "presence" and m.source == "tunnel"
                 and m.events[0]["action"] == "leave")):
             self.last_read_wall[m.shopper] = time.perf_counter()
+
+    def _device_key(self, m: SimEvent) -> str:
+        if m.kind == "shelf":
+            return f"shelf:{self._zones[m.source]}"
+        return "presence" if m.kind == "presence" else m.source
 
     def _entry(self, a: GateAction) -> None:
         shopper = self.timeline.shoppers[a.shopper]
@@ -137,8 +141,10 @@ class Driver:
             return
         store_id = self.sim.store["id"]
         deadline = time.perf_counter() + CATCH_UP_TIMEOUT_S
-        while time.perf_counter() < deadline and not self.unit.run(
-                lambda tx: sensors_caught_up(tx, store_id, trip), write=False):
+        while not self.unit.run(lambda tx: sensors_caught_up(tx, store_id, trip), write=False):
+            if time.perf_counter() > deadline:
+                self.timed_out += 1
+                break
             time.sleep(0.003)
         start = time.perf_counter()
         decision = self.unit.run(lambda tx: decide_exit(tx, self.sctx, self.sim.scope,
@@ -188,7 +194,7 @@ class Driver:
         last_by_device: dict[str, int] = {}
         plan: list[tuple[int, str, object]] = []
         for m in self.timeline.messages:
-            key = m.kind + m.source
+            key = self._device_key(m)  # one device: one ordered stream, whatever the topic
             send = m.at_ms + (rng.randint(1, self.s.reorder_max_ms)
                               if rng.random() < self.s.reorder_rate else 0)
             send = max(send, last_by_device.get(key, 0))
@@ -239,6 +245,7 @@ class Driver:
         return {
             "scenario": self.s.name, "seed": self.s.seed, "shoppers": len(self.trips),
             "refused_entries": self.refused_entries,
+            "exits_decided_before_sensors_caught_up": self.timed_out,
             "score": asdict(score),
             "exit_latency_ms": {"p50": percentile(self.latency_ms, 0.5),
                                 "p95": percentile(self.latency_ms, 0.95),
