@@ -117,3 +117,52 @@ def test_sequence_numbers_follow_commit_order_across_workers(engine: Engine,
         t.join()
     for w in workers:
         assert w.size(SCOPE, "m1") == 40  # no change skipped by an out-of-order commit
+
+
+def test_an_erasure_in_another_process_is_seen_by_the_next_search(tmp_path: Path) -> None:
+    """Two real processes on one SQLite file: the other one enrols, then erases; this one's
+    very next search sees each change."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from smilepay.adapters.crypto import load_or_create_secrets
+
+    secrets_file = tmp_path / "secrets.json"
+    keys = load_or_create_secrets(secrets_file).key_ring
+    with scratch_database("sqlite", tmp_path, None, migrate=False) as url:
+        upgrade_database(url, "gallery@head")
+        here = make(make_engine(url), keys, tmp_path / "cache")
+        vector = unit_rows(1, 9)[0]
+        np.save(tmp_path / "v.npy", vector)
+        script = textwrap.dedent(f"""
+            import sys, numpy as np
+            from pathlib import Path
+            from smilepay.adapters.crypto import load_or_create_secrets
+            from smilepay.adapters.gallery.faiss_gallery import FaissGallery
+            from smilepay.adapters.sql.engine import make_engine
+            from smilepay.domain.tenants import Scope
+            from smilepay.ports.gallery import GalleryEntry
+            keys = load_or_create_secrets(Path({str(secrets_file)!r})).key_ring
+            cache = Path({str(tmp_path)!r}) / "cache"
+            g = FaissGallery(make_engine({url!r}), keys, cache_dir=cache)
+            scope = Scope("ten_a", True)
+            if sys.argv[1] == "add":
+                v = np.load({str(tmp_path / "v.npy")!r})
+                g.add([GalleryEntry("tpl_other", scope, "cus_other", "m1", v)])
+            else:
+                g.remove(scope, ["tpl_other"])
+            g.close()
+        """)
+        for step in ("add", "remove"):
+            subprocess.run([sys.executable, "-c", script, step], check=True, timeout=120)
+            hits = here.search(SCOPE, "m1", vector, 1)
+            if step == "add":
+                assert hits and hits[0].template_id == "tpl_other"
+            else:
+                assert hits == []
+        snapshot = tmp_path / "cache" / "gallery.snapshot"
+        if snapshot.exists():  # the other process's close() may have written one: not with it
+            found = here.snapshot.read(50_000, 8) if here.snapshot else None
+            assert found is not None
+            assert all("tpl_other" not in s.ids for s in found[1].values())
