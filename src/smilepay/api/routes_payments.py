@@ -27,7 +27,7 @@ from smilepay.errors import NotFound
 from smilepay.ports.money import MoneyTx
 from smilepay.services import payments as svc
 from smilepay.services.face_guard import terminal_payment_view
-from smilepay.services.mandates import require_mandate
+from smilepay.services.mandates import mandate_gate
 from smilepay.services.refunds import create_refund
 from smilepay.services.tenants import Caller
 from smilepay.services.views import payment_view, refund_view
@@ -65,10 +65,11 @@ def create_payment_intent(
     body: PaymentIntentCreate, request: Request, caller: Caller = Depends(require_secret_key)
 ) -> Response:
     ctx = container_of(request).ctx
+    debits = body.customer if body.confirm else None  # a debit outside the face flow
+    mandate = mandate_gate(flow_of(request), caller.scope, debits)
 
     def op(tx: MoneyTx) -> tuple[int, Any]:
-        if body.confirm and body.customer is not None:  # a debit outside the face flow
-            require_mandate(flow_of(request), caller.scope, body.customer)
+        mandate(debits)
         intent = svc.create_payment(
             tx, ctx, caller.scope, amount_minor=body.amount_minor, currency=body.currency,
             capture_method=CaptureMethod(body.capture_method), customer_id=body.customer,
@@ -114,12 +115,11 @@ def confirm_payment_intent(
         raise FaceFlowRequired("expected the face flow (POST /v1/face/payments) to authorise a "
                                "payment at a terminal, got a confirm by customer id")
     ctx = container_of(request).ctx
+    mandate = mandate_gate(flow_of(request), caller.scope, body.customer)
 
     def op(tx: MoneyTx) -> tuple[int, Any]:
         intent = svc.get_payment(tx, caller.scope, payment_id)
-        payer = body.customer or intent.customer_id
-        if payer is not None:  # a merchant debit outside the face flow needs a mandate
-            require_mandate(flow_of(request), caller.scope, payer)
+        mandate(body.customer or intent.customer_id)  # a merchant debit outside the face flow
         return payment_result(svc.confirm_payment(tx, ctx, caller.scope, payment_id,
                                                   body.customer))
 

@@ -7,6 +7,7 @@ an active one (``require_mandate``), else ``mandate_required`` (403).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from smilepay.adapters.sql.flow_store import SqlFlowStore
@@ -38,12 +39,36 @@ def revoke_mandate(fc: FaceContext, scope: Scope, customer_id: str, mandate_id: 
     return mandate
 
 
+def mandate_required(customer_id: str) -> MandateRequired:
+    return MandateRequired(
+        f"expected a standing authorisation (mandate) from customer {customer_id} to debit "
+        "the wallet outside the face flow, got none: the customer grants one on the "
+        "wallet page, or pays at a terminal with the face flow", param="customer")
+
+
 def require_mandate(flow: SqlFlowStore, scope: Scope, customer_id: str) -> str:
     """The customer's active mandate id, or ``MandateRequired``."""
     found = flow.active_mandate(scope, customer_id)
     if found is None:
-        raise MandateRequired(
-            f"expected a standing authorisation (mandate) from customer {customer_id} to debit "
-            "the wallet outside the face flow, got none: the customer grants one on the "
-            "wallet page, or pays at a terminal with the face flow", param="customer")
+        raise mandate_required(customer_id)
     return found
+
+
+def mandate_gate(flow: SqlFlowStore, scope: Scope, customer_id: str | None
+                 ) -> Callable[[str | None], None]:
+    """A check to run inside the payment's transaction, read before it: the money core runs
+    writes in group-commit batches, and a read there would wait in every batch. The result is
+    read once, in the request's own thread; only a payer it did not know (named by the intent,
+    not the request) is read inside. A replayed Idempotency-Key never runs the check."""
+    known = flow.active_mandate(scope, customer_id) if customer_id is not None else None
+
+    def check(payer: str | None) -> None:
+        if payer is None:
+            return
+        if payer == customer_id:
+            if known is None:
+                raise mandate_required(payer)
+            return
+        require_mandate(flow, scope, payer)
+
+    return check
