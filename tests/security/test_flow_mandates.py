@@ -106,3 +106,21 @@ def test_a_terminal_never_sees_the_customer_id(app: FaceApp) -> None:
     assert one.status_code == 200 and holds_no(one.json(), customer)
     merchant = app.client.get(f"/v1/payment_intents/{pi['id']}", headers=app.as_merchant())
     assert merchant.json()["customer"] == customer  # the merchant's server still sees it
+
+
+def test_a_replay_of_a_debit_made_under_a_mandate_answers_what_happened(app: FaceApp) -> None:
+    """Revoking stops the next debit, not the record of the last one: a retry of the same
+    Idempotency-Key returns the stored payment (it is not charged again)."""
+    customer, token = funded(app, "+4915100000106")
+    mandate = app.client.post("/v1/face/wallet/mandates", headers=bearer(token)).json()
+    body = {"amount_minor": 400, "currency": "eur", "customer": customer, "confirm": True}
+    headers = {**app.as_merchant(), "Idempotency-Key": f"mandate-replay-{customer}"}
+    first = app.client.post("/v1/payment_intents", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    app.client.delete(f"/v1/face/wallet/mandates/{mandate['id']}", headers=bearer(token))
+    again = app.client.post("/v1/payment_intents", json=body, headers=headers)
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert balance(app, token) == 5000 - 400
+    fresh = app.client.post("/v1/payment_intents", json=body, headers=app.as_merchant())
+    assert fresh.status_code == 403 and fresh.json()["error"]["code"] == "mandate_required"
