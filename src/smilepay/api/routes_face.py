@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from smilepay.api.auth import bearer, container_of, require_secret_key, require_terminal_key
 from smilepay.api.mutation import page_payload
+from smilepay.bootstrap import Container
 from smilepay.domain.consent import consent_text
 from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import Scope
@@ -48,7 +49,11 @@ def face_of(request: Request) -> FaceContext:
     """The app's face context, built on first use (models load lazily inside it). Sync routes
     run in a thread pool, so two first requests must not each build one: sessions stored in
     the loser would be lost."""
-    container = container_of(request)
+    return face_context_of(container_of(request))
+
+
+def face_context_of(container: Container) -> FaceContext:
+    """The container's face context, built once (see ``face_of``; also used by the warm-up)."""
     with _FACE_BUILD_LOCK:
         found = container.extras.get("face")
         if found is None:
