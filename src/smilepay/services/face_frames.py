@@ -60,7 +60,9 @@ MESSAGES = {
     "too_small": "Come a little closer to the camera.",
     "look_at_camera": "Look straight at the camera.",
     "too_dark": "It's too dark here: face the light.",
-    "too_bright": "Too much light behind or on you.",
+    "backlit": "There is bright light behind you: turn towards the light.",
+    "too_bright": "Too much light on your face: step out of the glare.",
+    "flat_light": "We can't make out your face: face the light.",
     "blurry": "Hold still for a moment.",
     "challenge_failed": "The check did not work. Please try again.",
     "expired": "Time is up. Please try again.",
@@ -187,8 +189,8 @@ def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str
 def quality_code(reasons: tuple[str, ...]) -> str:
     first = reasons[0] if reasons else ""
     for key, code in (("small", "too_small"), ("turned", "look_at_camera"),
-                      ("tilted", "look_at_camera"), ("dark", "too_dark"),
-                      ("bright", "too_bright"), ("blurred", "blurry"), ("flat", "too_dark")):
+                      ("tilted", "look_at_camera"), ("backlit", "backlit"), ("dark", "too_dark"),
+                      ("bright", "too_bright"), ("blurred", "blurry"), ("flat", "flat_light")):
         if key in first:
             return code
     return "look_at_camera"
