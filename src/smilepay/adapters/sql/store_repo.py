@@ -21,7 +21,7 @@ from smilepay.ports.store import StoreTx
 
 T = TypeVar("T")
 Row = dict[str, Any]
-_INSERT_CHUNK = 1000  # rows per statement: under both engines' limits on bound parameters
+_IGNORE_STATEMENTS: dict[tuple[str, bool], ReturningInsert[Any]] = {}
 
 TABLES: dict[str, Table] = {
     "stores": s.stores, "gates": s.gates, "devices": s.devices, "slots": s.slots,
@@ -53,18 +53,19 @@ class SqlStoreTx:
         self.conn.execute(insert(_table(table)), [row])
 
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:
+        """One cached statement sent as executemany: SQLAlchemy's "insertmanyvalues" turns it
+        into multi-row INSERTs on both engines, and RETURNING counts the new rows (psycopg's
+        rowcount is -1 for executemany). A multi-row ``.values()`` compiles anew every call."""
         if not rows:
             return 0
-        target = _table(table)
-        dialect_insert = postgresql.insert if self._pg else sqlite.insert
-        new = 0
-        for start in range(0, len(rows), _INSERT_CHUNK):  # one multi-row statement a chunk
-            chunk = list(rows[start:start + _INSERT_CHUNK])
-            stmt: ReturningInsert[Any] = (
-                dialect_insert(target).values(chunk).on_conflict_do_nothing()
-                .returning(literal_column("1")))
-            new += len(self.conn.execute(stmt).fetchall())  # rowcount: -1 on psycopg
-        return new
+        key = (table, self._pg)
+        stmt = _IGNORE_STATEMENTS.get(key)
+        if stmt is None:
+            dialect_insert = postgresql.insert if self._pg else sqlite.insert
+            stmt = (dialect_insert(_table(table)).on_conflict_do_nothing()
+                    .returning(literal_column("1")))
+            _IGNORE_STATEMENTS[key] = stmt
+        return len(self.conn.execute(stmt, list(rows)).all())
 
     def update(self, table: str, key: Row, values: Row) -> int:
         target = _table(table)
