@@ -66,8 +66,10 @@ class Driver:
                                     [x.broke for x in self.timeline.shoppers])
         self._zones = {p.gtin: p.zone for p in s.products}
         self.client_id = f"smilepay-sim-{secrets.token_hex(4)}"
+        self.topic = f"smilepay/{self.sim.scope.tenant_id}/stores/{self.sim.store['id']}/#"
+        self.host, self.port = host, port
         self.consumer = MqttIngestConsumer(self._ingest, host=host, port=port,
-                                           client_id=self.client_id)
+                                           client_id=self.client_id, topic=self.topic)
         self.publisher = MqttPublisher(host=host, port=port)
         self.published_messages = 0
         self.published_events = 0
@@ -185,6 +187,7 @@ class Driver:
         finally:
             pool.shutdown(wait=True)
             self.consumer.stop()
+            self.consumer.forget_session()
             self.publisher.close()
         return self._report(finished - started)
 
@@ -279,9 +282,10 @@ class Driver:
         commit, and how many never reached the database."""
         device = self.sim.devices["backroom"]
         topic = topic_for(self.sim.scope.tenant_id, self.sim.store["id"], "rfid", device["id"])
-        self.consumer = MqttIngestConsumer(self._ingest, client_id=self.client_id + "-load")
+        self.consumer = MqttIngestConsumer(self._ingest, host=self.host, port=self.port,
+                                           client_id=self.client_id + "-load", topic=self.topic)
         self.consumer.start()
-        self.publisher = MqttPublisher()
+        self.publisher = MqttPublisher(host=self.host, port=self.port)
         self.published_messages = 0
         sent = 0
         started = time.perf_counter()
@@ -301,6 +305,7 @@ class Driver:
             wall = time.perf_counter() - started
         finally:
             self.consumer.stop()
+            self.consumer.forget_session()
             self.publisher.close()
         committed = len(self.unit.run(lambda tx: tx.rows("events", store_id=self.sim.store["id"],
                                                           source=device["id"]), write=False))

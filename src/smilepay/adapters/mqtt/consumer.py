@@ -44,7 +44,7 @@ class MqttIngestConsumer:
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
-        self._host, self._port = host, port
+        self._host, self._port, self._client_id = host, port, client_id
         self._worker = threading.Thread(target=self._work, name="store-ingest", daemon=True)
 
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object,
@@ -71,6 +71,18 @@ class MqttIngestConsumer:
             self._worker.join(timeout=10)
         self._client.disconnect()
         self._client.loop_stop()
+
+    def forget_session(self) -> None:
+        """Drop this client id's persistent session at the broker (its subscription and
+        anything queued for it): for consumers that will not come back, such as a
+        simulator's. Call after ``stop``."""
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self._client_id,
+                             clean_session=True, protocol=mqtt.MQTTv311)
+        client.connect(self._host, self._port, keepalive=5)
+        client.loop_start()
+        time.sleep(0.2)
+        client.disconnect()
+        client.loop_stop()
 
     def _take(self) -> list[mqtt.MQTTMessage]:
         """What is queued now (up to ``max_batch``), after one short wait for stragglers: the
