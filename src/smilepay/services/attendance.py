@@ -168,10 +168,9 @@ def punch_by_face(fc: FaceContext, att: Attendance, scope: Scope, site_id: str,
     if found is None:
         return {**fallback, "state": "challenge_not_passed"}
     probe, model_id = found
-    members = {m.staff_id: m for m in att.records.staff_of_site(scope, site_id)}
+    candidates = att.records.candidates(scope, site_id)  # this site's staff only
     threshold, source = threshold_for(model_id, GATE_FAR, FALLBACK_THRESHOLD)
-    decision = att.matcher.identify(scope, Purpose.ATTENDANCE, probe, model_id,
-                                    list(members), threshold)
+    decision = att.matcher.identify(probe, model_id, candidates, threshold)
     values: dict[str, AuditValue] = {
         "site": site_id, "candidates": decision.candidates, "threshold": round(threshold, 4),
         "threshold_source": source,
@@ -181,8 +180,9 @@ def punch_by_face(fc: FaceContext, att: Attendance, scope: Scope, site_id: str,
         return fallback
     fc.audit(scope, "clock", "accepted", (), decision.match.subject_id, now_ms,
              {**values, "margin": round(decision.match.margin, 4)})
-    return _store_punch(att, scope, members[decision.match.subject_id], PunchMethod.FACE, key,
-                        now_ms, now_ms, decision.match.score)
+    member = _member(att, scope, decision.match.subject_id)
+    return _store_punch(att, scope, member, PunchMethod.FACE, key, now_ms, now_ms,
+                        decision.match.score)
 
 
 def punch_manual(fc: FaceContext, att: Attendance, scope: Scope, site_id: str, method: str,

@@ -98,16 +98,6 @@ def finish_passenger_enrolment(fc: FaceContext, board: Boarding, scope: Scope,
     return sealed.template_id
 
 
-def _holders(board: Boarding, scope: Scope, departure_id: str) -> dict[str, Ticket]:
-    """Valid tickets by customer, of customers with an active boarding consent."""
-    holders: dict[str, Ticket] = {}
-    for ticket in board.records.valid_tickets(scope, departure_id):
-        consents = board.consents.purpose_consents(scope, ticket.customer_id)
-        if any(c.purpose is Purpose.BOARDING and c.active for c in consents):
-            holders.setdefault(ticket.customer_id, ticket)
-    return holders
-
-
 def board_by_face(fc: FaceContext, board: Boarding, scope: Scope, departure_id: str,
                   session: FrameSession, now_ms: int) -> dict[str, Any]:
     if session.purpose != BOARD_PURPOSE or session.subject_id != departure_id:
@@ -125,10 +115,9 @@ def board_by_face(fc: FaceContext, board: Boarding, scope: Scope, departure_id: 
                                   GateAttempt(False, False, None), None, None, now_ms)
         return {**refused, "state": "not_captured"}
     probe, model_id = found
-    holders = _holders(board, scope, departure_id)
+    candidates = board.records.candidates(scope, departure_id)  # its passengers only
     threshold, _ = threshold_for(model_id, GATE_FAR, FALLBACK_THRESHOLD)
-    decision = board.matcher.identify(scope, Purpose.BOARDING, probe, model_id, list(holders),
-                                      threshold)
+    decision = board.matcher.identify(probe, model_id, candidates, threshold)
     values: dict[str, AuditValue] = {"departure": departure_id, "candidates": decision.candidates,
               "threshold": round(threshold, 4),
               "best_score": None if decision.best_score is None
@@ -138,7 +127,9 @@ def board_by_face(fc: FaceContext, board: Boarding, scope: Scope, departure_id: 
                                   None, decision.best_score, now_ms)
         fc.audit(scope, "board", "refused", ("no_match",), departure_id, now_ms, values)
         return {**refused, "state": "no_match"}
-    ticket = holders[decision.match.subject_id]
+    ticket = board.records.valid_ticket_of(scope, departure_id, decision.match.subject_id)
+    if ticket is None:  # consumed between the candidate read and now (a QR scan, a retry)
+        raise TicketAlreadyUsed("expected a valid ticket, got one used meanwhile")
     used = consume(ticket, now_utc(now_ms), BoardMethod.FACE)
     if not board.records.consume(scope, used):  # consumed meanwhile (a QR scan, a retry)
         raise TicketAlreadyUsed("expected a valid ticket, got one used meanwhile",

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from smilepay.adapters.sql.engine import TransactionRunner
-from smilepay.adapters.sql.gates_schema import punches, shifts, sites, staff
+from smilepay.adapters.sql.gates_schema import gate_templates, punches, shifts, sites, staff
 from smilepay.adapters.sql.identity_store import from_ms
 from smilepay.domain.attendance import Punch, PunchKind, PunchMethod, Shift, StaffMember
 from smilepay.domain.tenants import Scope
@@ -55,6 +55,14 @@ class SqlAttendance:
             _in(scope, staff) & (staff.c.site_id == site_id)).order_by(staff.c.id)).all(),
             write=False)
         return [self._member(r) for r in rows]
+
+    def candidates(self, scope: Scope, site_id: str) -> list[str]:
+        """The attendance template ids of the site's staff: one indexed join."""
+        t = gate_templates
+        return self._runner.run(lambda c: list(c.execute(
+            select(t.c.id).select_from(staff).join(t, t.c.subject_id == staff.c.id).where(
+                _in(scope, t) & (t.c.purpose == "attendance") & _in(scope, staff)
+                & (staff.c.site_id == site_id))).scalars()), write=False)
 
     def get_staff(self, scope: Scope, staff_id: str) -> StaffMember | None:
         row = self._runner.run(lambda c: c.execute(select(staff).where(

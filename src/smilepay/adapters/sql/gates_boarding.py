@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, exists, insert, select, update
 
 from smilepay.adapters.sql.engine import TransactionRunner
-from smilepay.adapters.sql.gates_schema import departures, gate_attempts, tickets
+from smilepay.adapters.sql.gates_schema import (
+    departures,
+    gate_attempts,
+    gate_templates,
+    purpose_consents,
+    tickets,
+)
 from smilepay.adapters.sql.identity_store import from_ms
 from smilepay.domain.boarding import (
     BoardMethod,
@@ -66,6 +72,27 @@ class SqlBoarding:
             _in(scope, tickets) & (tickets.c.departure_id == departure_id)
             & (tickets.c.status == TicketStatus.VALID.value))).all(), write=False)
         return [self._ticket(r) for r in rows]
+
+    def candidates(self, scope: Scope, departure_id: str) -> list[str]:
+        """Boarding template ids of the departure's valid ticket holders with an active
+        boarding consent: one indexed join."""
+        t, k, pc = gate_templates, tickets, purpose_consents
+        consented = exists().where(
+            _in(scope, pc) & (pc.c.customer_id == k.c.customer_id)
+            & (pc.c.purpose == "boarding") & pc.c.revoked_at_ms.is_(None))
+        return self._runner.run(lambda c: list(c.execute(
+            select(t.c.id).distinct().join(k, k.c.customer_id == t.c.subject_id).where(
+                _in(scope, t) & (t.c.purpose == "boarding") & _in(scope, k)
+                & (k.c.departure_id == departure_id)
+                & (k.c.status == TicketStatus.VALID.value) & consented)).scalars()),
+            write=False)
+
+    def valid_ticket_of(self, scope: Scope, departure_id: str, customer_id: str) -> Ticket | None:
+        r = self._first(select(tickets).where(
+            _in(scope, tickets) & (tickets.c.departure_id == departure_id)
+            & (tickets.c.customer_id == customer_id)
+            & (tickets.c.status == TicketStatus.VALID.value)).limit(1))
+        return None if r is None else self._ticket(r)
 
     def ticket_by_qr(self, scope: Scope, qr_hash: str) -> Ticket | None:
         r = self._first(select(tickets).where(_in(scope, tickets) & (tickets.c.qr_hash == qr_hash)))
