@@ -22,10 +22,10 @@ NUMBER = "11010519491231002X"
 
 
 def chip_of(path: Path, seed: int = 1) -> np.ndarray:
+    from smilepay.adapters.models.pipeline_factory import default_detector
     from smilepay.evaluation.document_render import chip_image
     from smilepay.evaluation.embeddings import main_face
     from smilepay.vision.decode import read_image
-    from smilepay.vision.detect import default_detector
 
     image = read_image(str(path))
     face = main_face(image, default_detector())
@@ -34,10 +34,10 @@ def chip_of(path: Path, seed: int = 1) -> np.ndarray:
 
 
 def page_of(path: Path, seed: int = 1) -> np.ndarray:
+    from smilepay.adapters.models.pipeline_factory import default_detector
     from smilepay.evaluation.document_render import render_document
     from smilepay.evaluation.embeddings import main_face
     from smilepay.vision.decode import read_image
-    from smilepay.vision.detect import default_detector
 
     image = read_image(str(path))
     face = main_face(image, default_detector())
@@ -54,15 +54,15 @@ def jpeg(image: np.ndarray) -> bytes:
 def test_chip_portraits_match_their_owner_and_not_others(data_dir: Path) -> None:
     """Ten CelebA identities: each one's first photo as a chip portrait against every other
     photo of the ten, at the shipped chip threshold (FAR 1e-4)."""
+    from smilepay.adapters.models.pipeline_factory import load_pipeline
     from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
     from smilepay.services.identity_document import document_calibration
-    from smilepay.vision.pipeline import FacePipeline
 
     root = data_dir / "celeba_wild"
     require(root.is_dir(), f"celeba_wild at {root}")
     folders = sorted(p for p in root.iterdir() if p.is_dir())[:10]
     threshold = document_calibration(DEFAULT_STRATEGY, "chip").table.threshold_at_far(1e-4)
-    pipeline = FacePipeline.load(DEFAULT_STRATEGY, with_analyzer=False)
+    pipeline = load_pipeline(DEFAULT_STRATEGY, with_analyzer=False)
     try:
         def embed(image: np.ndarray) -> np.ndarray:
             found = pipeline.analyze_frame(image, signals=False).embedding

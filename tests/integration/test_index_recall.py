@@ -21,11 +21,11 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def embedded(data_dir: Path) -> tuple[list[str], list[str], np.ndarray]:
     """(template ids, identities, unit vectors) for every photo where one face is found."""
+    from smilepay.adapters.models.pipeline_factory import load_pipeline
     from smilepay.vision.decode import read_image
     from smilepay.vision.errors import AmbiguousFaces, ImageError, NoFaceFound
-    from smilepay.vision.pipeline import FacePipeline
 
-    pipeline = FacePipeline.load(with_analyzer=False)
+    pipeline = load_pipeline(with_analyzer=False)
     ids: list[str] = []
     who: list[str] = []
     vectors: list[np.ndarray] = []

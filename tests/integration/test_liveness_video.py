@@ -21,10 +21,10 @@ REPLAY = Path("video/replay_attack/apfol_phone_replay.webm")
 
 @cache
 def timeline(path: Path) -> tuple[FrameObservation, ...]:
+    from smilepay.adapters.models.pipeline_factory import load_pipeline
     from smilepay.vision.errors import AmbiguousFaces, NoFaceFound
-    from smilepay.vision.pipeline import FacePipeline
 
-    pipeline = FacePipeline.load()
+    pipeline = load_pipeline()
 
     def read_face(image):  # type: ignore[no-untyped-def]
         try:

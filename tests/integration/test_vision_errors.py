@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image as PilImage
 
+from smilepay.adapters.models.pipeline_factory import load_pipeline
 from smilepay.config import get_settings
 from smilepay.errors import SmilePayError
 from smilepay.modelstore import load_lock
@@ -24,7 +25,6 @@ from smilepay.vision.errors import (
     NoFaceFound,
     NotAnImage,
 )
-from smilepay.vision.pipeline import FacePipeline
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def face_pipeline():
     for name in ("yunet", "face_landmarker", "fr_feature", "mobilefacenet"):
         require((get_settings().model_dir / load_lock()[name].filename).is_file(),
                 f"model {name} (run `make models`)")
-    pipeline = FacePipeline.load()
+    pipeline = load_pipeline()
     yield pipeline
     pipeline.close()
 

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from smilepay.adapters.models.pipeline_factory import load_pipeline
 from smilepay.services.face_frames import MESSAGES, quality_code
 from smilepay.vision.pipeline import FacePipeline
 
@@ -19,7 +20,7 @@ WEBCAM = Path("video") / "bona_fide" / "apfol_webcam_real.webm"
 
 @pytest.fixture(scope="module")
 def pipeline() -> Iterator[FacePipeline]:
-    loaded = FacePipeline.load()
+    loaded = load_pipeline()
     yield loaded
     for part in (loaded.analyzer, loaded.reader):
         if part is not None and hasattr(part, "close"):

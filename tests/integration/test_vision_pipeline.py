@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from smilepay.adapters.models.pipeline_factory import load_pipeline
 from smilepay.config import get_settings
 from smilepay.modelstore import load_lock
 from smilepay.vision.compare import similarity
-from smilepay.vision.pipeline import FacePipeline, require_quality
+from smilepay.vision.pipeline import require_quality
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,7 @@ def pipeline():
     for name in sorted(names):
         require((get_settings().model_dir / load_lock()[name].filename).is_file(),
                 f"model {name} (run `make models`)")
-    engine = FacePipeline.load()
+    engine = load_pipeline()
     yield engine
     engine.close()
 

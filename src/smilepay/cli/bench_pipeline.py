@@ -49,10 +49,10 @@ def pipeline(
     json_out: Path | None = typer.Option(None, "--json", help="Write the JSON report here."),
 ) -> None:
     """Detect, align, embed, landmarks/blendshapes and quality on real 640x480 frames."""
+    from smilepay.adapters.models.pipeline_factory import load_pipeline
     from smilepay.adapters.models.strategies import configured_strategy
     from smilepay.config import get_settings
     from smilepay.errors import SmilePayError
-    from smilepay.vision.pipeline import FacePipeline
 
     sources = video or [get_settings().data_dir / "video" / "bona_fide" / "apfol_webcam_real.webm"]
     clips = []
@@ -62,7 +62,7 @@ def pipeline(
         clips.extend(read_frames(source, warmup + frames, (640, 480)))
     if len(clips) <= warmup:
         raise typer.BadParameter(f"expected more than {warmup} frames, got {len(clips)}")
-    engine = FacePipeline.load(strategy or None)
+    engine = load_pipeline(strategy or None)
     for frame in clips[:warmup]:
         with contextlib.suppress(SmilePayError):
             engine.analyze_frame(frame)

@@ -50,6 +50,7 @@ def eval_pad(
     from smilepay.adapters.liveness.cues import CropHeightScorer, CueScorer
     from smilepay.adapters.liveness.face_antispoofing import DtnAntiSpoofScorer
     from smilepay.adapters.liveness.fr_liveness import FrLivenessScorer
+    from smilepay.adapters.models.pipeline_factory import default_detector
     from smilepay.adapters.models.runtime import set_opencv_threads
     from smilepay.config import get_settings
     from smilepay.vision.detect import detect_faces
@@ -66,7 +67,7 @@ def eval_pad(
                           CropHeightScorer()]
 
     def find_face(image: Any) -> Any:
-        found = detect_faces(image)
+        found = detect_faces(image, default_detector())
         return found[0] if found else None
 
     rows = []
@@ -113,6 +114,7 @@ def eval_challenge(
     json_out: Path = typer.Option(None, "--json", help="Write the results as JSON."),
 ) -> None:
     """The challenge on the two videos: bona fide answers a smile; replays vs random challenges."""
+    from smilepay.adapters.models.pipeline_factory import load_pipeline
     from smilepay.config import get_settings
     from smilepay.vision.errors import AmbiguousFaces, NoFaceFound
     from smilepay.vision.liveness.challenge import count_sequences, replay_pass_chance
@@ -125,10 +127,9 @@ def eval_challenge(
     )
     from smilepay.vision.liveness.types import Action, ChallengePolicy
     from smilepay.vision.liveness.verify import VerifierSettings
-    from smilepay.vision.pipeline import FacePipeline
 
     root = data or get_settings().data_dir
-    pipeline = FacePipeline.load()
+    pipeline = load_pipeline()
 
     brightness: list[float] = []
 

@@ -351,9 +351,9 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
     index_dir = Path(settings.index_dir or var_dir / "face-index")
 
     def default_pipeline() -> Any:
-        from smilepay.vision.pipeline import FacePipeline
+        from smilepay.adapters.models.pipeline_factory import load_pipeline
 
-        return FacePipeline.load()  # the configured strategy
+        return load_pipeline()  # the configured strategy
 
     def default_liveness() -> Any:
         from smilepay.services.face_frames import layered_liveness

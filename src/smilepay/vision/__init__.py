@@ -7,7 +7,8 @@ Usage::
     from smilepay.vision.compare import similarity
     from smilepay.vision.calibration import threshold_at_far
 
-    engine = FacePipeline.load()        # YuNet + MediaPipe + configured strategy, loaded once
+    engine = load_pipeline()            # YuNet + MediaPipe + configured strategy, loaded once
+    # (load_pipeline: adapters/models/pipeline_factory.py, which composes the models)
     frame = decode_image(jpeg_bytes)   # NotAnImage, ImageTruncated, ImageEmpty, ImageTooLarge
     analysis = engine.analyze_frame(frame)       # NoFaceFound, AmbiguousFaces
     analysis.face.box_xyxy, analysis.quality.reasons          # () when the gate passes
@@ -20,8 +21,8 @@ Usage::
     score = similarity(analysis.embedding, enrolled_embedding)
     same = score >= threshold_at_far(analysis.embedding.model_id, 1e-4)
 
-Smaller pieces: ``detect.detect_faces(image)``, ``align.align_face(image, landmarks5)``,
+Smaller pieces: ``detect.detect_faces(image, detector)``, ``align.align_face(image, landmarks5)``,
 ``choose.choose_paying_face(faces, w, h)``, ``quality.assess_quality(face, chip, signals)``,
 ``fusion.build_template(vectors)`` (multi-image template). Errors: ``vision.errors``.
-Model adapters live in ``smilepay.adapters.models``; the ports in ``smilepay.ports.vision``.
+This package imports no adapter: the models are handed in through ``smilepay.ports.vision``.
 """

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import cv2
 import numpy as np
 
@@ -12,14 +10,6 @@ from smilepay.vision.types import Face, Image
 
 DEFAULT_MAX_SIDE_PX = 320  # YuNet is trained for faces of about 10-300 px
 SMALL_IMAGE_PX = 160  # below this, pad: a face that fills the picture is missed otherwise
-
-
-@lru_cache(maxsize=1)
-def default_detector() -> FaceDetector:
-    """The YuNet detector, loaded on first use and shared."""
-    from smilepay.adapters.models.yunet import YuNetDetector
-
-    return YuNetDetector()
 
 
 def scale_face(face: Face, factor: float, shift_xy: tuple[float, float] = (0.0, 0.0)) -> Face:
@@ -32,14 +22,13 @@ def scale_face(face: Face, factor: float, shift_xy: tuple[float, float] = (0.0, 
 
 
 def detect_faces(
-    image: Image, detector: FaceDetector | None = None, max_side_px: int = DEFAULT_MAX_SIDE_PX
+    image: Image, detector: FaceDetector, max_side_px: int = DEFAULT_MAX_SIDE_PX
 ) -> list[Face]:
     """Faces in ``image`` (frame pixel coordinates), largest first.
 
     The frame is shrunk so its longer side is at most ``max_side_px`` (raise it for group photos
     with small faces); a small picture such as a tight face crop is padded so the face is found.
     """
-    detector = detector or default_detector()
     height, width = image.shape[:2]
     factor = min(1.0, max_side_px / max(height, width))
     small = image if factor == 1.0 else cv2.resize(

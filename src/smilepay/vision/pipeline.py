@@ -40,7 +40,8 @@ def face_crop(image: Image, face: Face, scale: float = ANALYSIS_CROP_SCALE) -> I
 class FacePipeline:
     """Detect, choose the paying face, read landmarks and signals, align, gate quality, embed.
 
-    Build once with ``FacePipeline.load()`` (or inject ports, e.g. fakes in tests) and call
+    Built from its ports: the real models by ``load_pipeline()`` in the models adapter
+    package (``adapters/models/pipeline_factory.py``), fakes in tests. Call
     ``analyze_frame`` per frame. With a ``reader`` (the dense landmarker) the face is aligned on
     its finer points when ``refine_alignment`` is set (the strategy says so).
     """
@@ -56,23 +57,6 @@ class FacePipeline:
         self.policy = policy or QualityPolicy()
         self.detect_max_side_px = detect_max_side_px
         self.ambiguity_ratio = ambiguity_ratio
-
-    @classmethod
-    def load(cls, strategy: str | None = None, *, with_analyzer: bool = True,
-             policy: QualityPolicy | None = None,
-             detect_max_side_px: int = DEFAULT_MAX_SIDE_PX) -> FacePipeline:
-        """The real models: YuNet, MediaPipe FaceLandmarker and the named recognition strategy.
-
-        The landmarker is loaded without ``with_analyzer`` too when the strategy aligns on its
-        points, so enrolment and payment always align alike."""
-        from smilepay.adapters.models.mediapipe_analyzer import MediaPipeFaceAnalyzer
-        from smilepay.adapters.models.strategies import load_strategy, strategy_spec
-        from smilepay.adapters.models.yunet import YuNetDetector
-
-        refine = strategy_spec(strategy).landmarks == "mediapipe"
-        analyzer = MediaPipeFaceAnalyzer() if with_analyzer or refine else None
-        return cls(YuNetDetector(), analyzer, load_strategy(strategy), policy, detect_max_side_px,
-                   reader=analyzer, refine_alignment=refine)
 
     def close(self) -> None:
         """Release models holding native threads (MediaPipe); safe to call twice."""

@@ -25,12 +25,14 @@ def camera_check_app(received: list[bytes]) -> FastAPI:
     async def frame(request: Request) -> dict[str, Any]:
         import cv2
 
+        from smilepay.adapters.models.pipeline_factory import default_detector
         from smilepay.vision.detect import detect_faces
 
         body = await request.body()
         received.append(body)
         frame = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
-        return {"faces": len(detect_faces(frame)), "content_type": request.headers["content-type"]}
+        return {"faces": len(detect_faces(frame, default_detector())),
+                "content_type": request.headers["content-type"]}
 
     return app
 
@@ -53,11 +55,12 @@ def test_the_page_posts_a_jpeg_frame_of_the_fake_camera_with_a_face_in_it(
 
     import cv2
 
+    from smilepay.adapters.models.pipeline_factory import default_detector
     from smilepay.vision.detect import detect_faces
 
     frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert frame.shape == (480, 640, 3)
-    faces = detect_faces(frame)
+    faces = detect_faces(frame, default_detector())
     assert len(faces) == 1, f"expected the feed's one face, got {len(faces)}"
     assert faces[0].width > 80
     assert page.inner_text("#message") == "The camera works and sees one face."
