@@ -33,7 +33,8 @@ log = logging.getLogger("smilepay.metrics")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 OTHER = "other"
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-disable_created_metrics()  # no ``*_created`` series: the same output with one worker or several
+# no ``*_created`` series: the same output with one worker or several
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class LabelCap:

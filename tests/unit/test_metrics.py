@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from smilepay import instruments
+from smilepay.api.metrics import WorkerFiles
 from smilepay.domain.tenants import Scope
 
 SCOPES = [Scope("ten_a", False), Scope("ten_a", True), Scope("ten_b", False)]
@@ -158,6 +158,7 @@ def test_the_multiprocess_dir_is_the_operators_or_per_port_and_starts_empty(
 WORKER = """
 import json, os, sys
 from smilepay import instruments
+from smilepay.api.metrics import WorkerFiles
 from smilepay.domain.tenants import Scope
 
 class Gallery:  # the gallery of one worker: catches up inside size()
@@ -193,9 +194,10 @@ def test_several_worker_processes_are_reported_in_one_scrape(tmp_path: Path) -> 
 
     def scrape() -> CollectorRegistry:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=str(tmp_path))
+        registry.register(WorkerFiles(tmp_path))  # what /metrics reads with several workers
         return registry
 
+    (tmp_path / "counter_31337.db").touch()  # a worker's file the instant it is created
     registry = scrape()
     for pid, size in zip(pids, (40, 38), strict=True):
         labels = {"gallery": "faiss", "pid": str(pid)}

@@ -1,0 +1,158 @@
+"""``smilepay serve --workers 2``: whichever worker a scrape lands on, ``/metrics`` reports the
+requests and face decisions of both (prometheus-client's multiprocess mode)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from smilepay.cli.bench_payments import _free_port
+from support import require
+
+pytestmark = pytest.mark.integration
+TOKEN = secrets.token_urlsafe(32)
+
+
+def serving_pids(port: int) -> dict[int, str]:
+    """client port -> pid of the worker holding that connection."""
+    out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        peer = re.search(r"\S+:(\d+)\s+\S+:(\d+)\s+users:.*pid=(\d+)", line)
+        if peer and int(peer.group(1)) == port:
+            found[int(peer.group(2))] = peer.group(3)
+    return found
+
+
+def call(conn: http.client.HTTPConnection, method: str, path: str,
+         body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers=headers)
+    answer = conn.getresponse()
+    return answer.status, answer.read()
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+HEALTH = ("smilepay_http_request_duration_seconds_count",
+          frozenset({"method": "GET", "route": "/health", "status": "2xx"}.items()))
+REFUSED = ("smilepay_face_decisions_total", frozenset(
+    {"kind": "pay", "outcome": "refused", "reason": "challenge_not_passed"}.items()))
+WORKERS = ("smilepay_workers", frozenset())
+
+
+def scrape_from_every_worker(port: int) -> dict[str, dict[Any, float]]:
+    """Scrapes over a burst of connections until both workers have answered one; by pid."""
+    by_pid: dict[str, dict[Any, float]] = {}
+    for _ in range(5):
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
+        for conn in conns:
+            conn.connect()
+        answers = [call(conn, "GET", "/metrics", token=TOKEN) for conn in conns]
+        pids = serving_pids(port)  # answered: each connection is held by its worker now
+        for conn, (status, text) in zip(conns, answers, strict=True):
+            assert status == 200, text
+            by_pid[pids[conn.sock.getsockname()[1]]] = samples(text.decode())
+            conn.close()
+        if len(by_pid) == 2:
+            return by_pid
+    raise AssertionError(f"scrapes reached only the workers {sorted(by_pid)}")
+
+
+def test_one_scrape_of_either_worker_reports_both(tmp_path: Path) -> None:
+    require(shutil.which("ss") is not None, "ss (iproute2) to see which worker holds a connection")
+    from smilepay.adapters.crypto import load_or_create_secrets
+    from smilepay.bootstrap import build_container
+    from smilepay.services.demo import create_demo_merchant
+
+    url = f"sqlite:///{tmp_path / 'smilepay.db'}"
+    container = build_container(url)  # migrated once, before two workers start
+    keys = create_demo_merchant(container)
+    container.close()
+    load_or_create_secrets(tmp_path / "face-secrets.json")  # one set for both workers
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"SMILEPAY_DATABASE_URL": url, "SMILEPAY_VAR_DIR": str(tmp_path),
+                "SMILEPAY_METRICS_TOKEN": TOKEN, "SMILEPAY_FACE_CHALLENGE": "smile"})
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smilepay", "serve", "--app", "smilepay.api.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                if call(probe, "GET", "/metrics", token=TOKEN)[0] == 200:
+                    probe.close()
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        assert sorted(p.name for p in (tmp_path / "metrics").iterdir()) == [str(port)]
+
+        before = scrape_from_every_worker(port)
+        counts = {pid: found.get(HEALTH, 0.0) for pid, found in before.items()}
+        assert len(set(counts.values())) == 1, counts  # each worker reports the same total
+
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(16)]
+        for client in clients:
+            client.connect()  # a burst: the kernel spreads it over both workers
+        for client in clients:
+            assert call(client, "GET", "/health")[0] == 200
+        served = serving_pids(port)
+        assert len({served[c.sock.getsockname()[1]] for c in clients}) == 2, served
+        for client in clients:
+            client.close()
+
+        kiosk = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # one worker
+        status, made = call(kiosk, "POST", "/v1/payment_intents", {
+            "amount_minor": 1250, "currency": "eur", "terminal": keys.terminal_id},
+            keys.secret_key)
+        assert status == 200, made
+        status, opened = call(kiosk, "POST", "/v1/face/payments",
+                              {"payment_intent": json.loads(made)["id"]}, keys.terminal_key)
+        assert status == 200, opened
+        status, refused = call(kiosk, "POST",
+                               f"/v1/face/payments/{json.loads(opened)['id']}/confirm",
+                               {"phone": "5678"}, keys.terminal_key)
+        assert status == 200 and json.loads(refused)["reason"] == "challenge_not_passed"
+        kiosk.close()
+
+        after = scrape_from_every_worker(port)
+        first = next(iter(counts.values()))
+        for pid, found in after.items():
+            assert found.get(HEALTH) == first + 16, (pid, found.get(HEALTH))
+            assert found.get(REFUSED) == 1, pid
+            assert found.get(WORKERS) == 2, pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        log.close()
+        errors = (tmp_path / "serve.log").read_text()
+        assert "Traceback" not in errors, errors[-3000:]
+    files = [p.name for p in (tmp_path / "metrics" / str(port)).iterdir()]
+    assert not [f for f in files if f.startswith("gauge_live")], files  # marked dead on exit
+    assert len([f for f in files if f.startswith("histogram_")]) == 2, files  # totals kept
