@@ -17,12 +17,15 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from smilepay.adapters.sql.store_repo import SqlStoreUnit
 from smilepay.adapters.store.qr import qr_svg, read_qr_codes
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
 from smilepay.api.routes_face import WalletCaller, require_wallet
+from smilepay.api.routes_pages import SECURITY_HEADERS, read_web_file
+from smilepay.api.schemas import check_path_ids
 from smilepay.config import get_settings
 from smilepay.domain.money_errors import PermissionDenied
 from smilepay.domain.store.trips import EntryMethod, TripStatus
@@ -36,7 +39,9 @@ from smilepay.services.store_ingest import IngestResult, ingest_messages
 from smilepay.services.tenants import Caller
 
 T = TypeVar("T")
-router = APIRouter(prefix="/v1", tags=["store"])
+# the API under /v1 (every path parameter an id, as the app checks for /v1 routers) and the
+# pages at /store/...: one ``router`` for ROUTER_MODULES
+api = APIRouter(prefix="/v1", tags=["store"], dependencies=[Depends(check_path_ids)])
 MAX_FRAMES = 5
 MAX_MESSAGES = 200
 
@@ -169,7 +174,7 @@ def _exit_view(d: ExitDecision) -> dict[str, Any]:
             "review": d.review}
 
 
-@router.post("/stores")
+@api.post("/stores")
 def post_store(body: StoreIn, request: Request,
                caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -179,7 +184,7 @@ def post_store(body: StoreIn, request: Request,
         auto_refund_max_minor=body.auto_refund_max_minor))
 
 
-@router.post("/stores/{store_id}/gates")
+@api.post("/stores/{store_id}/gates")
 def post_gate(store_id: str, body: GateIn, request: Request,
               caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -188,7 +193,7 @@ def post_gate(store_id: str, body: GateIn, request: Request,
         terminal_id=body.terminal))
 
 
-@router.post("/stores/{store_id}/devices")
+@api.post("/stores/{store_id}/devices")
 def post_device(store_id: str, body: DeviceIn, request: Request,
                 caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     """The device's ``secret`` is in this answer only: it signs the device's messages."""
@@ -198,7 +203,7 @@ def post_device(store_id: str, body: DeviceIn, request: Request,
         zone=body.zone))
 
 
-@router.post("/stores/{store_id}/slots")
+@api.post("/stores/{store_id}/slots")
 def post_slot(store_id: str, body: SlotIn, request: Request,
               caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -207,7 +212,7 @@ def post_slot(store_id: str, body: SlotIn, request: Request,
         zone=body.zone, gtin=body.gtin))
 
 
-@router.post("/stores/{store_id}/catalogue", openapi_extra={"x-body-limit": 1 << 20})
+@api.post("/stores/{store_id}/catalogue", openapi_extra={"x-body-limit": 1 << 20})
 def post_catalogue(store_id: str, body: CatalogueIn, request: Request,
                    caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -216,7 +221,7 @@ def post_catalogue(store_id: str, body: CatalogueIn, request: Request,
     return {"object": "catalogue_import", **asdict(done)}
 
 
-@router.get("/stores/{store_id}/dashboard")
+@api.get("/stores/{store_id}/dashboard")
 def get_dashboard(store_id: str, request: Request,
                   caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -224,7 +229,7 @@ def get_dashboard(store_id: str, request: Request,
         tx, caller.scope, store_id, rt.sctx.money.clock.now_ms()), write=False)
 
 
-@router.post("/store_disputes/{dispute_id}/decide")
+@api.post("/store_disputes/{dispute_id}/decide")
 def post_decide(dispute_id: str, body: DecideIn, request: Request,
                 caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -232,7 +237,7 @@ def post_decide(dispute_id: str, body: DecideIn, request: Request,
         tx, rt.sctx, caller.scope, dispute_id, approve=body.approve))
 
 
-@router.post("/store_gates/{gate_id}/entry", openapi_extra={"x-body-limit": 8 << 20})
+@api.post("/store_gates/{gate_id}/entry", openapi_extra={"x-body-limit": 8 << 20})
 def post_entry(gate_id: str, body: EntryIn, request: Request,
                caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     """Entry by a code (typed by staff), or by frames: a QR code in them, else the face."""
@@ -258,7 +263,7 @@ def post_entry(gate_id: str, body: EntryIn, request: Request,
         tx, rt.sctx, caller.scope, gate_id, customer, EntryMethod.FACE)))
 
 
-@router.post("/store_gates/{gate_id}/passage")
+@api.post("/store_gates/{gate_id}/passage")
 def post_passage(gate_id: str, body: PassageIn, request: Request,
                  caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     rt = runtime(request)
@@ -267,7 +272,7 @@ def post_passage(gate_id: str, body: PassageIn, request: Request,
     return store_views.trip_view(row)
 
 
-@router.post("/store_gates/{gate_id}/exit", openapi_extra={"x-body-limit": 8 << 20})
+@api.post("/store_gates/{gate_id}/exit", openapi_extra={"x-body-limit": 8 << 20})
 def post_exit(gate_id: str, body: ExitIn, request: Request,
               caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     """The exit decision for a trip named by the gate (its tracking) or by the face."""
@@ -299,7 +304,7 @@ def _trip_in_store(rt: StoreRuntime, caller: Caller, gate_id: str, customer: str
     return rt.unit.run(work, write=False)
 
 
-@router.post("/store_events", openapi_extra={"x-body-limit": 1 << 20})
+@api.post("/store_events", openapi_extra={"x-body-limit": 1 << 20})
 def post_events(body: EventsIn, request: Request) -> dict[str, Any]:
     """Integrators without MQTT: the same signed messages, in a batch; each message is
     authenticated by its device's HMAC (docs/store.md)."""
@@ -310,7 +315,7 @@ def post_events(body: EventsIn, request: Request) -> dict[str, Any]:
     return {"object": "store_ingest", **asdict(result)}
 
 
-@router.post("/wallet/store/entry_code")
+@api.post("/wallet/store/entry_code")
 def post_entry_code(request: Request, who: WalletCaller = Depends(require_wallet)
                     ) -> dict[str, Any]:
     rt = runtime(request)
@@ -320,7 +325,7 @@ def post_entry_code(request: Request, who: WalletCaller = Depends(require_wallet
             "expires_in_s": store_entry.CODE_TTL_MS // 1000}
 
 
-@router.get("/wallet/store/trips")
+@api.get("/wallet/store/trips")
 def get_trips(request: Request, who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     rt = runtime(request)
     trips = rt.unit.run(lambda tx: store_views.customer_trips(tx, who.scope, who.customer_id),
@@ -328,7 +333,7 @@ def get_trips(request: Request, who: WalletCaller = Depends(require_wallet)) -> 
     return {"object": "list", "data": trips}
 
 
-@router.post("/wallet/store/lines/{line_id}/dispute")
+@api.post("/wallet/store/lines/{line_id}/dispute")
 def post_dispute(line_id: str, body: DisputeIn, request: Request,
                  who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     rt = runtime(request)
@@ -337,7 +342,7 @@ def post_dispute(line_id: str, body: DisputeIn, request: Request,
                                                            body.reason))
 
 
-@router.post("/wallet/store/trips/{trip_id}/guests")
+@api.post("/wallet/store/trips/{trip_id}/guests")
 def post_guests(trip_id: str, body: GuestsIn, request: Request,
                 who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     rt = runtime(request)
@@ -351,7 +356,7 @@ def post_guests(trip_id: str, body: GuestsIn, request: Request,
     return store_views.trip_view(rt.unit.run(work))
 
 
-@router.post("/wallet/store/trips/{trip_id}/pay_debt")
+@api.post("/wallet/store/trips/{trip_id}/pay_debt")
 def post_pay_debt(trip_id: str, request: Request,
                   who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     rt = runtime(request)
@@ -363,3 +368,45 @@ def post_pay_debt(trip_id: str, request: Request,
         return store_after.pay_debt(tx, rt.sctx, who.scope, trip_id)
 
     return _exit_view(rt.unit.run(work))
+
+
+# pages -----------------------------------------------------------------------------------
+pages = APIRouter(include_in_schema=False)
+STORE_PAGES = {"gate": "store_gate.html", "operator": "store_operator.html",
+               "wallet": "store_wallet.html"}
+STORE_STATIC = frozenset({"store_gate.js", "store_operator.js", "store_wallet.js"})
+
+
+def _page(name: str) -> HTMLResponse:
+    return HTMLResponse(read_web_file("templates", STORE_PAGES[name]), headers=SECURITY_HEADERS)
+
+
+@pages.get("/store/gate")
+def gate_page() -> HTMLResponse:
+    """The gate display; set-up in the fragment: #key=tk_...&gate=...&mode=entry|exit."""
+    return _page("gate")
+
+
+@pages.get("/store/operator")
+def operator_page() -> HTMLResponse:
+    """The operator dashboard; #key=sk_...&store=..."""
+    return _page("operator")
+
+
+@pages.get("/store/wallet")
+def wallet_page() -> HTMLResponse:
+    """The wallet's store part: entry QR code, trips, receipts, disputes."""
+    return _page("wallet")
+
+
+@pages.get("/store/static/{name}")
+def store_static(name: str) -> Response:
+    if name not in STORE_STATIC:
+        raise NotFound(f"expected a store page file, got {name[:40]!r}")
+    return Response(read_web_file("static", name), media_type="text/javascript; charset=utf-8",
+                    headers=SECURITY_HEADERS)
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)

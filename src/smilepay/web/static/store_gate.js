@@ -1,0 +1,85 @@
+// The store gate's display: camera frames go to the entry (a QR code in them, else the face)
+// or the exit decision; the answer is shown as "Welcome", "Please wait" or "Please see staff".
+// Set-up in the fragment: #key=tk_...&gate=gate_...&mode=entry|exit
+"use strict";
+(function () {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  SmileApi.key = hash.get("key");
+  const gate = hash.get("gate") || "";
+  const mode = hash.get("mode") === "exit" ? "exit" : "entry";
+  const root = document.getElementById("gate");
+  const display = document.getElementById("display");
+  const detail = document.getElementById("detail");
+  const video = document.getElementById("camera");
+  const canvas = document.getElementById("grab");
+  const message = document.getElementById("message");
+  document.getElementById("gate-name").textContent = mode + " gate " + gate;
+  let busy = false;
+  let holdUntil = 0;
+
+  function show(state, text, more) {
+    root.dataset.state = state;
+    display.textContent = text;
+    detail.textContent = more || "";
+  }
+
+  function idle() {
+    show("idle", mode === "entry" ? "Show your wallet's entry code" : "Please walk through");
+  }
+
+  function frame() {
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    return canvas.toDataURL("image/jpeg", 0.85).split(",")[1];
+  }
+
+  function decided(d) {
+    holdUntil = Date.now() + 4000;
+    if (d.open) {
+      show("open", mode === "entry" ? "Welcome" : "Goodbye",
+           d.trip && d.trip.lines ? d.trip.lines.length + " item(s), total " +
+             formatMoney(d.trip.charged_minor, "EUR") : "");
+    } else if (d.reason === "not_recognised" || d.reason === "bad_code") {
+      holdUntil = 0;
+    } else {
+      show("refused", "Please see staff", d.message || d.reason);
+    }
+  }
+
+  async function ask(body) {
+    busy = true;
+    try {
+      const path = "/v1/store_gates/" + encodeURIComponent(gate) + "/" + mode;
+      decided(await SmileApi.post(path, body));
+    } catch (err) {
+      if (err.code !== "face_entry_unavailable" && err.code !== "invalid_input") {
+        showMessage(message, err.message, "error");
+        message.hidden = false;
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function tick() {
+    if (Date.now() > holdUntil && root.dataset.state !== "idle" && !busy) idle();
+    if (busy || Date.now() < holdUntil || !video.videoWidth) return;
+    await ask({ frames: [frame()] });
+  }
+
+  document.getElementById("send-typed").addEventListener("click", () => {
+    const typed = document.getElementById("typed").value.trim();
+    if (!typed) return;
+    show("wait", "Please wait");
+    ask(mode === "entry" ? { code: typed } : { trip: typed });
+  });
+
+  idle();
+  SmileMoney.load().catch(() => null);
+  navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } }).then((stream) => {
+    video.srcObject = stream;
+    setInterval(tick, 600);
+  }).catch(() => {
+    showMessage(message, "No camera: staff can type the code.", "error");
+    message.hidden = false;
+  });
+})();
