@@ -52,6 +52,34 @@ MAX_IN_FLIGHT = 100  # messages published but not committed (Mosquitto queues 10
 CATCH_UP_TIMEOUT_S = 3.0
 
 
+class Consumers:
+    """``n`` ingest consumers in one MQTT shared subscription (``$share/<group>/...``): the
+    broker spreads the messages over them, each with its own in-flight window and commits."""
+
+    def __init__(self, handle: Any, host: str, port: int, client_id: str, topic: str,
+                 n: int) -> None:
+        shared = topic if n == 1 else f"$share/{client_id}/{topic}"
+        self.members = [MqttIngestConsumer(handle, host=host, port=port,
+                                           client_id=f"{client_id}-{i}", topic=shared)
+                        for i in range(n)]
+
+    @property
+    def committed_messages(self) -> int:
+        return sum(c.committed_messages for c in self.members)
+
+    def start(self) -> None:
+        for c in self.members:
+            c.start()
+
+    def stop(self) -> None:
+        for c in self.members:
+            c.stop()
+
+    def forget_session(self) -> None:
+        for c in self.members:
+            c.forget_session()
+
+
 class Driver:
     def __init__(self, s: Scenario, url: str, host: str, port: int) -> None:
         self.s = s
@@ -68,8 +96,8 @@ class Driver:
         self.client_id = f"smilepay-sim-{secrets.token_hex(4)}"
         self.topic = f"smilepay/{self.sim.scope.tenant_id}/stores/{self.sim.store['id']}/#"
         self.host, self.port = host, port
-        self.consumer = MqttIngestConsumer(self._ingest, host=host, port=port,
-                                           client_id=self.client_id, topic=self.topic)
+        # one consumer for the trips: exits rely on each device's messages arriving in order
+        self.consumer = Consumers(self._ingest, host, port, self.client_id, self.topic, 1)
         self.publisher = MqttPublisher(host=host, port=port)
         self.published_messages = 0
         self.published_events = 0
@@ -276,14 +304,16 @@ class Driver:
                            for t in truth if truth[t] != charged.get(t, {})][:40],
         }
 
-    def sustained_load(self, events: int, per_message: int = 25) -> dict[str, Any]:
+    def sustained_load(self, events: int, per_message: int = 25, consumers: int = 1
+                       ) -> dict[str, Any]:
         """``events`` RFID reads of a back-room reader (no trip looks at them) published as
         fast as the pipeline commits them: events/s from the first publish to the last
-        commit, and how many never reached the database."""
+        commit, and how many never reached the database. ``consumers`` > 1: a shared
+        subscription, which gives up each device's order (so not for the trip phase)."""
         device = self.sim.devices["backroom"]
         topic = topic_for(self.sim.scope.tenant_id, self.sim.store["id"], "rfid", device["id"])
-        self.consumer = MqttIngestConsumer(self._ingest, host=self.host, port=self.port,
-                                           client_id=self.client_id + "-load", topic=self.topic)
+        self.consumer = Consumers(self._ingest, self.host, self.port, self.client_id + "-load",
+                                  self.topic, consumers)
         self.consumer.start()
         self.publisher = MqttPublisher(host=self.host, port=self.port)
         self.published_messages = 0
@@ -309,7 +339,8 @@ class Driver:
             self.publisher.close()
         committed = len(self.unit.run(lambda tx: tx.rows("events", store_id=self.sim.store["id"],
                                                           source=device["id"]), write=False))
-        return {"events": events, "per_message": per_message, "committed": committed,
+        return {"events": events, "per_message": per_message, "consumers": consumers,
+                "committed": committed,
                 "lost": events - committed, "wall_s": wall, "events_per_s": committed / wall}
 
     def close(self) -> None:

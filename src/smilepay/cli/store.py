@@ -29,6 +29,8 @@ def simulate(
     broker: Annotated[str, typer.Option(help="MQTT broker host:port")] = "127.0.0.1:1883",
     load_events: Annotated[int, typer.Option(help="then a sustained-load phase of N events "
                                                   "(0: none)")] = 0,
+    load_consumers: Annotated[int, typer.Option(help="consumers of the load phase (an MQTT "
+                                                     "shared subscription when > 1)")] = 1,
 ) -> None:
     """Drive a scenario through the broker into the services, score it, write JSON."""
     import tempfile
@@ -45,7 +47,8 @@ def simulate(
         try:
             report = driver.run()
             if load_events:
-                report["sustained_load"] = driver.sustained_load(load_events)
+                report["sustained_load"] = driver.sustained_load(load_events,
+                                                                 consumers=load_consumers)
         finally:
             driver.close()
     report["engine"] = url.split(":", 1)[0]
