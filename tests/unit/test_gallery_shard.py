@@ -27,7 +27,7 @@ def test_shard_turns_ivf_at_the_threshold_and_keeps_every_template() -> None:
     shard.add(ids[:1500], [f"cus_{i}" for i in range(1500)], rows[:1500])
     assert shard.kind == "exact"
     shard.add(ids[1500:], [f"cus_{i}" for i in range(1500, 3000)], rows[1500:])
-    assert shard.kind == "ivf" and len(shard) == 3000 and shard.index.ntotal == 3000
+    assert shard.kind == "ivf_pq_fastscan" and len(shard) == 3000 and shard.index.ntotal == 3000
     assert shard.index.nlist == ivf_lists_for(3000)
     found = shard.search(rows[[2500]], 1)
     assert found[0][:2] == ("tpl_2500", "cus_2500") and found[0][2] == pytest.approx(1.0)

@@ -33,16 +33,27 @@ def real_embeddings(data: Path, cache_dir: Path, strategy: str,
 
     entries = read_protocol(data / "protocols" / "identification.csv")
     evaluator = StrategyEvaluator(data, YuNetDetector(), EmbeddingCache(cache_dir))
+    paths = sorted({e.path for e in entries})
     try:
-        vectors = evaluator.strategy_vectors(strategy, sorted({e.path for e in entries}),
-                                             on_file)
-        evaluator.cache.save()
+        vectors = evaluator.strategy_vectors(strategy, paths, on_file)
+        if any(len(t) > _stored_rows(cache_dir, k) for k, t in evaluator.cache.vectors.items()):
+            evaluator.cache.save()  # only when something new was embedded: runs side by side
+            # read these files, and np.savez rewrites them in place
     finally:
         evaluator.close()
     gallery = [vectors[e.path] for e in entries if e.role != "probe"]
     probes = [vectors[e.path] for e in entries if e.role == "probe"]
     return _unit([v for v in gallery if v is not None]), \
         _unit([v for v in probes if v is not None]), strategy
+
+
+def _stored_rows(cache_dir: Path, key: str) -> int:
+    safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in key)
+    path = cache_dir / f"embeddings_{safe}.npz"
+    if not path.is_file():
+        return 0
+    with np.load(path, allow_pickle=False) as stored:
+        return len(stored["paths"])
 
 
 def _unit(rows: list[Any]) -> Matrix:

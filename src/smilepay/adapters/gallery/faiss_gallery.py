@@ -48,7 +48,7 @@ class FaissGallery:
     name = "faiss"
 
     def __init__(self, engine: Engine, keys: KeyRing, *, cache_dir: Path | None = None,
-                 ivf_from: int = 50_000, nprobe: int = 48,
+                 ivf_from: int = 50_000, nprobe: int = 0,
                  snapshot_every: int = 50_000) -> None:
         self.engine, self.keys = engine, keys
         self.ivf_from, self.nprobe, self.snapshot_every = ivf_from, nprobe, snapshot_every

@@ -26,7 +26,7 @@ from smilepay.domain.tenants import Scope
 from smilepay.errors import SmilePayError
 from smilepay.ports.identity import KeyRing
 
-FORMAT = b"smilepay-gallery-snapshot-1"
+FORMAT = b"smilepay-gallery-snapshot-2"
 ShardKey = tuple[Scope, str, str]  # scope, model id, purpose
 
 
@@ -63,6 +63,8 @@ class SnapshotFile:
             arrays[f"n{i}"] = np.array([shard.ids[n] for n in names], np.int64)
             arrays[f"c{i}"] = np.array([shard.owners[shard.ids[n]] for n in names], np.str_)
             arrays[f"x{i}"] = faiss.serialize_index(shard.index)
+            numbers, vectors = shard.live()
+            arrays[f"vn{i}"], arrays[f"vv{i}"] = numbers, vectors
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         blob = self.keys.seal(buffer.getvalue(), FORMAT)
@@ -91,6 +93,7 @@ class SnapshotFile:
                     shard.names = dict(zip(numbers, names, strict=True))
                     shard.owners = dict(zip(numbers, owners, strict=True))
                     shard.next_id, shard.trained_at = int(next_id), int(trained)
+                    shard.restore(data[f"vn{i}"], data[f"vv{i}"])
                     shards[(Scope(tenant, live == "1"), model_id, purpose)] = shard
                     i += 1
             return seq, shards
