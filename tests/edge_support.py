@@ -38,9 +38,9 @@ class Edge:
 def build_edge(url: str, tmp: Path, engine: str) -> Edge:
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
     from smilepay.api.app import create_app
-    from smilepay.bootstrap import build_container
+    from smilepay.bootstrap import build_container, build_face_context
+    from smilepay.config import FaceSettings
     from smilepay.services.demo import create_demo_merchant
-    from smilepay.services.face_context import FaceSettings, build_face_context
 
     container = build_container(url)
     settings = FaceSettings(challenge="smile", secrets_file=str(tmp / "secrets.json"),

@@ -39,14 +39,11 @@ def build_face_app(tmp: Path, challenge: str = "smile", *, real_clock: bool = Fa
                    step_timeout_ms: int = 6000, **policy: Any) -> FaceApp:
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
     from smilepay.api.app import create_app
-    from smilepay.bootstrap import build_container
+    from smilepay.bootstrap import build_container, build_face_context
+    from smilepay.config import FaceSettings
     from smilepay.services.context import FixedClock, SystemClock
     from smilepay.services.demo import create_demo_merchant
-    from smilepay.services.face_context import (
-        FaceSettings,
-        build_face_context,
-        policy_from,
-    )
+    from smilepay.services.face_policy import policy_from
 
     clock: Any = SystemClock() if real_clock else FixedClock(now=int(time.time() * 1000))
     container = build_container(f"sqlite:///{tmp / 'smilepay.db'}", clock=clock)

@@ -18,10 +18,11 @@ def build_flow_app(url: str, tmp: Path, challenge: str = "smile", **policy: Any)
     context (models load only when a frame is analysed)."""
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
     from smilepay.api.app import create_app
-    from smilepay.bootstrap import build_container
+    from smilepay.bootstrap import build_container, build_face_context
+    from smilepay.config import FaceSettings
     from smilepay.services.context import FixedClock
     from smilepay.services.demo import create_demo_merchant
-    from smilepay.services.face_context import FaceSettings, build_face_context, policy_from
+    from smilepay.services.face_policy import policy_from
 
     clock = FixedClock(now=int(time.time() * 1000))
     container = build_container(url, clock=clock)

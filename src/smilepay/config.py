@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,6 +16,20 @@ def project_root() -> Path:
         if (parent / "pyproject.toml").is_file() and (parent / "src" / "smilepay").is_dir():
             return parent
     return Path.cwd()
+
+
+class FaceSettings(BaseModel):
+    """The ``SMILEPAY_FACE_*`` settings (``Settings.face()``): challenge ("random" or a fixed
+    list like "smile"), phone policy, where secrets and the FAISS gallery cache live (default:
+    ``var_dir``). The recognition strategy is ``Settings.face_strategy``."""
+
+    challenge: str = "random"
+    step_timeout_ms: int = 6000
+    phone_policy: str = "last_four"
+    secrets_file: str = ""
+    index_dir: str = ""  # the FAISS gallery's snapshot folder (SMILEPAY_GALLERY_CACHE_DIR wins)
+    exact_below: int = 0  # 0: unset; else overrides SMILEPAY_GALLERY_IVF_FROM (older name)
+    false_match_target: float = 1e-6  # decision-level, face + last four digits (security.md)
 
 
 class Settings(BaseSettings):
@@ -50,6 +64,28 @@ class Settings(BaseSettings):
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "receipts@smilepay.invalid"
+    # Face flows (SMILEPAY_FACE_*; see FaceSettings and the README's face settings table).
+    face_challenge: str = "random"
+    face_step_timeout_ms: int = 6000
+    face_phone_policy: str = "last_four"
+    face_secrets_file: str = ""
+    face_index_dir: str = ""
+    face_exact_below: int = Field(default=0, ge=0)
+    face_false_match_target: float = 1e-6
+    # The gallery (faiss | pgvector | milvus; empty: pgvector on PostgreSQL, else faiss) and its
+    # tuning, and the session store (Redis when set, else the SQL database): adapters.gallery.
+    gallery: str = ""
+    gallery_url: str = ""
+    gallery_cache_dir: str = ""
+    gallery_nprobe: int = Field(default=48, ge=1)
+    gallery_ivf_from: int = Field(default=50_000, ge=1)
+    gallery_ef_search: int = Field(default=100, ge=1)
+    redis_url: str = Field(default="", repr=False)
+
+    def face(self) -> FaceSettings:
+        """The ``face_*`` settings without their prefix."""
+        return FaceSettings(**{name: getattr(self, f"face_{name}")
+                               for name in FaceSettings.model_fields})
 
     def resolved_database_url(self) -> str:
         """The configured database, or SQLite in ``var_dir`` (the embedded default)."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from smilepay.adapters.models.pipeline_factory import load_pipeline
-from smilepay.services.face_frames import MESSAGES, quality_code
+from smilepay.services.face_feedback import MESSAGES, quality_code
 from smilepay.vision.pipeline import FacePipeline
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from smilepay.adapters.sql.engine import make_engine
-from smilepay.adapters.sql.flow_store import FactorAttempt, SqlFlowStore
+from smilepay.adapters.sql.flow_store import SqlFlowStore
 from smilepay.domain.tenants import Scope
+from smilepay.ports.flow import FactorAttempt
 
 pytestmark = pytest.mark.integration
 SCOPE = Scope("ten_flowstore", livemode=False)

@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from smilepay.adapters.sql.engine import make_engine
-from smilepay.adapters.sql.identity_schema import identity_metadata
 from smilepay.adapters.sql.identity_store import SqlIdentityStore
+from smilepay.adapters.sql.migrate import upgrade_engine
+from smilepay.bootstrap import build_face_context
+from smilepay.config import FaceSettings
 from smilepay.domain.tenants import Scope
-from smilepay.services.face_context import FaceContext, FaceSettings, build_face_context
+from smilepay.services.face_context import FaceContext
 from smilepay.services.face_frames import add_frame, open_challenge, verifier_settings
 from smilepay.vision.errors import NoFaceFound
 from smilepay.vision.liveness.layered import LayeredLivenessCheck
@@ -77,7 +79,7 @@ class ScriptedPipeline:
 @pytest.fixture()
 def world(tmp_path: Path) -> Iterator[tuple[FaceContext, ScriptedPipeline]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'id.db'}")
-    identity_metadata.create_all(engine)
+    upgrade_engine(engine)
     settings = FaceSettings(challenge="smile", step_timeout_ms=6000,
                             secrets_file=str(tmp_path / "s.json"), index_dir=str(tmp_path / "i"))
     pipeline = ScriptedPipeline()
@@ -197,7 +199,7 @@ class CountingScorer:
 
 def test_the_advisory_passive_layer_scores_only_the_deciding_frame(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'id.db'}")
-    identity_metadata.create_all(engine)
+    upgrade_engine(engine)
     settings = FaceSettings(challenge="smile", step_timeout_ms=6000,
                             secrets_file=str(tmp_path / "s.json"), index_dir=str(tmp_path / "i"))
     pipeline, scorer = ScriptedPipeline(), CountingScorer()

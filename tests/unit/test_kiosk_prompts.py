@@ -9,7 +9,7 @@ import pytest
 
 from smilepay.domain.tenants import Scope
 from smilepay.services.face_context import FrameSession
-from smilepay.services.face_frames import _feedback
+from smilepay.services.face_feedback import feedback as _feedback
 from smilepay.services.kiosk_prompts import CUSTOMER_PROMPTS, customer_prompt
 from smilepay.vision.liveness.types import Action, Challenge
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from smilepay.config import Settings
-from smilepay.services.face_context import FaceSettings
+from smilepay.config import FaceSettings, Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -30,6 +29,7 @@ def test_every_face_setting_is_in_the_readme_with_its_default() -> None:
         else:
             assert documented[variable] == str(default), variable
     assert "face_strategy" in Settings.model_fields
+    assert {f"face_{name}" for name in FaceSettings.model_fields} <= set(Settings.model_fields)
 
 
 def test_the_readme_explains_testing_with_a_recorded_video() -> None:

@@ -9,7 +9,6 @@ secret key. Frames are posted as JPEG bodies with an ``X-Capture-Ms`` header; a 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +19,15 @@ from starlette.datastructures import UploadFile
 
 from smilepay.api.auth import bearer, container_of, require_secret_key, require_terminal_key
 from smilepay.api.mutation import page_payload
-from smilepay.bootstrap import Container
+from smilepay.bootstrap import face_context_of
 from smilepay.domain.consent import consent_text
 from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput, NotFound
 from smilepay.services import enrol, erase, face_pay
 from smilepay.services.face_context import FaceContext, FrameSession
-from smilepay.services.face_frames import MAX_FRAME_BYTES, PROMPTS, add_frame
+from smilepay.services.face_feedback import PROMPTS
+from smilepay.services.face_frames import MAX_FRAME_BYTES, add_frame
 from smilepay.services.face_guard import api_key_owner, wallet_owner
 from smilepay.services.face_wallet import (
     list_pending_payment,
@@ -42,28 +42,9 @@ from smilepay.vision.liveness.depth_png import MAX_DEPTH_BYTES
 router = APIRouter(prefix="/v1/face", tags=["face"])
 
 
-_FACE_BUILD_LOCK = threading.Lock()
-
-
 def face_of(request: Request) -> FaceContext:
-    """The app's face context, built on first use (models load lazily inside it). Sync routes
-    run in a thread pool, so two first requests must not each build one: sessions stored in
-    the loser would be lost."""
+    """The app's face context, built once on first use (``bootstrap.face_context_of``)."""
     return face_context_of(container_of(request))
-
-
-def face_context_of(container: Container) -> FaceContext:
-    """The container's face context, built once (see ``face_of``; also used by the warm-up)."""
-    with _FACE_BUILD_LOCK:
-        found = container.extras.get("face")
-        if found is None:
-            from smilepay.adapters.sql.identity_store import SqlIdentityStore
-            from smilepay.services.face_context import build_face_context
-
-            found = build_face_context(SqlIdentityStore(container.store.engine))
-            container.extras["face"] = found
-    assert isinstance(found, FaceContext)
-    return found
 
 
 def now_ms(request: Request) -> int:

@@ -53,12 +53,14 @@ def readiness_of(container: Container) -> Readiness:
 
 
 def warm_face_models(container: Container) -> None:
-    """Build the face context and run every model once (detector, landmarks, embedders,
-    passive liveness) on a synthetic frame."""
-    from smilepay.api.routes_face import face_context_of
+    """Build the face context, run every model once (detector, landmarks, embedders, passive
+    liveness) on a synthetic frame and bring the gallery up to the change log's head."""
+    from smilepay.bootstrap import face_context_of
     from smilepay.services.face_frames import warm_up
 
-    warm_up(face_context_of(container))
+    face = face_context_of(container)
+    warm_up(face)
+    face.gallery.catch_up()  # ready means caught up too: no search waits for the backlog
 
 
 def start_warm_up(container: Container,

@@ -132,12 +132,12 @@ def bench_checkout(
 
 def _set_up(data: Path) -> Checkout:
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
-    from smilepay.bootstrap import build_container
+    from smilepay.bootstrap import build_container, build_face_context
+    from smilepay.config import FaceSettings
     from smilepay.domain.tenants import Scope
     from smilepay.services.context import FixedClock
     from smilepay.services.demo import create_demo_merchant, sign_up_customer
     from smilepay.services.enrol import enrol_from_images
-    from smilepay.services.face_context import FaceSettings, build_face_context
     from smilepay.services.face_frames import warm_up
     from smilepay.services.face_wallet import top_up_wallet
     from smilepay.vision.decode import read_image

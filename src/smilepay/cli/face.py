@@ -21,8 +21,7 @@ app.add_typer(index_app, name="index")
 
 def _stack(database_url: str | None = None, **face: Any) -> tuple[Any, Any]:
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
-    from smilepay.bootstrap import build_container
-    from smilepay.services.face_context import build_face_context
+    from smilepay.bootstrap import build_container, build_face_context
 
     container = build_container(database_url, **face.pop("container", {}))
     return container, build_face_context(SqlIdentityStore(container.store.engine), **face)
@@ -105,23 +104,27 @@ def enrol_command(
 def index_rebuild(
     key: str = typer.Option(None, help="Merchant secret key (default: every tenant)."),
 ) -> None:
-    """Rebuild the gallery index from the encrypted template store."""
+    """Rebuild the gallery from the encrypted template store, in the gallery every server
+    worker reads (``SMILEPAY_GALLERY``): each template is removed and added again in one
+    transaction per tenant and mode, so a running server sees the result at once."""
     from smilepay.domain.tenants import Scope
+    from smilepay.services.face_index import rebuild_gallery
 
     container, face = _stack()
-    scopes = [_scope_of(container, key)] if key else [
-        Scope(t, live) for t, live in face.identity.template_counts()]
-    table = Table(title="index rebuild")
-    table.add_column("tenant")
-    table.add_column("mode")
-    table.add_column("templates", justify="right")
-    for scope in scopes:
-        templates = face.identity.all_templates(scope)
-        if not templates:
-            continue
-        model_id, dim = templates[0].model_id, templates[0].dim
-        count = face.galleries.rebuild(scope, model_id, dim)
-        table.add_row(scope.tenant_id, "live" if scope.livemode else "test", str(count))
+    try:
+        scopes = [_scope_of(container, key)] if key else [
+            Scope(t, live) for t, live in face.identity.template_counts()]
+        table = Table(title=f"index rebuild ({face.gallery.name})")
+        table.add_column("tenant")
+        table.add_column("mode")
+        table.add_column("templates", justify="right")
+        for scope in scopes:
+            count = rebuild_gallery(face, scope)
+            table.add_row(scope.tenant_id, "live" if scope.livemode else "test", str(count))
+    finally:
+        face.gallery.close()
+        face.close()
+        container.close()
     console.print(table)
 
 
@@ -146,10 +149,12 @@ def purge_expired_command() -> None:
 @app.command("demo-seed")
 def demo_seed(base_url: str = typer.Option("http://127.0.0.1:8000")) -> None:
     """Create the demo merchant and terminal once (test mode); print the page addresses."""
+    from smilepay.adapters.files import write_file_atomically
     from smilepay.services.demo import seed_demo
 
     container, _ = _stack()
-    keys, created = seed_demo(container, _demo_keys_file())
+    keys, created = seed_demo(container, _demo_keys_file(),
+                              lambda path, data: write_file_atomically(path, data, mode=0o600))
     console.print(f"{'created' if created else 'using'} demo merchant {keys.merchant} "
                   f"({keys.tenant_id}), test mode")
     for page, url in keys.page_addresses(base_url).items():
@@ -165,11 +170,11 @@ def demo(
     """Scripted enrol-then-pay from image files; prints the receipt."""
     import time
 
+    from smilepay.config import FaceSettings
     from smilepay.domain.tenants import Scope
     from smilepay.services.context import FixedClock
     from smilepay.services.demo import create_demo_merchant, run_scripted_checkout, sign_up_customer
     from smilepay.services.enrol import enrol_from_images
-    from smilepay.services.face_context import FaceSettings
     from smilepay.services.face_wallet import top_up_wallet
     from smilepay.vision.decode import read_image
 

@@ -8,17 +8,16 @@ again on every start. Test mode only: these keys never move real money.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from smilepay.adapters.files import write_file_atomically
-from smilepay.bootstrap import Container
 from smilepay.domain.money_errors import AuthenticationFailed
 from smilepay.domain.tenants import KeyKind, Scope
 from smilepay.errors import InvalidInput
 from smilepay.ports.money import MoneyTx
+from smilepay.services.face_money import MoneySide
 from smilepay.services.tenants import (
     authenticate,
     create_tenant,
@@ -44,7 +43,7 @@ class DemoKeys:
         }
 
 
-def create_demo_merchant(container: Container, name: str = "Demo Café") -> DemoKeys:
+def create_demo_merchant(container: MoneySide, name: str = "Demo Café") -> DemoKeys:
     now_ms = container.ctx.clock.now_ms()
 
     def work(tx: MoneyTx) -> DemoKeys:
@@ -58,8 +57,10 @@ def create_demo_merchant(container: Container, name: str = "Demo Café") -> Demo
     return container.store.run(work)
 
 
-def seed_demo(container: Container, keys_file: Path) -> tuple[DemoKeys, bool]:
-    """(the demo keys, whether they were created now)."""
+def seed_demo(container: MoneySide, keys_file: Path,
+              write_secret: Callable[[Path, bytes], None]) -> tuple[DemoKeys, bool]:
+    """(the demo keys, whether they were created now); ``write_secret`` keeps the raw keys in
+    ``keys_file`` (atomically, owner-only: the entry point passes the file adapter)."""
     if keys_file.exists():
         kept = DemoKeys(**json.loads(keys_file.read_text()))
         try:
@@ -68,7 +69,7 @@ def seed_demo(container: Container, keys_file: Path) -> tuple[DemoKeys, bool]:
         except AuthenticationFailed:  # the database was reset: make a new demo merchant
             keys_file.unlink()
     keys = create_demo_merchant(container)
-    write_file_atomically(keys_file, json.dumps(asdict(keys)).encode(), mode=0o600)
+    write_secret(keys_file, json.dumps(asdict(keys)).encode())
     return keys, True
 
 
@@ -78,7 +79,7 @@ class ScriptedCustomer:
     wallet_token: str
 
 
-def sign_up_customer(fc: Any, money: Container, scope: Scope, phone: str, name: str,
+def sign_up_customer(fc: Any, money: MoneySide, scope: Scope, phone: str, name: str,
                      now_ms: int) -> ScriptedCustomer:
     """What the enrol page does, scripted: code, verify, consent to the current text."""
     from smilepay.domain.consent import consent_text
@@ -93,7 +94,7 @@ def sign_up_customer(fc: Any, money: Container, scope: Scope, phone: str, name: 
     return ScriptedCustomer(login.customer_id, login.session_token)
 
 
-def run_scripted_checkout(fc: Any, money: Container, scope: Scope, terminal_id: str,
+def run_scripted_checkout(fc: Any, money: MoneySide, scope: Scope, terminal_id: str,
                           frames: Iterable[Any], phone_entry: str, amount_minor: int,
                           clock: Any, frame_ms: int = 66) -> dict[str, Any]:
     """A payment at ``terminal_id`` answered by ``frames`` (BGR, one every ``frame_ms`` of the

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from smilepay.bootstrap import Container
 from smilepay.domain.consent import ConsentRecord, grant_consent
 from smilepay.domain.customers import Customer, mask_phone, normalize_phone
 from smilepay.domain.events import Notification
@@ -22,10 +21,8 @@ from smilepay.domain.identity import (
     OTP_MAX_ATTEMPTS,
     FaceAlreadyEnrolled,
     OneTimeCodeRejected,
-    best_per_customer,
     code_matches,
     draw_code,
-    find_duplicate_owner,
     issue_code,
     refusal_reason,
 )
@@ -42,8 +39,9 @@ from smilepay.services.face_context import (
     now_utc,
     threshold_for,
 )
-from smilepay.services.face_frames import parse_capability, quality_score
+from smilepay.services.face_feedback import parse_capability, quality_score
 from smilepay.services.face_guard import check_signup_rate, open_owned_challenge
+from smilepay.services.face_money import MoneySide
 
 WALLET_SESSION_TTL_MS = 30 * 24 * 3600 * 1000
 CODE_ERRORS = {"wrong_code": "a wrong code", "expired": "an expired code",
@@ -62,7 +60,7 @@ def hash_token(token: str) -> str:
     return hash_api_key(token)
 
 
-def start_signup(fc: FaceContext, money: Container, scope: Scope, phone: str,
+def start_signup(fc: FaceContext, money: MoneySide, scope: Scope, phone: str,
                  now_ms: int, owner: str = "") -> SignUp:
     """Send a one-time code to ``phone`` (through the notifier), at most so many per number
     and per terminal ``owner`` (``RateLimited``: no SMS bombing)."""
@@ -93,7 +91,7 @@ class WalletLogin:
     created: bool
 
 
-def verify_signup(fc: FaceContext, money: Container, scope: Scope, code_id: str, code: str,
+def verify_signup(fc: FaceContext, money: MoneySide, scope: Scope, code_id: str, code: str,
                   name: str, now_ms: int) -> WalletLogin:
     """Check the code; create the customer (or sign the known one in); open a wallet session."""
     found = fc.identity.get_code(scope, code_id)
@@ -186,41 +184,57 @@ def finish_enrolment(fc: FaceContext, scope: Scope, customer_id: str, challenge_
 def store_template(fc: FaceContext, scope: Scope, customer_id: str, rotated: Sequence[Vector],
                    weights: Sequence[float], model_id: str, now_ms: int, *, source: str,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Merge, refuse duplicates, seal, store, index; the summary (no vectors)."""
+    """Merge, refuse duplicates, seal, store, index; the summary (no vectors).
+
+    The customer's old templates go, the duplicate check runs and the new template is stored
+    and made searchable in one transaction (``Gallery.add_unless_duplicate``: writers
+    serialise, so one face enrolled on two accounts at once through two workers cannot pass
+    twice); a duplicate rolls it all back."""
     require_active_consent(fc.identity.active_consent(scope, customer_id), customer_id)
     template = merge_embeddings(list(rotated), list(weights))
-    dim = int(template.shape[0])
-    index = fc.galleries.index(scope, model_id, dim)
-    hits = index.search(template, fc.policy.search_k)
-    owners = fc.identity.owners(scope, [h.template_id for h in hits])
-    candidates = best_per_customer(hits, owners)
+    others = [m for m in fc.search(scope, model_id, template) if m.customer_id != customer_id]
     dup_threshold, dup_source = threshold_for(model_id, fc.policy.duplicate_far,
                                               fc.policy.fallback_duplicate_threshold)
-    duplicate = find_duplicate_owner(candidates, dup_threshold, customer_id)
     values: dict[str, Any] = {"model_id": model_id, "frames": len(rotated), "source": source,
                               "duplicate_threshold": round(dup_threshold, 4),
                               "threshold_source": dup_source,
-                              "best_other_score": round(max((c.score for c in candidates
-                                                             if c.customer_id != customer_id),
+                              "best_other_score": round(max((m.score for m in others),
                                                             default=-1.0), 4)}
     values.update({k: v for k, v in (extra or {}).items() if isinstance(v, str | int | float)})
-    if duplicate is not None:
+    sealed = fc.seal(scope, customer_id, template, model_id, float(np.mean(weights)), now_ms)
+
+    def work(tx: object) -> list[str]:
+        old = fc.identity.delete_templates_of(scope, customer_id, tx=tx)
+        fc.gallery.remove(scope, old, tx=tx)
+        duplicate = fc.gallery.add_unless_duplicate(fc.gallery_entry(sealed, template),
+                                                    dup_threshold, tx=tx)
+        if duplicate is not None:
+            raise _Duplicate(duplicate.score)
+        fc.identity.add_template(sealed, tx=tx)
+        return old
+
+    try:
+        old = fc.identity.transaction(work)
+    except _Duplicate as found:
+        values["best_other_score"] = round(max(found.score, values["best_other_score"]), 4)
         fc.audit(scope, "enrol", "refused", ("face_already_enrolled",), customer_id, now_ms,
                  values)
         raise FaceAlreadyEnrolled(
             "expected a face not enrolled on another account, got one that is "
-            f"(score {duplicate.score:.3f} >= {dup_threshold:.3f})", param="face")
-    old = fc.identity.delete_templates_of(scope, customer_id)
-    fc.galleries.remove(scope, old)
-    quality = float(np.mean(weights))
-    sealed = fc.seal(scope, customer_id, template, model_id, quality, now_ms)
-    fc.identity.add_template(sealed)
-    fc.galleries.add(scope, model_id, sealed.template_id, template)
+            f"(score {found.score:.3f} >= {dup_threshold:.3f})", param="face") from None
     values["replaced_templates"] = len(old)
     fc.audit(scope, "enrol", "accepted", (), customer_id, now_ms, values)
     return {"object": "face_enrolment", "customer": customer_id, "template": sealed.template_id,
             "model_id": model_id, "frames_used": len(rotated),
             "replaced_templates": len(old), "key_id": sealed.sealed.key_id}
+
+
+class _Duplicate(Exception):
+    """Rolls the enrolment transaction back: the face is another customer's."""
+
+    def __init__(self, score: float) -> None:
+        super().__init__(score)
+        self.score = score
 
 
 def enrol_from_images(fc: FaceContext, scope: Scope, customer_id: str,

@@ -1,5 +1,6 @@
-"""Erase: revoking consent deletes a customer's templates from the store and the index at once
-and returns a deletion receipt; ``purge_expired`` does the same when retention has lapsed.
+"""Erase: revoking consent deletes a customer's templates from the store and the gallery in one
+transaction (no worker matches them once it commits) and returns a deletion receipt;
+``purge_expired`` does the same when retention has lapsed.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ def erase_face(fc: FaceContext, scope: Scope, customer_id: str, now_ms: int,
             {"templates": receipt.template_count, "receipt": receipt.receipt_id,
              "digest": receipt.digest})
 
-    receipt, template_ids = fc.identity.erase_customer(scope, customer_id, make_receipt, audit)
-    fc.galleries.remove(scope, template_ids)
+    def unsearchable(tx: object, template_ids: list[str]) -> None:
+        fc.gallery.remove(scope, template_ids, tx=tx)  # in the erasure's transaction
+
+    receipt, _ = fc.identity.erase_customer(scope, customer_id, make_receipt, audit,
+                                            also=unsearchable)
     return receipt
 
 

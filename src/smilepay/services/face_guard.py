@@ -12,8 +12,8 @@ from smilepay.domain.mandates import RateLimited
 from smilepay.domain.payments import PaymentIntent
 from smilepay.domain.risk import factor_lock
 from smilepay.domain.tenants import Scope
+from smilepay.services.face_challenge import open_challenge
 from smilepay.services.face_context import FaceContext, FrameSession
-from smilepay.services.face_frames import open_challenge
 from smilepay.services.views import payment_view
 from smilepay.vision.liveness.types import TerminalCapability
 

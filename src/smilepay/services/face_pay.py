@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from smilepay.adapters.sql.flow_store import FactorAttempt
-from smilepay.bootstrap import Container
 from smilepay.domain.false_match import FalseMatch, decision_false_match
 from smilepay.domain.happy_go import happy_go_discount
 from smilepay.domain.identity import (
+    Candidate,
     Match,
     PhonePolicy,
     best_per_customer,
@@ -27,6 +26,7 @@ from smilepay.domain.payments import PaymentIntent, PaymentStatus, is_unpaid_pas
 from smilepay.domain.templates import merge_embeddings
 from smilepay.domain.tenants import Scope
 from smilepay.errors import Conflict, InvalidInput, NotFound
+from smilepay.ports.flow import FactorAttempt
 from smilepay.ports.money import MoneyTx
 from smilepay.services.customers import find_customer_by_phone, find_customers_by_last4
 from smilepay.services.face_context import (
@@ -36,13 +36,14 @@ from smilepay.services.face_context import (
     now_utc,
     threshold_for,
 )
-from smilepay.services.face_frames import parse_capability
+from smilepay.services.face_feedback import parse_capability
 from smilepay.services.face_guard import (
     api_key_owner,
     factor_gate,
     open_owned_challenge,
     terminal_payment_view,
 )
+from smilepay.services.face_money import MoneySide
 from smilepay.services.kiosk_prompts import CUSTOMER_PROMPTS as KIOSK_MESSAGES
 from smilepay.services.payments import confirm_payment, get_payment
 from smilepay.services.refunds import create_refund
@@ -50,7 +51,7 @@ from smilepay.services.refunds import create_refund
 MAX_CHALLENGES_PER_PAYMENT = 3
 
 
-def start_face_payment(fc: FaceContext, money: Container, scope: Scope, payment_id: str,
+def start_face_payment(fc: FaceContext, money: MoneySide, scope: Scope, payment_id: str,
                        terminal_id: str | None, now_ms: int,
                        capability: str = "rgb", owner: str = "",
                        ) -> tuple[FrameSession, PaymentIntent]:
@@ -85,7 +86,7 @@ FLOW_MESSAGES = {
 }
 
 
-def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challenge_id: str,
+def confirm_face_payment(fc: FaceContext, money: MoneySide, scope: Scope, challenge_id: str,
                          phone_entry: str, now_ms: int, owner: str | None = None
                          ) -> dict[str, Any]:
     """The identity decision and, on a match, the payment; a JSON-ready result (no customer
@@ -116,9 +117,9 @@ def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challe
     model_id = session.model_id
     best = session.best[: policy.probe_frames]  # best first, the strategy's full embeddings
     probe = merge_embeddings([g[1] for g in best], [max(g[0], 0.05) for g in best])
-    index = fc.galleries.index(scope, model_id, int(probe.shape[0]))
-    hits = index.search(probe, policy.search_k)
-    candidates = best_per_customer(hits, fc.identity.owners(scope, [h.template_id for h in hits]))
+    hits = fc.search(scope, model_id, probe)
+    candidates = best_per_customer([Candidate(h.template_id, h.score) for h in hits],
+                                   {h.template_id: h.customer_id for h in hits})
     threshold, source = threshold_for(model_id, policy.match_far, policy.fallback_match_threshold)
     face_key = candidates[0].template_id if candidates and candidates[0].score >= threshold \
         else None  # the face in front of the camera, as the gallery knows it
@@ -158,6 +159,7 @@ def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challe
                    "false_match_target": policy.false_match_target})
     if bound.probability > policy.false_match_target and phone_policy is PhonePolicy.LAST_FOUR:
         session.needs_full_phone = True  # the session stays open for the full number
+        fc.sessions.save(session)
         attempt(True, "full_phone_required", bound.probability)
         fc.audit(scope, "pay", "full_phone_required", ("false_match_above_target",),
                  payment_id, now_ms, values)
@@ -169,7 +171,7 @@ def confirm_face_payment(fc: FaceContext, money: Container, scope: Scope, challe
     return _pay(fc, money, scope, session, decision, payment_id, now_ms, values, base)
 
 
-def _false_match(fc: FaceContext, money: Container, scope: Scope, model_id: str, score: float,
+def _false_match(fc: FaceContext, money: MoneySide, scope: Scope, model_id: str, score: float,
                  digits: str, policy: PhonePolicy) -> FalseMatch:
     """The decision's false-match probability: FMR at its score times the customers the face
     was compared with (all who share the last four digits; one for the full number)."""
@@ -187,7 +189,7 @@ def _false_match(fc: FaceContext, money: Container, scope: Scope, model_id: str,
     return decision_false_match(rows, score, sharing)
 
 
-def _phone_owners(money: Container, scope: Scope, digits: str, policy: PhonePolicy,
+def _phone_owners(money: MoneySide, scope: Scope, digits: str, policy: PhonePolicy,
                   candidate_ids: list[str]) -> set[str]:
     if not candidate_ids:
         return set()
@@ -202,7 +204,7 @@ def _phone_owners(money: Container, scope: Scope, digits: str, policy: PhonePoli
     return money.store.run(work, write=False)
 
 
-def _pay(fc: FaceContext, money: Container, scope: Scope, session: FrameSession,
+def _pay(fc: FaceContext, money: MoneySide, scope: Scope, session: FrameSession,
          decision: Match, payment_id: str, now_ms: int, values: dict[str, Any],
          base: dict[str, Any]) -> dict[str, Any]:
     customer_id = decision.customer_id

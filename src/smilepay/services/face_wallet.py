@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from smilepay.bootstrap import Container
 from smilepay.domain.customers import Customer
 from smilepay.domain.events import Notification
 from smilepay.domain.happy_go import Promotion
@@ -18,11 +17,12 @@ from smilepay.ports.money import MoneyTx
 from smilepay.services.customers import render_customer, top_up, wallet
 from smilepay.services.face_context import FaceContext
 from smilepay.services.face_guard import terminal_payment_view
+from smilepay.services.face_money import MoneySide
 from smilepay.services.tenants import Caller
 from smilepay.services.views import account_view, notification_view, payment_view, topup_view
 
 
-def list_pending_payment(fc: FaceContext, money: Container, caller: Caller) -> dict[str, Any]:
+def list_pending_payment(fc: FaceContext, money: MoneySide, caller: Caller) -> dict[str, Any]:
     """The terminal, its merchant, and the newest payment waiting at this terminal (if any)."""
 
     def work(tx: MoneyTx) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def list_pending_payment(fc: FaceContext, money: Container, caller: Caller) -> d
     return money.store.run(work, write=False)
 
 
-def wallet_summary(fc: FaceContext, money: Container, scope: Scope, customer_id: str,
+def wallet_summary(fc: FaceContext, money: MoneySide, scope: Scope, customer_id: str,
                    currency: str) -> dict[str, Any]:
     def work(tx: MoneyTx) -> dict[str, Any]:
         customer = tx.get(Customer, customer_id, scope)
@@ -81,7 +81,7 @@ def wallet_summary(fc: FaceContext, money: Container, scope: Scope, customer_id:
     return found
 
 
-def top_up_wallet(money: Container, scope: Scope, customer_id: str, amount_minor: int,
+def top_up_wallet(money: MoneySide, scope: Scope, customer_id: str, amount_minor: int,
                   currency: str) -> dict[str, Any]:
     return topup_view(money.store.run(
         lambda tx: top_up(tx, money.ctx, scope, customer_id, amount_minor, currency)), customer_id)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from smilepay.adapters.sql.flow_store import SqlFlowStore
 from smilepay.domain.mandates import Mandate, MandateRequired
 from smilepay.domain.tenants import Scope
 from smilepay.errors import NotFound
+from smilepay.ports.flow import FlowStore
 from smilepay.services.face_context import FaceContext
 
 
@@ -46,7 +46,7 @@ def mandate_required(customer_id: str) -> MandateRequired:
         "wallet page, or pays at a terminal with the face flow", param="customer")
 
 
-def require_mandate(flow: SqlFlowStore, scope: Scope, customer_id: str) -> str:
+def require_mandate(flow: FlowStore, scope: Scope, customer_id: str) -> str:
     """The customer's active mandate id, or ``MandateRequired``."""
     found = flow.active_mandate(scope, customer_id)
     if found is None:
@@ -54,7 +54,7 @@ def require_mandate(flow: SqlFlowStore, scope: Scope, customer_id: str) -> str:
     return found
 
 
-def mandate_gate(flow: SqlFlowStore, scope: Scope, customer_id: str | None
+def mandate_gate(flow: FlowStore, scope: Scope, customer_id: str | None
                  ) -> Callable[[str | None], None]:
     """A check to run inside the payment's transaction, read before it: the money core runs
     writes in group-commit batches, and a read there would wait in every batch. The result is

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, update
@@ -29,6 +28,7 @@ from smilepay.adapters.sql.identity_schema import face_challenges, signup_codes
 from smilepay.domain.ids import new_id
 from smilepay.domain.mandates import Mandate
 from smilepay.domain.tenants import Scope
+from smilepay.ports.flow import FactorAttempt, FactorFailures
 
 T = TypeVar("T")
 SWEEP_AFTER_MS = 2 * 24 * 3600 * 1000  # rate events older than this are dropped by any take
@@ -36,24 +36,6 @@ SWEEP_AFTER_MS = 2 * 24 * 3600 * 1000  # rate events older than this are dropped
 
 def _in(scope: Scope, table: Table) -> Any:
     return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
-
-
-@dataclass(frozen=True)
-class FactorAttempt:
-    payment_id: str
-    terminal_key: str
-    face_key: str | None
-    succeeded: bool
-    reason: str
-    false_match_p: float | None
-    at_ms: int
-
-
-@dataclass(frozen=True)
-class FactorFailures:
-    payment: int
-    terminal: int
-    face: int
 
 
 class SqlFlowStore:

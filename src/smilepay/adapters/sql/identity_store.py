@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -32,6 +31,7 @@ from smilepay.domain.happy_go import Promotion
 from smilepay.domain.identity import AuditEntry, OneTimeCode
 from smilepay.domain.templates import SealedBlob, SealedTemplate
 from smilepay.domain.tenants import Scope
+from smilepay.ports.identity import StoredChallenge, WalletSession
 
 T = TypeVar("T")
 
@@ -48,28 +48,6 @@ def _in(scope: Scope, table: Any) -> Any:
     return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
 
 
-@dataclass(frozen=True)
-class StoredChallenge:
-    id: str
-    scope: Scope
-    purpose: str
-    subject_id: str
-    terminal_id: str | None
-    nonce: str
-    steps: tuple[str, ...]
-    issued_at_ms: int
-    expires_at_ms: int
-    state: str
-    outcome: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class WalletSession:
-    scope: Scope
-    customer_id: str
-    expires_at_ms: int
-
-
 class SqlIdentityStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -81,8 +59,20 @@ class SqlIdentityStore:
     def _read(self, work: Callable[[Connection], T]) -> T:
         return self._runner.run(work, write=False)
 
+    def _in_tx(self, tx: object | None, work: Callable[[Connection], T]) -> T:
+        if tx is None:
+            return self._write(work)
+        if not isinstance(tx, Connection):
+            raise TypeError(f"expected a SQLAlchemy Connection as tx, got {type(tx).__name__}")
+        return work(tx)
+
+    def transaction(self, work: Callable[[object], T]) -> T:
+        """``work(tx)`` in one write transaction; ``tx`` goes to the ``tx`` parameters here
+        and in the SQL gallery adapters."""
+        return self._write(work)
+
     # --- templates ----------------------------------------------------------------------
-    def add_template(self, template: SealedTemplate) -> None:
+    def add_template(self, template: SealedTemplate, *, tx: object | None = None) -> None:
         row = {
             "id": template.template_id, "tenant_id": template.tenant_id,
             "livemode": template.livemode, "customer_id": template.customer_id,
@@ -91,7 +81,7 @@ class SqlIdentityStore:
             "created_at_ms": to_ms(template.created_at), "key_id": template.sealed.key_id,
             "nonce": template.sealed.nonce, "ciphertext": template.sealed.ciphertext,
         }
-        self._write(lambda c: c.execute(insert(face_templates).values(**row)))
+        self._in_tx(tx, lambda c: c.execute(insert(face_templates).values(**row)))
 
     @staticmethod
     def _template(row: Any) -> SealedTemplate:
@@ -109,9 +99,14 @@ class SqlIdentityStore:
         ).order_by(face_templates.c.id)
         return self._read(lambda c: [self._template(r) for r in c.execute(query)])
 
-    def all_templates(self, scope: Scope) -> list[SealedTemplate]:
+    def all_templates(self, scope: Scope, *, tx: object | None = None) -> list[SealedTemplate]:
+        """Every template of the scope; inside ``tx`` the rows stay locked until it ends (an
+        erasure waits, so whatever ``tx`` makes of them cannot outlive it)."""
         query = (select(face_templates).where(_in(scope, face_templates))
                  .order_by(face_templates.c.id))
+        if tx is not None:
+            return self._in_tx(tx, lambda c: [self._template(r) for r in
+                                              c.execute(query.with_for_update())])
         return self._read(lambda c: [self._template(r) for r in c.execute(query)])
 
     def owners(self, scope: Scope, template_ids: Iterable[str]) -> dict[str, str]:
@@ -123,8 +118,9 @@ class SqlIdentityStore:
         )
         return self._read(lambda c: {r.id: r.customer_id for r in c.execute(query)})
 
-    def delete_templates_of(self, scope: Scope, customer_id: str) -> list[str]:
-        return self._write(lambda c: self._delete_templates(c, scope, customer_id))
+    def delete_templates_of(self, scope: Scope, customer_id: str, *,
+                            tx: object | None = None) -> list[str]:
+        return self._in_tx(tx, lambda c: self._delete_templates(c, scope, customer_id))
 
     @staticmethod
     def _delete_templates(conn: Connection, scope: Scope, customer_id: str) -> list[str]:
@@ -199,6 +195,7 @@ class SqlIdentityStore:
     def erase_customer(
         self, scope: Scope, customer_id: str, make_receipt: Callable[[int], DeletionReceipt],
         audit: Callable[[DeletionReceipt], tuple[str, AuditEntry]],
+        also: Callable[[object, list[str]], object] | None = None,
     ) -> tuple[DeletionReceipt, list[str]]:
         def work(conn: Connection) -> tuple[DeletionReceipt, list[str]]:
             ids = self._delete_templates(conn, scope, customer_id)
@@ -215,6 +212,8 @@ class SqlIdentityStore:
             ))
             audit_id, entry = audit(receipt)
             self._insert_audit(conn, scope, audit_id, entry)
+            if also is not None:
+                also(conn, ids)
             return receipt, ids
 
         return self._write(work)

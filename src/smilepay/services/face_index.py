@@ -1,0 +1,23 @@
+"""The gallery rebuilt from the template store (``smilepay index rebuild``): after a restore, a
+move to another gallery engine, or a database that predates the gallery."""
+
+from __future__ import annotations
+
+from smilepay.domain.tenants import Scope
+from smilepay.services.face_context import FaceContext
+
+
+def rebuild_gallery(fc: FaceContext, scope: Scope) -> int:
+    """Make every stored template of ``scope`` searchable again, exactly once: removed from
+    the gallery and added back in one transaction (with the template rows, so an erasure
+    that commits first leaves nothing behind). The number of templates."""
+
+    def work(tx: object) -> int:
+        templates = fc.identity.all_templates(scope, tx=tx)
+        fc.gallery.remove(scope, [t.template_id for t in templates], tx=tx)
+        entries = [fc.gallery_entry(t, fc.open_vector(t)) for t in templates]
+        if entries:
+            fc.gallery.add(entries, tx=tx)
+        return len(entries)
+
+    return fc.identity.transaction(work)
