@@ -17,15 +17,27 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
 
 from smilepay.adapters.sql.store_repo import SqlStoreUnit
 from smilepay.adapters.store.qr import qr_svg, read_qr_codes
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
 from smilepay.api.routes_face import WalletCaller, require_wallet
-from smilepay.api.routes_pages import SECURITY_HEADERS, read_web_file
 from smilepay.api.schemas import check_path_ids
+from smilepay.api.store_models import (
+    CatalogueIn,
+    DecideIn,
+    DeviceIn,
+    DisputeIn,
+    EntryIn,
+    EventsIn,
+    ExitIn,
+    GateIn,
+    GuestsIn,
+    PassageIn,
+    SlotIn,
+    StoreIn,
+)
+from smilepay.api.store_pages import pages
 from smilepay.config import get_settings
 from smilepay.domain.money_errors import PermissionDenied
 from smilepay.domain.store.trips import EntryMethod, TripStatus
@@ -42,8 +54,6 @@ T = TypeVar("T")
 # the API under /v1 (every path parameter an id, as the app checks for /v1 routers) and the
 # pages at /store/...: one ``router`` for ROUTER_MODULES
 api = APIRouter(prefix="/v1", tags=["store"], dependencies=[Depends(check_path_ids)])
-MAX_FRAMES = 5
-MAX_MESSAGES = 200
 
 
 class FaceEntryUnavailable(SmilePayError):
@@ -70,69 +80,6 @@ def runtime(request: Request) -> StoreRuntime:
                              StoreContext(container.ctx, key), identifier)
         container.extras["store"] = found
     return found
-
-
-class StoreIn(BaseModel):
-    name: str = Field(max_length=120)
-    currency: str = Field(max_length=3)
-    entry_hold_minor: int = Field(ge=0, le=10**12, strict=True)  # JSON integers only
-    auto_refund_max_minor: int = Field(default=0, ge=0, le=10**12, strict=True)
-
-
-class GateIn(BaseModel):
-    kind: str = Field(max_length=8)
-    terminal: str = Field(max_length=40)
-
-
-class DeviceIn(BaseModel):
-    kind: str = Field(max_length=16)
-    zone: str = Field(max_length=40)
-
-
-class SlotIn(BaseModel):
-    device: str = Field(max_length=40)
-    zone: str = Field(max_length=40)
-    gtin: str = Field(max_length=14)
-
-
-class CatalogueIn(BaseModel):
-    csv: str = Field(max_length=60_000)
-
-
-class EntryIn(BaseModel):
-    code: str | None = Field(default=None, max_length=400)  # typed by staff or scanned
-    frames: list[str] = Field(default_factory=list, max_length=MAX_FRAMES)  # base64 images
-
-
-class PassageIn(BaseModel):
-    trip: str = Field(max_length=40)
-    people_seen: int
-
-
-class ExitIn(BaseModel):
-    trip: str | None = Field(default=None, max_length=40)
-    frames: list[str] = Field(default_factory=list, max_length=MAX_FRAMES)
-
-
-class MessageIn(BaseModel):
-    topic: str = Field(max_length=200)
-    payload: str = Field(max_length=60_000)
-
-
-class EventsIn(BaseModel):
-    messages: list[MessageIn] = Field(max_length=MAX_MESSAGES)
-
-
-class DisputeIn(BaseModel):
-    reason: str = Field(max_length=24)
-
-
-class DecideIn(BaseModel):
-    approve: bool
-
-
-class GuestsIn(BaseModel):
-    guests: int
 
 
 def _frames(encoded: list[str]) -> list[bytes]:
@@ -368,43 +315,6 @@ def post_pay_debt(trip_id: str, request: Request,
         return store_after.pay_debt(tx, rt.sctx, who.scope, trip_id)
 
     return _exit_view(rt.unit.run(work))
-
-
-# pages -----------------------------------------------------------------------------------
-pages = APIRouter(include_in_schema=False)
-STORE_PAGES = {"gate": "store_gate.html", "operator": "store_operator.html",
-               "wallet": "store_wallet.html"}
-STORE_STATIC = frozenset({"store_gate.js", "store_operator.js", "store_wallet.js"})
-
-
-def _page(name: str) -> HTMLResponse:
-    return HTMLResponse(read_web_file("templates", STORE_PAGES[name]), headers=SECURITY_HEADERS)
-
-
-@pages.get("/store/gate")
-def gate_page() -> HTMLResponse:
-    """The gate display; set-up in the fragment: #key=tk_...&gate=...&mode=entry|exit."""
-    return _page("gate")
-
-
-@pages.get("/store/operator")
-def operator_page() -> HTMLResponse:
-    """The operator dashboard; #key=sk_...&store=..."""
-    return _page("operator")
-
-
-@pages.get("/store/wallet")
-def wallet_page() -> HTMLResponse:
-    """The wallet's store part: entry QR code, trips, receipts, disputes."""
-    return _page("wallet")
-
-
-@pages.get("/store/static/{name}")
-def store_static(name: str) -> Response:
-    if name not in STORE_STATIC:
-        raise NotFound(f"expected a store page file, got {name[:40]!r}")
-    return Response(read_web_file("static", name), media_type="text/javascript; charset=utf-8",
-                    headers=SECURITY_HEADERS)
 
 
 router = APIRouter()

@@ -16,21 +16,20 @@ import secrets
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
 from typing import Any
 
-from smilepay.adapters.mqtt.consumer import MqttIngestConsumer, MqttPublisher
+from smilepay.adapters.mqtt.consumer import MqttPublisher
+from smilepay.adapters.mqtt.group import MqttConsumerGroup
 from smilepay.adapters.sql.engine import make_engine
 from smilepay.adapters.sql.migrate import upgrade_engine
 from smilepay.adapters.sql.store import SqlMoneyStore
 from smilepay.adapters.sql.store_repo import SqlStoreUnit
+from smilepay.cli._store_report import BASE_MS, build_report
 from smilepay.cli._store_setup import SimStore, set_up
-from smilepay.domain.store.scoring import percentile, score_charges
 from smilepay.domain.store.simulation import GateAction, Scenario, SimEvent, expand
 from smilepay.ports.store import StoreTx
 from smilepay.services.context import MoneyContext, SystemClock
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
-from smilepay.services.store_after import sweep_theft
 from smilepay.services.store_entry import (
     StoreContext,
     enter_with_code,
@@ -47,37 +46,8 @@ from smilepay.services.store_ingest import (
     topic_for,
 )
 
-BASE_MS = 1_900_000_000_000  # the devices' clock at the scenario's start
 MAX_IN_FLIGHT = 100  # messages published but not committed (Mosquitto queues 1000)
 CATCH_UP_TIMEOUT_S = 3.0
-
-
-class Consumers:
-    """``n`` ingest consumers in one MQTT shared subscription (``$share/<group>/...``): the
-    broker spreads the messages over them, each with its own in-flight window and commits."""
-
-    def __init__(self, handle: Any, host: str, port: int, client_id: str, topic: str,
-                 n: int) -> None:
-        shared = topic if n == 1 else f"$share/{client_id}/{topic}"
-        self.members = [MqttIngestConsumer(handle, host=host, port=port,
-                                           client_id=f"{client_id}-{i}", topic=shared)
-                        for i in range(n)]
-
-    @property
-    def committed_messages(self) -> int:
-        return sum(c.committed_messages for c in self.members)
-
-    def start(self) -> None:
-        for c in self.members:
-            c.start()
-
-    def stop(self) -> None:
-        for c in self.members:
-            c.stop()
-
-    def forget_session(self) -> None:
-        for c in self.members:
-            c.forget_session()
 
 
 class Driver:
@@ -97,7 +67,7 @@ class Driver:
         self.topic = f"smilepay/{self.sim.scope.tenant_id}/stores/{self.sim.store['id']}/#"
         self.host, self.port = host, port
         # one consumer for the trips: exits rely on each device's messages arriving in order
-        self.consumer = Consumers(self._ingest, host, port, self.client_id, self.topic, 1)
+        self.consumer = MqttConsumerGroup(self._ingest, host, port, self.client_id, self.topic, 1)
         self.publisher = MqttPublisher(host=host, port=port)
         self.published_messages = 0
         self.published_events = 0
@@ -245,64 +215,7 @@ class Driver:
             time.sleep(0.01)
 
     def _report(self, wall_s: float) -> dict[str, Any]:
-        store_id = self.sim.store["id"]
-        ends = BASE_MS + self.s.duration_s * 1000 + 600_000
-        thefts = self.unit.run(lambda tx: sweep_theft(tx, self.sim.scope, store_id, BASE_MS,
-                                                      ends, self.sctx.money.clock.now_ms()))
-
-        def read(tx: StoreTx) -> dict[str, Any]:
-            trips = {t["id"]: t for t in tx.rows("trips", store_id=store_id)}
-            lines = tx.rows_in("lines", "trip_id", list(trips))
-            return {"trips": trips, "lines": lines,
-                    "events": len(tx.rows("events", store_id=store_id)),
-                    "alerts": tx.rows("alerts", store_id=store_id),
-                    "review": tx.rows("review", store_id=store_id)}
-
-        got = self.unit.run(read, write=False)
-        by_trip = {v: k for k, v in self.trips.items()}
-        charged: dict[str, dict[str, int]] = {}
-        for line in got["lines"]:
-            charged.setdefault(line["trip_id"], {})[line["gtin"]] = line["quantity"]
-        truth = {trip: dict(self.timeline.shoppers[i].truth) for i, trip in self.trips.items()}
-        prices = {p.gtin: p.price_minor for p in self.s.products}
-        score = score_charges(truth, {t: charged.get(t, {}) for t in truth}, prices)
-        alerts: dict[str, int] = {}
-        for a in got["alerts"]:
-            alerts[a["kind"]] = alerts.get(a["kind"], 0) + 1
-        statuses: dict[str, int] = {}
-        for t in got["trips"].values():
-            statuses[t["status"]] = statuses.get(t["status"], 0) + 1
-        unique_published = self.published_events
-        return {
-            "scenario": self.s.name, "seed": self.s.seed, "shoppers": len(self.trips),
-            "refused_entries": self.refused_entries,
-            "exits_decided_before_sensors_caught_up": self.timed_out,
-            "score": asdict(score),
-            "exit_latency_ms": {"p50": percentile(self.latency_ms, 0.5),
-                                "p95": percentile(self.latency_ms, 0.95),
-                                "max": max(self.latency_ms, default=0.0),
-                                "n": len(self.latency_ms)},
-            "exit_decision_service_ms": {"p50": percentile(self.decision_ms, 0.5),
-                                         "p95": percentile(self.decision_ms, 0.95)},
-            "events": {"published_unique": unique_published,
-                       "published_messages": self.published_messages,
-                       "committed": got["events"], "lost": unique_published - got["events"],
-                       "rejected_messages": self.rejected, "wall_s": wall_s,
-                       "events_per_s": got["events"] / wall_s if wall_s else 0.0},
-            "trip_status": statuses, "review_items": len(got["review"]), "alerts": alerts,
-            "truth": {"thefts": len(self.timeline.thefts),
-                      "tailgaters": sum(x.people_seen > x.people
-                                        for x in self.timeline.shoppers),
-                      "broke_shoppers": sum(x.broke for x in self.timeline.shoppers),
-                      "reader_outage_s": self.s.outage_s},
-            "theft_alerts_raised_at_end": thefts,
-            "unmatched_trips": [t for t in got["trips"] if t not in by_trip],
-            "mismatches": [{"shopper": by_trip[t], "trip": t, "truth": truth[t],
-                            "charged": charged.get(t, {}),
-                            "review": [(r["reason"], r["gtin"], r["ref"]) for r in got["review"]
-                                       if r["trip_id"] == t]}
-                           for t in truth if truth[t] != charged.get(t, {})][:40],
-        }
+        return build_report(self, wall_s)
 
     def sustained_load(self, events: int, per_message: int = 25, consumers: int = 1
                        ) -> dict[str, Any]:
@@ -312,8 +225,8 @@ class Driver:
         subscription, which gives up each device's order (so not for the trip phase)."""
         device = self.sim.devices["backroom"]
         topic = topic_for(self.sim.scope.tenant_id, self.sim.store["id"], "rfid", device["id"])
-        self.consumer = Consumers(self._ingest, self.host, self.port, self.client_id + "-load",
-                                  self.topic, consumers)
+        self.consumer = MqttConsumerGroup(self._ingest, self.host, self.port,
+                                          f"{self.client_id}-load", self.topic, consumers)
         self.consumer.start()
         self.publisher = MqttPublisher(host=self.host, port=self.port)
         self.published_messages = 0
