@@ -1,0 +1,173 @@
+"""Two face contexts on one database act as two worker processes: the gallery and the frame
+sessions they share (the FAISS gallery kept by the change log, sessions in the SQL database or
+Redis). The multi-process proof with ``smilepay serve --workers 2`` is
+tests/integration/test_scaleout_*.py; these pin the service wiring itself."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smilepay.adapters.sql.identity_store import SqlIdentityStore
+from smilepay.adapters.sql.migrate import upgrade_engine
+from smilepay.bootstrap import build_face_context
+from smilepay.config import FaceSettings, Settings
+from smilepay.domain.consent import consent_text
+from smilepay.domain.identity import FaceAlreadyEnrolled
+from smilepay.domain.tenants import Scope
+from smilepay.services.enrol import give_consent, store_template
+from smilepay.services.erase import erase_face
+from smilepay.services.face_context import FaceContext
+from smilepay.services.face_sessions import FrameSession
+from smilepay.vision.liveness.types import Action, Challenge
+from support import require
+
+pytestmark = pytest.mark.integration
+
+SCOPE = Scope("ten_shared", False)
+MODEL = "scripted_model"
+T0 = 1_765_000_000_000
+
+
+def _contexts(tmp: Path, redis_url: str = "") -> list[FaceContext]:
+    from smilepay.adapters.sql.engine import make_engine
+
+    url = f"sqlite:///{tmp / 'shared.db'}"
+    upgrade_engine(make_engine(url))
+    app = Settings(var_dir=tmp, redis_url=redis_url)
+    settings = FaceSettings(challenge="smile", secrets_file=str(tmp / "secrets.json"))
+    return [build_face_context(SqlIdentityStore(make_engine(url)), settings, app=app)
+            for _ in range(2)]
+
+
+@pytest.fixture()
+def workers(tmp_path: Path) -> Iterator[list[FaceContext]]:
+    found = _contexts(tmp_path)
+    yield found
+    for fc in found:
+        fc.gallery.close()
+
+
+def _face(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _enrol(fc: FaceContext, customer: str, vector: np.ndarray) -> dict[str, object]:
+    text = consent_text()
+    give_consent(fc, SCOPE, customer, text.version, text.digest, T0)
+    return store_template(fc, SCOPE, customer, [vector], [1.0], MODEL, T0, source="test")
+
+
+def test_an_enrolment_on_one_worker_is_found_by_the_other_and_blocks_a_duplicate(
+        workers: list[FaceContext]) -> None:
+    first, second = workers
+    face = _face(1)
+    assert second.search(SCOPE, MODEL, face) == []  # the second worker has loaded its gallery
+    enrolled = _enrol(first, "cus_a", face)
+    hits = second.search(SCOPE, MODEL, face)
+    assert [(h.template_id, h.customer_id) for h in hits] == [(enrolled["template"], "cus_a")]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    near = face + 0.05 * _face(2)
+    with pytest.raises(FaceAlreadyEnrolled):
+        _enrol(second, "cus_b", near / np.linalg.norm(near))
+    assert second.identity.templates_of(SCOPE, "cus_b") == []  # rolled back with the check
+    assert [h.customer_id for h in first.search(SCOPE, MODEL, face)] == ["cus_a"]
+    other = _enrol(second, "cus_b", _face(3))  # another face is welcome
+    assert first.search(SCOPE, MODEL, _face(3))[0].template_id == other["template"]
+
+
+def test_re_enrolment_replaces_the_old_template_in_the_gallery(
+        workers: list[FaceContext]) -> None:
+    first, second = workers
+    old = _enrol(first, "cus_a", _face(1))
+    new = _enrol(second, "cus_a", _face(4))
+    assert new["replaced_templates"] == 1
+    ids = {h.template_id for h in first.search(SCOPE, MODEL, _face(1))}
+    assert old["template"] not in ids and new["template"] in ids
+
+
+def test_an_erasure_on_one_worker_is_unsearchable_on_the_other_at_once(
+        workers: list[FaceContext], tmp_path: Path) -> None:
+    first, second = workers
+    face = _face(5)
+    enrolled = _enrol(first, "cus_a", face)
+    assert second.search(SCOPE, MODEL, face)  # loaded and seen
+    second.gallery.close()  # writes its snapshot cache with the template in it
+    assert (tmp_path / "face-index" / "gallery.snapshot").is_file()
+    receipt = erase_face(first, SCOPE, "cus_a", T0 + 1)
+    assert receipt.template_count == 1
+    assert second.search(SCOPE, MODEL, face) == []
+    assert first.search(SCOPE, MODEL, face) == []
+    assert first.identity.templates_of(SCOPE, "cus_a") == []
+    snapshots = list((tmp_path / "face-index").glob("*"))
+    assert all(enrolled["template"].encode() not in p.read_bytes() for p in snapshots)
+    assert not any(p.name == "gallery.snapshot" for p in snapshots)  # dropped by the erasure
+
+
+def _session(fc: FaceContext, challenge_id: str) -> FrameSession:
+    session = FrameSession(challenge_id, SCOPE, "pay", "pi_x",
+                           Challenge("pi_x:n", (Action.SMILE,), T0, 6000, T0 + 8000),
+                           owner="terminal:trm_x")
+    fc.sessions.put(session)
+    return session
+
+
+def _race(workers: list[FaceContext]) -> None:
+    """Eight threads on two workers add 15 frames each to one session: none is lost."""
+    _session(workers[0], "chl_race")
+
+    def post(fc: FaceContext) -> None:
+        for _ in range(15):
+            fc.sessions.update("chl_race", lambda s: setattr(s, "frames_seen",
+                                                                 s.frames_seen + 1))
+
+    threads = [threading.Thread(target=post, args=(workers[i % 2],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert workers[1].sessions.get("chl_race", "terminal:trm_x").frames_seen == 120
+    with pytest.raises(Exception, match="expected an open face session"):
+        workers[1].sessions.get("chl_race", "terminal:trm_other")
+
+
+def test_frames_of_one_session_on_two_workers_are_never_lost_sql(
+        workers: list[FaceContext]) -> None:
+    _race(workers)
+
+
+def test_frames_of_one_session_on_two_workers_are_never_lost_redis(tmp_path: Path) -> None:
+    import redis
+
+    url = os.environ.get("SMILEPAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        require(False, f"Redis at {url} ({type(exc).__name__})")
+    found = _contexts(tmp_path, redis_url=url)
+    assert type(found[0].sessions.store).__name__ == "RedisSessionStore"
+    try:
+        _race(found)
+        found[0].sessions.drop("chl_race")
+        with pytest.raises(Exception, match="expected an open face session"):
+            found[1].sessions.get("chl_race")
+    finally:
+        for fc in found:
+            fc.gallery.close()
+
+
+def test_a_session_expires_after_its_ttl(workers: list[FaceContext]) -> None:
+    first, second = workers
+    first.sessions.ttl_s = 1
+    _session(first, "chl_short")
+    assert second.sessions.get("chl_short").challenge_id == "chl_short"
+    time.sleep(1.3)
+    with pytest.raises(Exception, match="expected an open face session"):
+        second.sessions.get("chl_short")
