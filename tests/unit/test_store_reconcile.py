@@ -253,3 +253,11 @@ def test_two_sure_tags_take_the_two_unit_pick_not_the_one_unit_one() -> None:
     picks = [pick("one", TEA, 1, "A", "C"), pick("two", TEA, 2, "A", "B", "C")]
     basket = reconcile_trip(W, passes, picks, exited=frozenset({"C"}))
     assert basket.quantities() == {TEA: 2} and basket.resolved_picks == ("two",)
+
+
+def test_a_tag_read_once_settles_a_shared_pick_nobody_else_can_claim_any_more() -> None:
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=1))
+    shared = [pick("shared", TEA, 1, "A", "B")]
+    assert reconcile_trip(W, passes, shared).lines == ()
+    basket = reconcile_trip(W, passes, shared, exited=frozenset({"B"}))
+    assert basket.quantities() == {TEA: 1} and basket.resolved_picks == ("shared",)

@@ -10,8 +10,9 @@ strongest read. ``reconcile_trip`` then decides, per GTIN, for the trip in the t
 - own tags beyond the picks first resolve ambiguous picks (several trips in the zone) that
   name this trip, never one of more units than the tags left unexplained, and only as many
   as there are confident tags (read ``CONFIDENT_READS`` times by two antennas or more: a
-  neighbour's item read across the tunnel is read a few times by one or two); any tags
-  still unexplained go to review, never charged;
+  neighbour's item read across the tunnel is read a few times by one or two), unless every
+  other candidate has left without claiming the pick; any tags still unexplained go to
+  review, never charged;
 - a tag read in two trips' windows belongs where it was read strongest;
 - weak passes (below ``strong_rssi``: a neighbour's basket read across the tunnel) are not this
   trip's evidence; they only lend serials to tag-less picks of a later trip (the cross-read
@@ -219,11 +220,13 @@ def reconcile_trip(
             sum(c not in exited and c != trip for c in p.candidates), -p.units, p.at_ms))
         exact = [p for p in ranked if p.units == budget]
         for pick in exact[:1] + [p for p in ranked if p not in exact[:1]]:
-            if 0 < pick.units <= budget:
+            # every other candidate has left without claiming it: any own tag may settle it
+            alone = all(c == trip or c in exited for c in pick.candidates)
+            if 0 < pick.units <= (need if alone else budget):
                 resolved.append(pick.event_id)
                 via_ambiguous += pick.units
-                budget -= pick.units
                 need -= pick.units
+                budget = min(need, budget if alone else budget - pick.units)
         if budget > 0 and len(ranked) == 1 and not via_ambiguous:
             # one shared take names this trip, and this trip's sure tags of the GTIN still
             # unexplained: it took them (one weight change is one person's take); its units
