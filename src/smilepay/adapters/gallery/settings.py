@@ -22,7 +22,7 @@ class GallerySettings(BaseSettings):
     gallery: str = ""  # faiss | pgvector | milvus; empty: pgvector on PostgreSQL, else faiss
     gallery_url: str = ""  # milvus: e.g. http://127.0.0.1:19530
     gallery_cache_dir: str = ""  # faiss snapshot folder; default <var_dir>/gallery
-    gallery_nprobe: int = 0  # faiss IVF lists scanned per query; 0: 15% of them (performance.md)
+    gallery_nprobe: int = 0  # faiss IVF lists scanned per query; 0: 25% of them (performance.md)
     gallery_ivf_from: int = 50_000  # faiss: exact below this many templates per shard
     gallery_ef_search: int = 100  # pgvector / milvus HNSW search breadth
     redis_url: str = ""  # sessions in Redis when set, else in the SQL database
