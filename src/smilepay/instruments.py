@@ -137,8 +137,13 @@ _watch_lock = threading.Lock()
 def watch_gallery(gallery: Gallery, scopes: Callable[[], Iterable[Scope]], *,
                   every_s: float = 15.0) -> GalleryWatch:
     """Expose ``gallery``'s size (summed over ``scopes()``) and lag as this worker's gauges.
-    Call it once per process where the gallery is built; ``close()`` the watch to stop."""
+    Call it where the gallery is built; a later gallery of the same name replaces this one
+    (one per worker; tests build many). ``close()`` the watch to stop."""
     watch = GalleryWatch(gallery, scopes, every_s)
+    with _watch_lock:
+        replaced = [w for w in _watches if w.gallery.name == gallery.name]
+    for old in replaced:
+        old.close()
     watch.sample()
     with _watch_lock:
         _watches.append(watch)
@@ -160,10 +165,9 @@ _sessions: list[SessionStore] = []
 
 def watch_sessions(store: SessionStore) -> None:
     """Report the shared session store's live entries by kind when scraped (one value per kind:
-    every worker sees the same store)."""
+    every worker sees the same store). The latest store registered replaces the one before."""
     with _watch_lock:
-        if all(found is not store for found in _sessions):
-            _sessions.append(store)
+        _sessions[:] = [store]
 
 
 def unwatch_sessions(store: SessionStore) -> None:

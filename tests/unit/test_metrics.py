@@ -137,6 +137,23 @@ def test_a_gallery_that_cannot_be_sampled_keeps_the_worker_up_and_says_so(
     assert registry.get_sample_value("smilepay_gallery_templates", {"gallery": "pgvector"}) == 4
 
 
+def test_a_later_gallery_of_the_same_name_replaces_the_earlier_one(
+    watches: list[instruments.GalleryWatch], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One gallery per worker: a process that builds its face context again (tests build
+    many) reports the newest gallery, and the replaced one is sampled no more."""
+    registry = registry_of(instruments.GALLERY_TEMPLATES)
+    first = FakeGallery({SCOPES[0]: 3}, name="milvus")
+    second = FakeGallery({SCOPES[0]: 11}, name="milvus")
+    watches.append(instruments.watch_gallery(first, lambda: SCOPES))
+    watches.append(instruments.watch_gallery(second, lambda: SCOPES))
+    first.fail = True  # sampled, it would say so in the log
+    with caplog.at_level(logging.WARNING, logger="smilepay.metrics"):
+        instruments.refresh_watches()
+    assert not [r for r in caplog.records if "could not be sampled" in r.getMessage()]
+    assert registry.get_sample_value("smilepay_gallery_templates", {"gallery": "milvus"}) == 11
+
+
 def test_the_multiprocess_dir_is_the_operators_or_per_port_and_starts_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
