@@ -35,23 +35,36 @@ MODEL = "scripted_model"
 T0 = 1_765_000_000_000
 
 
-def _contexts(tmp: Path, redis_url: str = "") -> list[FaceContext]:
+def _contexts(url: str, tmp: Path, redis_url: str = "") -> list[FaceContext]:
     from smilepay.adapters.sql.engine import make_engine
 
-    url = f"sqlite:///{tmp / 'shared.db'}"
-    upgrade_engine(make_engine(url))
     app = Settings(var_dir=tmp, redis_url=redis_url)
     settings = FaceSettings(challenge="smile", secrets_file=str(tmp / "secrets.json"))
     return [build_face_context(SqlIdentityStore(make_engine(url)), settings, app=app)
             for _ in range(2)]
 
 
-@pytest.fixture()
-def workers(tmp_path: Path) -> Iterator[list[FaceContext]]:
-    found = _contexts(tmp_path)
-    yield found
-    for fc in found:
-        fc.gallery.close()
+def _sqlite(tmp: Path) -> str:
+    from smilepay.adapters.sql.engine import make_engine
+
+    url = f"sqlite:///{tmp / 'shared.db'}"
+    upgrade_engine(make_engine(url))
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[FaceContext]]:
+    """SQLite with the FAISS gallery, PostgreSQL with pgvector (the defaults)."""
+    from smilepay.adapters.sql.provision import scratch_database
+
+    pg = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with scratch_database(request.param, tmp_path, pg) as url:
+        found = _contexts(url, tmp_path)
+        assert found[0].gallery.name == ("faiss" if request.param == "sqlite" else "pgvector")
+        yield found
+        for fc in found:
+            fc.gallery.close()
+            fc.identity.engine.dispose()  # type: ignore[attr-defined]
 
 
 def _face(seed: int) -> np.ndarray:
@@ -99,8 +112,9 @@ def test_an_erasure_on_one_worker_is_unsearchable_on_the_other_at_once(
     face = _face(5)
     enrolled = _enrol(first, "cus_a", face)
     assert second.search(SCOPE, MODEL, face)  # loaded and seen
-    second.gallery.close()  # writes its snapshot cache with the template in it
-    assert (tmp_path / "face-index" / "gallery.snapshot").is_file()
+    faiss = second.gallery.name == "faiss"
+    second.gallery.close()  # FAISS: writes its snapshot cache with the template in it
+    assert (tmp_path / "face-index" / "gallery.snapshot").is_file() == faiss
     receipt = erase_face(first, SCOPE, "cus_a", T0 + 1)
     assert receipt.template_count == 1
     assert second.search(SCOPE, MODEL, face) == []
@@ -151,7 +165,7 @@ def test_frames_of_one_session_on_two_workers_are_never_lost_redis(tmp_path: Pat
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         require(False, f"Redis at {url} ({type(exc).__name__})")
-    found = _contexts(tmp_path, redis_url=url)
+    found = _contexts(_sqlite(tmp_path), tmp_path, redis_url=url)
     assert type(found[0].sessions.store).__name__ == "RedisSessionStore"
     try:
         _race(found)

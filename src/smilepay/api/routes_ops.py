@@ -54,13 +54,20 @@ def readiness_of(container: Container) -> Readiness:
 
 def warm_face_models(container: Container) -> None:
     """Build the face context, run every model once (detector, landmarks, embedders, passive
-    liveness) on a synthetic frame and bring the gallery up to the change log's head."""
+    liveness) on a synthetic frame and bring the gallery up to the change log's head; then
+    expose this worker's gallery and the shared session store on /metrics."""
+    from smilepay import instruments
     from smilepay.bootstrap import face_context_of
+    from smilepay.domain.tenants import Scope
     from smilepay.services.face_frames import warm_up
 
     face = face_context_of(container)
     warm_up(face)
     face.gallery.catch_up()  # ready means caught up too: no search waits for the backlog
+    identity = face.identity
+    instruments.watch_gallery(face.gallery, lambda: [
+        Scope(tenant, live) for tenant, live in identity.template_counts()])
+    instruments.watch_sessions(face.sessions.store)
 
 
 def start_warm_up(container: Container,
