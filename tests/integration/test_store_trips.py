@@ -224,3 +224,31 @@ def test_wallet_that_cannot_pay_keeps_the_door_shut_and_debt_blocks_entry(
     assert balance(unit, sctx, shop, who) == 1200 + 2000 - 1497
     assert unit.run(lambda tx: authorise_entry(tx, sctx, shop.scope, entry, who,
                                                EntryMethod.QR)).open
+
+
+def test_staff_charge_or_drop_what_went_to_review(
+        unit: SqlStoreUnit, sctx: StoreContext, shop: SeededStore) -> None:
+    from smilepay.services.store_after import resolve_review
+
+    entry, exit_ = gates(unit, shop)
+    who = customer(unit, sctx, shop, 5000)
+    trip = enter(unit, sctx, shop, entry, who)
+    # a tea tag with no pick, and a pen tag with no pick: both to review, nothing charged
+    tags = [encode_sgtin96(TEA.gtin, 7, 300), encode_sgtin96(PEN.gtin, 7, 301)]
+    shop_and_leave(unit, shop, trip, 6_000_000, [], tags)
+    decision = leave(unit, sctx, shop, exit_, trip)
+    assert decision.open and decision.trip["status"] == "review"
+    assert decision.trip["charged_minor"] == 0 and decision.review == 2
+    items = {r["gtin"]: r["id"] for r in unit.run(lambda tx: tx.rows("review", trip_id=trip))}
+    charged = unit.run(lambda tx: resolve_review(tx, sctx, shop.scope, items[TEA.gtin],
+                                                 charge=True))
+    assert charged["resolved"] and charged["charged"]
+    again = unit.run(lambda tx: resolve_review(tx, sctx, shop.scope, items[TEA.gtin],
+                                               charge=True))
+    assert again["resolved"]  # once: no second charge
+    unit.run(lambda tx: resolve_review(tx, sctx, shop.scope, items[PEN.gtin], charge=False))
+    row = unit.run(lambda tx: tx.one("trips", id=trip))
+    assert row is not None and (row["status"], row["charged_minor"]) == ("charged", 250)
+    assert balance(unit, sctx, shop, who) == 5000 - 250
+    lines = unit.run(lambda tx: tx.rows("lines", trip_id=trip))
+    assert [(r["gtin"], r["evidence"]) for r in lines] == [(TEA.gtin, "review")]

@@ -34,6 +34,7 @@ from smilepay.api.store_models import (
     GateIn,
     GuestsIn,
     PassageIn,
+    ResolveIn,
     SlotIn,
     StoreIn,
 )
@@ -182,6 +183,15 @@ def post_decide(dispute_id: str, body: DecideIn, request: Request,
     rt = runtime(request)
     return rt.unit.run(lambda tx: store_after.decide_dispute(
         tx, rt.sctx, caller.scope, dispute_id, approve=body.approve))
+
+
+@api.post("/store_review/{item_id}/resolve")
+def post_resolve(item_id: str, body: ResolveIn, request: Request,
+                 caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    """Staff charge a review item to its trip's customer, or drop it."""
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_after.resolve_review(tx, rt.sctx, caller.scope, item_id,
+                                                             charge=body.charge))
 
 
 @api.post("/store_gates/{gate_id}/entry", openapi_extra={"x-body-limit": 8 << 20})

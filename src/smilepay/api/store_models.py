@@ -69,3 +69,7 @@ class DecideIn(BaseModel):
 
 class GuestsIn(BaseModel):
     guests: int
+
+
+class ResolveIn(BaseModel):
+    charge: bool

@@ -55,7 +55,7 @@ def _exit_gate(tx: StoreTx, scope: Scope, gate_id: str) -> Row:
     return gate
 
 
-def _pay_now(tx: StoreTx, sctx: StoreContext, scope: Scope, customer_id: str, amount: int,
+def pay_now(tx: StoreTx, sctx: StoreContext, scope: Scope, customer_id: str, amount: int,
              currency: str, description: str, *, hold: bool = False) -> str | None:
     """A payment of ``amount`` (a hold when ``hold``); its id when it went through."""
     method = CaptureMethod.MANUAL if hold else CaptureMethod.AUTOMATIC
@@ -79,13 +79,13 @@ def _collect(tx: StoreTx, sctx: StoreContext, scope: Scope, trip: Trip, total: i
     split = split_charge(total, trip.hold_minor)
     charged, extra_id = 0, None
     if split.incremental_minor:
-        extra_id = _pay_now(tx, sctx, scope, trip.customer_id, split.incremental_minor,
+        extra_id = pay_now(tx, sctx, scope, trip.customer_id, split.incremental_minor,
                             currency, f"{label} (incremental)", hold=True)
     try:
         capture_payment(tx.money, money, scope, intent_id, split.from_hold_minor)
         charged += split.from_hold_minor
     except HoldNotPending:  # the hold expired: charge it as a payment now
-        if _pay_now(tx, sctx, scope, trip.customer_id, split.from_hold_minor, currency, label):
+        if pay_now(tx, sctx, scope, trip.customer_id, split.from_hold_minor, currency, label):
             charged += split.from_hold_minor
     if extra_id is not None:
         capture_payment(tx.money, money, scope, extra_id, split.incremental_minor)
@@ -226,7 +226,7 @@ def settle_trip_debt(tx: StoreTx, sctx: StoreContext, scope: Scope, trip: Trip
     store = get_store(tx, scope, trip.store_id)
     unpaid = tx.rows("debts", trip_id=trip.id, paid_at_ms=None)
     for debt in unpaid:
-        paid = _pay_now(tx, sctx, scope, trip.customer_id, debt["amount_minor"],
+        paid = pay_now(tx, sctx, scope, trip.customer_id, debt["amount_minor"],
                         debt["currency"], f"Store debt {debt['id']}")
         if paid is None:
             row = save_trip(tx, trip)

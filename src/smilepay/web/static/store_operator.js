@@ -23,6 +23,13 @@
     } catch (err) { showMessage(message, err.message, "error"); }
   }
 
+  async function resolve(id, charge) {
+    try {
+      await SmileApi.post("/v1/store_review/" + encodeURIComponent(id) + "/resolve", { charge });
+      refresh();
+    } catch (err) { showMessage(message, err.message, "error"); }
+  }
+
   async function refresh() {
     try {
       const d = await SmileApi.get("/v1/stores/" + encodeURIComponent(store) + "/dashboard");
@@ -41,8 +48,11 @@
                     el("span", {}, el("button", { onclick: () => decide(x.id, true) }, "Refund"), " ",
                        el("button", { class: "secondary", onclick: () => decide(x.id, false) }, "Reject"))],
             "No disputes waiting.");
-      table("review", d.review, ["trip", "reason", "GTIN", "qty"],
-            (r) => [r.trip_id, r.reason, r.gtin, r.quantity], "Nothing to review.");
+      table("review", d.review, ["trip", "reason", "GTIN", "qty", ""],
+            (r) => [r.trip_id, r.reason, r.gtin, r.quantity,
+                    el("span", {}, el("button", { onclick: () => resolve(r.id, true) }, "Charge"), " ",
+                       el("button", { class: "secondary", onclick: () => resolve(r.id, false) }, "Drop"))],
+            "Nothing to review.");
     } catch (err) {
       showMessage(message, err.message, "error");
     }
