@@ -65,7 +65,7 @@ def warm_face_models(container: Container) -> None:
     warm_up(face)
     face.gallery.catch_up()  # ready means caught up too: no search waits for the backlog
     identity = face.identity
-    instruments.watch_gallery(face.gallery, lambda: [
+    container.extras["gallery_watch"] = instruments.watch_gallery(face.gallery, lambda: [
         Scope(tenant, live) for tenant, live in identity.template_counts()])
     instruments.watch_sessions(face.sessions.store)
 
