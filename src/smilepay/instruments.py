@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -76,8 +77,23 @@ _kinds, _outcomes, _reasons = LabelCap(32), LabelCap(16), LabelCap(64)
 
 def record_decision(kind: str, outcome: str, reasons: tuple[str, ...]) -> None:
     """Count one audited decision (``FaceContext.audit``); the first reason is the label."""
-    DECISIONS.labels(_kinds(kind), _outcomes(outcome),
-                     _reasons(reasons[0]) if reasons else "none").inc()
+    try:
+        DECISIONS.labels(_kinds(kind), _outcomes(outcome),
+                         _reasons(reasons[0]) if reasons else "none").inc()
+    except Exception as exc:  # e.g. the metrics folder deleted: never fail the decision
+        recording_failed(exc)
+
+
+_failures = 0
+
+
+def recording_failed(exc: Exception) -> None:
+    """A value that could not be recorded: logged (the first and every 1000th), not raised."""
+    global _failures
+    _failures += 1
+    if _failures % 1000 == 1:
+        log.warning("a metric could not be recorded (%d so far): %s", _failures,
+                    type(exc).__name__)
 
 
 def multiprocess_dir() -> Path | None:
@@ -183,12 +199,26 @@ def session_stores() -> list[SessionStore]:
 def prepare_multiprocess_dir(var_dir: Path, port: int) -> Path:
     """``PROMETHEUS_MULTIPROC_DIR`` for a server with several workers: the operator's, or
     ``var/metrics/<port>``; emptied of the last run's files, then set for the workers."""
-    path = multiprocess_dir() or var_dir / "metrics" / str(port)
+    given = multiprocess_dir()
+    path = given or var_dir / "metrics" / str(port)
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.glob("*.db"):
         stale.unlink()
     os.environ[MULTIPROC_ENV] = str(path)
+    if given is None:
+        _own_dirs.add(path)
     return path
+
+
+_own_dirs: set[Path] = set()
+
+
+def release_multiprocess_dir(path: Path) -> None:
+    """After the last worker stopped: delete ``var/metrics/<port>`` (the values died with the
+    server); an operator's folder is left as it is."""
+    if path in _own_dirs:
+        _own_dirs.discard(path)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def worker_exited(pid: int | None, path: Path) -> None:

@@ -153,6 +153,4 @@ def test_one_scrape_of_either_worker_reports_both(tmp_path: Path) -> None:
         log.close()
         errors = (tmp_path / "serve.log").read_text()
         assert "Traceback" not in errors, errors[-3000:]
-    files = [p.name for p in (tmp_path / "metrics" / str(port)).iterdir()]
-    assert not [f for f in files if f.startswith("gauge_live")], files  # marked dead on exit
-    assert len([f for f in files if f.startswith("histogram_")]) == 2, files  # totals kept
+    assert not (tmp_path / "metrics" / str(port)).exists()  # the values died with the server

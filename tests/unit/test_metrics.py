@@ -166,10 +166,13 @@ def test_the_multiprocess_dir_is_the_operators_or_per_port_and_starts_empty(
     assert instruments.prepare_multiprocess_dir(tmp_path / "var", 8123) == own
     assert os.environ[instruments.MULTIPROC_ENV] == str(own)
     assert sorted(p.name for p in own.iterdir()) == ["keep.txt"]
+    instruments.release_multiprocess_dir(own)  # serve, once its last worker stopped
+    assert not own.exists()
     given = tmp_path / "given"
     monkeypatch.setenv(instruments.MULTIPROC_ENV, str(given))
     assert instruments.prepare_multiprocess_dir(tmp_path / "var", 8123) == given
-    assert given.is_dir()
+    instruments.release_multiprocess_dir(given)
+    assert given.is_dir()  # the operator's folder stays
 
 
 WORKER = """
@@ -234,3 +237,43 @@ def test_several_worker_processes_are_reported_in_one_scrape(tmp_path: Path) -> 
                                      {"gallery": "faiss", "pid": str(pids[1])}) == 38
     assert registry.get_sample_value("smilepay_workers") == 1
     assert registry.get_sample_value("smilepay_face_decisions_total", decided) == 2  # kept
+
+
+NO_FOLDER = """
+import asyncio, logging, os, shutil
+from fastapi import FastAPI
+from smilepay import instruments
+from smilepay.api.metrics import MetricsMiddleware
+
+logging.basicConfig(level=logging.WARNING)
+shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"])  # under the running worker
+instruments.record_decision("pay", "accepted", ())
+sent = []
+
+async def answer(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"paid"})
+
+async def main():
+    async def send(message):
+        sent.append(message)
+    scope = {"type": "http", "method": "POST", "path": "/v1/payment_intents", "headers": []}
+    await MetricsMiddleware(answer, FastAPI())(scope, None, send)
+
+asyncio.run(main())
+print(sent[-1]["body"].decode())
+"""
+
+
+def test_a_metric_that_cannot_be_written_never_fails_the_request_or_decision(
+    tmp_path: Path,
+) -> None:
+    """The workers' metrics folder deleted under a running server: the decision and the
+    request go through; the log says the metric was lost."""
+    (tmp_path / "deleted").mkdir()
+    env = {**os.environ, instruments.MULTIPROC_ENV: str(tmp_path / "deleted")}
+    done = subprocess.run([sys.executable, "-c", NO_FOLDER], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "paid"
+    assert done.stderr.count("a metric could not be recorded") == 1, done.stderr[-2000:]

@@ -110,8 +110,11 @@ class MetricsMiddleware:
             await self.app(scope, receive, sending)
         finally:
             method = scope["method"] if scope["method"] in METHODS else "other"
-            REQUESTS.labels(method, self._route(scope),
-                            f"{status // 100}xx").observe(time.perf_counter() - started)
+            try:
+                REQUESTS.labels(method, self._route(scope),
+                                f"{status // 100}xx").observe(time.perf_counter() - started)
+            except Exception as exc:  # a metric never fails the request it measures
+                instruments.recording_failed(exc)
 
 
 class DatabaseCollector(Collector):

@@ -12,7 +12,11 @@ import typer
 
 from smilepay.cli.apps import app
 from smilepay.config import get_settings
-from smilepay.instruments import prepare_multiprocess_dir, worker_exited
+from smilepay.instruments import (
+    prepare_multiprocess_dir,
+    release_multiprocess_dir,
+    worker_exited,
+)
 
 DEFAULT_APP = "smilepay.api.app:create_served_app"  # warms the models; /ready says when
 log = logging.getLogger("smilepay.serve")
@@ -56,6 +60,7 @@ def run_server(app_path: str, host: str, port: int, workers: int, *, access_log:
             if process.is_alive():
                 process.kill()
             worker_exited(process.pid, metrics_dir)
+        release_multiprocess_dir(metrics_dir)
         reserved.close()
 
 
