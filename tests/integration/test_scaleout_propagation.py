@@ -30,3 +30,4 @@ def test_a_change_in_one_process_is_seen_by_another_within_a_second(
     for key in ("add_visible_ms", "remove_invisible_ms"):
         assert result[key]["max"] < 1000.0, result
     assert result["reader_searches_per_trial"] >= 1
+    assert 0 < result["reader_search_ms"]["p50"] < 1000.0
