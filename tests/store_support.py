@@ -117,10 +117,11 @@ class Sensors:
         return self._message(self.shop.shelf, "shelf", slot,
                              [{"delta_g": delta_g, "at_ms": at_ms}])
 
-    def tunnel(self, epcs: list[str], at_ms: int, rssi: float = -50.0) -> tuple[str, bytes]:
+    def tunnel(self, epcs: list[str], at_ms: int, rssi: float = -50.0, reads_each: int = 3
+               ) -> tuple[str, bytes]:
         reads: list[dict[str, object]] = [
             {"epc": epc, "antenna": k, "rssi": rssi - k, "at_ms": at_ms + 50 * k}
-            for epc in epcs for k in range(3)]
+            for epc in epcs for k in range(reads_each)]
         return self._message(self.shop.reader, "rfid", self.shop.reader["id"], reads)
 
     def heartbeat(self, at_ms: int) -> tuple[str, bytes]:

@@ -252,3 +252,38 @@ def test_staff_charge_or_drop_what_went_to_review(
     assert balance(unit, sctx, shop, who) == 5000 - 250
     lines = unit.run(lambda tx: tx.rows("lines", trip_id=trip))
     assert [(r["gtin"], r["evidence"]) for r in lines] == [(TEA.gtin, "review")]
+
+
+def test_a_shared_pick_nobody_claimed_goes_later_to_the_trip_whose_tag_it_explains(
+        unit: SqlStoreUnit, sctx: StoreContext, shop: SeededStore) -> None:
+    """Two trips at the tea shelf when one tea was taken. The first leaves with a tea tag
+    read once (not sure enough to settle a shared pick while the other is still inside): it
+    goes to review. The second leaves with no tea: the pick is nobody else's now, so the
+    first trip is charged for it then."""
+    entry, exit_ = gates(unit, shop)
+    first, second = customer(unit, sctx, shop, 5000), customer(unit, sctx, shop, 5000)
+    a, b = enter(unit, sctx, shop, entry, first), enter(unit, sctx, shop, entry, second)
+    s = Sensors(shop)
+    tea = encode_sgtin96(TEA.gtin, 7, 500)
+    t0 = 7_000_000
+    messages = [s.presence(a, "aisle1", "enter", t0), s.presence(b, "aisle1", "enter", t0 + 100),
+                s.shelf(TEA.gtin, -330, t0 + 1_000),
+                s.presence(a, "aisle1", "leave", t0 + 5_000),
+                s.presence(b, "aisle1", "leave", t0 + 6_000),
+                s.presence(a, "tunnel", "enter", t0 + 10_000),
+                s.tunnel([tea], t0 + 10_500, reads_each=1),
+                s.presence(a, "tunnel", "leave", t0 + 13_000),
+                s.presence(b, "tunnel", "enter", t0 + 14_000),
+                s.presence(b, "tunnel", "leave", t0 + 17_000), s.heartbeat(t0 + 18_000)]
+    assert ingest_messages(unit, messages, 1).rejected == []
+    first_exit = leave(unit, sctx, shop, exit_, a)
+    assert first_exit.lines == [] and first_exit.trip["status"] == "review"
+    second_exit = leave(unit, sctx, shop, exit_, b)
+    assert second_exit.lines == [] and second_exit.trip["status"] == "charged"
+    row = unit.run(lambda tx: tx.one("trips", id=a))
+    assert row is not None and (row["status"], row["charged_minor"]) == ("charged", 250)
+    lines = unit.run(lambda tx: tx.rows("lines", trip_id=a))
+    assert [(r["gtin"], r["evidence"], r["epcs"]) for r in lines] == [
+        (TEA.gtin, "tag+late_pick", tea)]
+    assert balance(unit, sctx, shop, first) == 5000 - 250
+    assert balance(unit, sctx, shop, second) == 5000

@@ -44,7 +44,7 @@ from smilepay.domain.money_errors import PermissionDenied
 from smilepay.domain.store.trips import EntryMethod, TripStatus
 from smilepay.errors import InvalidInput, NotFound, SmilePayError
 from smilepay.ports.store import GateFrame, GateIdentifier, Row, StoreTx
-from smilepay.services import store_admin, store_after, store_entry, store_views
+from smilepay.services import store_admin, store_after, store_entry, store_review, store_views
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY
 from smilepay.services.store_entry import GateDecision, StoreContext
 from smilepay.services.store_exit import ExitDecision, decide_exit
@@ -190,7 +190,7 @@ def post_resolve(item_id: str, body: ResolveIn, request: Request,
                  caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
     """Staff charge a review item to its trip's customer, or drop it."""
     rt = runtime(request)
-    return rt.unit.run(lambda tx: store_after.resolve_review(tx, rt.sctx, caller.scope, item_id,
+    return rt.unit.run(lambda tx: store_review.resolve_review(tx, rt.sctx, caller.scope, item_id,
                                                              charge=body.charge))
 
 

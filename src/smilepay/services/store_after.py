@@ -1,24 +1,22 @@
 """After the trip: disputes of a receipt line (refunded at once under the store's amount,
 else queued for the operator), refunds with reason codes (idempotent: one per line), paying
-a debt, staff deciding review items, and the theft sweep (an unsold tag through the tunnel
-with no trip there)."""
+a debt, and the theft sweep (an unsold tag through the tunnel with no trip there). Staff
+deciding review items: ``services.store_review``."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from smilepay.domain.ids import new_id
 from smilepay.domain.payments import PaymentIntent
 from smilepay.domain.store.reconcile import STRONG_RSSI_DBM, TagRead, dedup_reads
-from smilepay.domain.store.trips import TripStatus, move_trip
 from smilepay.domain.tenants import Scope
 from smilepay.errors import Conflict, InvalidInput, NotFound
 from smilepay.ports.store import Row, StoreTx
 from smilepay.services.refunds import create_refund
 from smilepay.services.store_entry import StoreContext
 from smilepay.services.store_evidence import TUNNEL, presence_events, tunnel_windows
-from smilepay.services.store_exit import ExitDecision, pay_now, settle_trip_debt
-from smilepay.services.store_trips import alert, get_trip, save_trip
+from smilepay.services.store_exit import ExitDecision, settle_trip_debt
+from smilepay.services.store_review import resolve_review
+from smilepay.services.store_trips import alert, get_trip
 
 REASON_CODES = ("item_not_taken", "wrong_quantity", "wrong_price", "damaged", "other")
 
@@ -138,50 +136,5 @@ def sweep_theft(tx: StoreTx, scope: Scope, store_id: str, start_ms: int, end_ms:
     return raised
 
 
-def resolve_review(tx: StoreTx, sctx: StoreContext, scope: Scope, item_id: str, *,
-                   charge: bool) -> Row:
-    """Staff decide a review item (having looked at the video): ``charge`` bills its units to
-    the trip's customer as a line of their own (a payment now; a wallet that cannot pay makes
-    it debt), else it is dropped. The trip is charged once nothing of it waits for review.
-    Deciding an item twice returns it unchanged."""
-    item = tx.one("review", for_update=True, id=item_id, tenant_id=scope.tenant_id,
-                  livemode=scope.livemode)
-    if item is None or item["trip_id"] is None:
-        raise NotFound(f"expected a review item of a trip, got {item_id!r}", param="item")
-    if item["resolved"]:
-        return item
-    now_ms = sctx.money.clock.now_ms()
-    trip = get_trip(tx, scope, item["trip_id"], lock=True)
-    if charge:
-        product = tx.one("products", store_id=item["store_id"], gtin=item["gtin"])
-        store = tx.one("stores", id=item["store_id"])
-        if product is None or store is None:
-            raise NotFound(f"expected a product of the store, got {item['gtin']}", param="gtin")
-        amount = product["price_minor"] * item["quantity"]
-        paid = pay_now(tx, sctx, scope, trip.customer_id, amount, store["currency"],
-                       f"Store trip {trip.id} (reviewed)") if amount else None
-        tx.insert("lines", {"id": new_id("tl", now_ms), "tenant_id": scope.tenant_id,
-                            "livemode": scope.livemode, "trip_id": trip.id,
-                            "gtin": item["gtin"], "name": product["name"],
-                            "quantity": item["quantity"],
-                            "unit_price_minor": product["price_minor"], "amount_minor": amount,
-                            "refunded_minor": 0, "evidence": "review", "epcs": ""})
-        if amount and paid is None:
-            tx.insert("debts", {"id": new_id("debt", now_ms), "tenant_id": scope.tenant_id,
-                                "livemode": scope.livemode, "store_id": item["store_id"],
-                                "trip_id": trip.id, "customer_id": trip.customer_id,
-                                "currency": store["currency"], "amount_minor": amount,
-                                "paid_at_ms": None, "payment_intent_id": None,
-                                "created_at_ms": now_ms})
-            trip = replace(trip, total_minor=trip.total_minor + amount,
-                           debt_minor=trip.debt_minor + amount)
-        else:
-            trip = replace(trip, total_minor=trip.total_minor + amount,
-                           charged_minor=trip.charged_minor + amount)
-    tx.update("review", {"id": item_id}, {"resolved": True})
-    waiting = tx.rows("review", trip_id=trip.id, resolved=False)
-    if trip.status is TripStatus.REVIEW and not waiting:
-        trip = move_trip(trip, TripStatus.DEBT if trip.debt_minor else TripStatus.CHARGED,
-                         now_ms)
-    save_trip(tx, trip)
-    return {**item, "resolved": True, "charged": charge}
+__all__ = ["REASON_CODES", "decide_dispute", "dispute_line", "pay_debt", "resolve_review",
+           "sweep_theft"]

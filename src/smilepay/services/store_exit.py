@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 
 from smilepay.domain.ids import new_id
 from smilepay.domain.money_errors import HoldNotPending
-from smilepay.domain.payments import CaptureMethod, PaymentStatus
 from smilepay.domain.store.errors import InvalidTripState
 from smilepay.domain.store.reconcile import (
     Basket,
@@ -27,12 +26,11 @@ from smilepay.services.events import notify_customer
 from smilepay.services.payments import (
     cancel_payment,
     capture_payment,
-    confirm_payment,
-    create_payment,
 )
 from smilepay.services.store_admin import get_store
 from smilepay.services.store_entry import StoreContext
 from smilepay.services.store_evidence import SLACK_MS, Evidence, gather
+from smilepay.services.store_review import late_claims, pay_now
 from smilepay.services.store_trips import alert, get_trip, save_trip
 
 _PRESENT = frozenset({TripStatus.AUTHORISED.value, TripStatus.IN_STORE.value})
@@ -53,18 +51,6 @@ def _exit_gate(tx: StoreTx, scope: Scope, gate_id: str) -> Row:
     if gate is None or gate["kind"] != "exit":
         raise NotFound(f"expected an exit gate id, got {gate_id!r}", param="gate")
     return gate
-
-
-def pay_now(tx: StoreTx, sctx: StoreContext, scope: Scope, customer_id: str, amount: int,
-             currency: str, description: str, *, hold: bool = False) -> str | None:
-    """A payment of ``amount`` (a hold when ``hold``); its id when it went through."""
-    method = CaptureMethod.MANUAL if hold else CaptureMethod.AUTOMATIC
-    intent = create_payment(tx.money, sctx.money, scope, amount_minor=amount, currency=currency,
-                            capture_method=method, customer_id=customer_id,
-                            description=description)
-    done = confirm_payment(tx.money, sctx.money, scope, intent.id)
-    want = PaymentStatus.REQUIRES_CAPTURE if hold else PaymentStatus.SUCCEEDED
-    return done.id if done.status is want else None
 
 
 def _collect(tx: StoreTx, sctx: StoreContext, scope: Scope, trip: Trip, total: int,
@@ -113,8 +99,8 @@ def _line_rows(tx: StoreTx, scope: Scope, store_id: str, trip_id: str, basket: B
     return rows
 
 
-def _reconcile(tx: StoreTx, store_id: str, trip_id: str, ev: Evidence, sold: frozenset[str]
-               ) -> Basket:
+def _reconcile(tx: StoreTx, sctx: StoreContext, scope: Scope, store_id: str, trip_id: str,
+               ev: Evidence, sold: frozenset[str]) -> Basket:
     """The basket; when own tags found no pick because another trip was given a shared pick
     it could have had an equal one for, that trip is given the equal one and this trip the
     first (the charges of both stay what their tags said)."""
@@ -146,10 +132,11 @@ def _reconcile(tx: StoreTx, store_id: str, trip_id: str, ev: Evidence, sold: fro
                                                   "trip_id": owners[p]}])
     # a shared pick nobody's tags claimed, and this trip the last of its candidates to
     # leave: nobody will claim it now, and either could have taken it: staff decide
+    left = [p for p in ev.picks if len(p.candidates) > 1 and p.delta_g < 0
+            and p.event_id not in taken and p.event_id not in basket.resolved_picks
+            and all(c == trip_id or c in exited for c in p.candidates)]
     orphans = [ReviewItem("ambiguous_pick", p.gtin, max(1, p.units), p.event_id[-64:])
-               for p in ev.picks if len(p.candidates) > 1 and p.delta_g < 0
-               and p.event_id not in taken and p.event_id not in basket.resolved_picks
-               and all(c == trip_id or c in exited for c in p.candidates)]
+               for p in late_claims(tx, sctx, scope, store_id, trip_id, left)]
     return replace(basket, review=basket.review + tuple(orphans)) if orphans else basket
 
 
@@ -173,7 +160,7 @@ def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tri
     sold = frozenset(r["epc"] for r in tx.rows_in("sold_tags", "epc",
                                                   [p.epc for p in ev.passes],
                                                   store_id=store["id"]))
-    basket = _reconcile(tx, store["id"], trip.id, ev, sold)
+    basket = _reconcile(tx, sctx, scope, store["id"], trip.id, ev, sold)
     lines = _line_rows(tx, scope, store["id"], trip.id, basket, now_ms)
     total = sum(r["amount_minor"] for r in lines)
     trip = _collect(tx, sctx, scope, replace(trip, total_minor=total), total, store["currency"])
