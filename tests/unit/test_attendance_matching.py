@@ -84,3 +84,12 @@ def test_opened_vectors_and_the_stacked_set_are_reused() -> None:
     m.identify(unit(1, 0, 0), "m", ["t_a", "t_b", "t_c"], 0.5)
     assert store.opened == 3
     assert m.identify(unit(1, 0, 0), "m", [], 0.5).candidates == 0
+
+
+def test_a_forgotten_template_is_opened_again_only_if_still_a_candidate() -> None:
+    m, store = matcher()
+    m.identify(unit(1, 0, 0), "m", ["t_a"], 0.5)
+    m.forget(["t_a"])
+    del store.rows["t_a"]  # erased from the store too
+    found = m.identify(unit(1, 0, 0), "m", ["t_a", "t_c"], 0.5)
+    assert found.match is None and found.candidates == 1

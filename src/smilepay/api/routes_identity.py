@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from smilepay.api.auth import container_of
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
+from smilepay.api.routes_identity_attendance import pages as clock_pages
 from smilepay.api.routes_identity_attendance import router as attendance_router
 from smilepay.api.routes_identity_boarding import router as boarding_router
 from smilepay.domain.purposes import Purpose, parse_purpose, purpose_text
@@ -23,9 +24,9 @@ from smilepay.ports.gates import GatesStore
 from smilepay.services import identity_kyc
 from smilepay.services.identity_document import MAX_DOCUMENT_BYTES, DocumentEntry
 
-router = APIRouter(prefix="/v1/identity", tags=["identity"])
-router.include_router(attendance_router)
-router.include_router(boarding_router)
+api = APIRouter(prefix="/v1/identity", tags=["identity"])
+api.include_router(attendance_router)
+api.include_router(boarding_router)
 _BUILD_LOCK = threading.Lock()
 
 
@@ -41,7 +42,7 @@ def gates_of(request: Request) -> GatesStore:
     return found  # type: ignore[return-value]
 
 
-@router.get("/consent_text/{purpose}")
+@api.get("/consent_text/{purpose}")
 def get_consent_text(purpose: str) -> dict[str, Any]:
     chosen = parse_purpose(purpose)
     text = purpose_text(chosen)
@@ -49,7 +50,7 @@ def get_consent_text(purpose: str) -> dict[str, Any]:
             "body": text.body, "digest": text.digest, "retention_days": text.retention_days}
 
 
-@router.get("/consents")
+@api.get("/consents")
 def get_consents(request: Request, who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     records = gates_of(request).purpose_consents(who.scope, who.customer_id)
     return {"object": "list", "data": [
@@ -58,7 +59,7 @@ def get_consents(request: Request, who: WalletCaller = Depends(require_wallet)) 
          "granted_ms": int(r.granted_at.timestamp() * 1000)} for r in records]}
 
 
-@router.delete("/consents/{purpose}")
+@api.delete("/consents/{purpose}")
 def delete_consent(purpose: str, request: Request,
                    who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     """Revoke one purpose; identity verification also erases its kept outcomes."""
@@ -89,7 +90,7 @@ class VerificationBody(BaseModel):
     capability: str = Field(default="rgb", max_length=16)
 
 
-@router.post("/verifications")
+@api.post("/verifications")
 def post_verification(body: VerificationBody, request: Request,
                       who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     entry = DocumentEntry(body.document_type, body.number, body.mrz_line1, body.mrz_line2)
@@ -112,7 +113,7 @@ async def document_body(request: Request) -> bytes:
     return data
 
 
-@router.post("/verifications/{verification_id}/complete")
+@api.post("/verifications/{verification_id}/complete")
 def post_verification_complete(verification_id: str, request: Request,
                                document: bytes = Depends(document_body),
                                who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
@@ -122,8 +123,13 @@ def post_verification_complete(verification_id: str, request: Request,
     return decided.as_json()
 
 
-@router.get("/verifications")
+@api.get("/verifications")
 def get_verifications(request: Request,
                       who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     found = gates_of(request).verifications_of(who.scope, who.customer_id)
     return {"object": "list", "data": [v.as_json() for v in found]}
+
+
+router = APIRouter()  # what the app mounts (ROUTER_MODULES)
+router.include_router(api)
+router.include_router(clock_pages)

@@ -15,19 +15,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from smilepay.api.auth import bearer, container_of, require_secret_key, require_terminal_key
 from smilepay.api.routes_face import face_of, now_ms, session_json
+from smilepay.api.routes_pages import SECURITY_HEADERS, read_web_file
 from smilepay.domain.attendance import ShiftPolicy
 from smilepay.errors import InvalidInput, NotFound
 from smilepay.services import attendance as att_service
 from smilepay.services.attendance import Attendance
 from smilepay.services.attendance_reports import report, row_json, to_csv
-from smilepay.services.face_frames import parse_capability
 from smilepay.services.face_guard import api_key_owner, open_owned_challenge
+from smilepay.services.identity_matching import gate_capability
 from smilepay.services.tenants import Caller
 
 router = APIRouter(tags=["attendance"])
@@ -133,7 +134,7 @@ def post_staff_enrolment(staff_id: str, body: StaffEnrolBody, request: Request,
     att_service.record_staff_consent(att, caller.scope, staff_id, body.consent_digest, t)
     session = open_owned_challenge(fc, caller.scope, att_service.STAFF_ENROL_PURPOSE, staff_id,
                                    caller.terminal_id, _owner(caller), t,
-                                   parse_capability(body.capability))
+                                   gate_capability(body.capability))
     return session_json(session)
 
 
@@ -163,7 +164,7 @@ def post_clock(site_id: str, request: Request, body: ClockBody | None = None,
         raise NotFound(f"expected a site of this account, got {site_id!r}", param="site")
     session = open_owned_challenge(face_of(request), caller.scope, att_service.CLOCK_PURPOSE,
                                    site_id, caller.terminal_id, _owner(caller), now_ms(request),
-                                   parse_capability((body or ClockBody()).capability))
+                                   gate_capability((body or ClockBody()).capability))
     return session_json(session)
 
 
@@ -225,3 +226,19 @@ def post_approve(punch_id: str, body: ApproveBody, request: Request,
                  caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
     return att_service.approve_punch(face_of(request), attendance_of(request), caller.scope,
                                      punch_id, body.manager_pin, now_ms(request))
+
+
+# --- the clock terminal page ------------------------------------------------------------------
+pages = APIRouter(include_in_schema=False)
+
+
+@pages.get("/identity/clock", response_class=HTMLResponse)
+def clock_page() -> HTMLResponse:
+    """The clock terminal; set-up in the fragment: #key=tk_...&site=site_..."""
+    return HTMLResponse(read_web_file("templates", "clock.html"), headers=SECURITY_HEADERS)
+
+
+@pages.get("/identity/static/clock.js")
+def clock_script() -> Response:
+    return Response(read_web_file("static", "clock.js"),
+                    media_type="text/javascript; charset=utf-8", headers=SECURITY_HEADERS)

@@ -85,11 +85,12 @@ def run_gate(kind: str, size: int, enrol: list[Any], probes: list[Any], model: s
     from smilepay.adapters.sql.gates_templates import SqlGateTemplates
     from smilepay.adapters.sql.identity_store import SqlIdentityStore
     from smilepay.adapters.sql.migrate import upgrade_engine
+    from smilepay.bootstrap import build_face_context
+    from smilepay.config import FaceSettings
     from smilepay.domain.attendance import ShiftPolicy
     from smilepay.domain.purposes import Purpose, grant_purpose_consent, purpose_text
     from smilepay.domain.tenants import Scope
     from smilepay.services import attendance, boarding
-    from smilepay.services.face_context import FaceSettings, build_face_context
     from smilepay.services.identity_matching import SealedTemplateMatcher
 
     engine = make_engine(f"sqlite:///{work / f'gate_{kind}_{size}.db'}")

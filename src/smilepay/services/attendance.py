@@ -129,7 +129,7 @@ def finish_staff_enrolment(fc: FaceContext, att: Attendance, scope: Scope, staff
         raise InvalidInput(f"expected a passed enrolment challenge, got {session.last_state}",
                            param="session")
     template, model_id = found
-    att.templates.delete_of(scope, Purpose.ATTENDANCE, staff_id)
+    att.matcher.forget(att.templates.delete_of(scope, Purpose.ATTENDANCE, staff_id))
     sealed = fc.seal(scope, staff_id, template, model_id, 1.0, now_ms)
     att.templates.add(sealed, Purpose.ATTENDANCE)
     fc.audit(scope, "staff_enrol", "accepted", (), staff_id, now_ms, {"model_id": model_id})

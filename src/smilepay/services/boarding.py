@@ -91,7 +91,7 @@ def finish_passenger_enrolment(fc: FaceContext, board: Boarding, scope: Scope,
         raise InvalidInput(f"expected a passed enrolment challenge, got {session.last_state}",
                            param="session")
     template, model_id = found
-    board.templates.delete_of(scope, Purpose.BOARDING, customer_id)
+    board.matcher.forget(board.templates.delete_of(scope, Purpose.BOARDING, customer_id))
     sealed = fc.seal(scope, customer_id, template, model_id, 1.0, now_ms)
     board.templates.add(sealed, Purpose.BOARDING)
     fc.audit(scope, "board_enrol", "accepted", (), customer_id, now_ms, {"model_id": model_id})

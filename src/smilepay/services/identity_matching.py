@@ -3,22 +3,23 @@
 ``CandidateMatcher`` is the interface the gates use (attendance: one site's staff; boarding:
 one departure's ticket holders). ``SealedTemplateMatcher`` backs it with the gates' sealed
 templates: membership comes from the database at every decision (an erased template is never
-matched); opened vectors are cached by template id (ids are never reused and a template never
-changes), and the stacked matrix of an unchanged candidate set is reused. The gallery port of
+matched); opened vectors are kept as rows of one matrix by template id. The gallery port of
 the scale-out work can replace it behind the same interface ("search within a candidate set").
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from smilepay.domain.templates import SealedTemplate, Vector
+from smilepay.errors import InvalidInput
 from smilepay.ports.gates import GateTemplateStore
+from smilepay.vision.liveness.types import TerminalCapability
 
 GATE_FAR = 1e-5  # per comparison; among N candidates about N x this per probe
 
@@ -45,57 +46,86 @@ class CandidateMatcher(Protocol):
         """The best of the candidate templates for ``probe`` (their subjects decide)."""
         ...
 
+    def forget(self, template_ids: Sequence[str]) -> None:
+        """Drop erased templates' vectors from memory."""
+        ...
+
 
 class SealedTemplateMatcher:
-    """Opens each template once (cached by id) and keeps the stacked matrix of the last few
-    candidate sets, so a gate whose candidates did not change pays one matrix product."""
+    """Opens each template once and keeps its vector as a row of one growing matrix (by
+    template id: ids are never reused and a template never changes); a decision gathers its
+    candidates' rows, so a changed candidate set (a ticket used, a staff member added) costs a
+    gather, not a re-stack."""
 
     def __init__(self, templates: GateTemplateStore,
-                 open_vector: Callable[[SealedTemplate], Vector], cache_size: int = 200_000,
-                 matrices: int = 8):
+                 open_vector: Callable[[SealedTemplate], Vector]):
         self.templates, self.open_vector = templates, open_vector
-        self.cache_size, self.matrices = cache_size, matrices
-        self._cache: OrderedDict[str, tuple[str, str, Vector]] = OrderedDict()
-        self._stacked: OrderedDict[tuple[str, ...], tuple[str, list[str], list[str], Any]] = \
-            OrderedDict()
+        self._row: dict[str, int] = {}
+        self._models: list[str] = []
+        self._subjects: list[str] = []
+        self._matrix = np.zeros((0, 0), np.float32)
+        self._lock = threading.Lock()
 
-    def _vectors(self, template_ids: Sequence[str]) -> None:
-        missing = [t for t in template_ids if t not in self._cache]
-        for template in self.templates.get_many(missing):
-            self._cache[template.template_id] = (template.model_id, template.customer_id,
-                                                 self.open_vector(template))
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+    def _append(self, found: list[SealedTemplate]) -> None:
+        vectors = [self.open_vector(t) for t in found]
+        with self._lock:
+            for template, vector in zip(found, vectors, strict=True):
+                if template.template_id in self._row:
+                    continue
+                n = len(self._models)
+                if self._matrix.shape[1] not in (0, vector.size):  # another model's size
+                    width = max(self._matrix.shape[1], vector.size)
+                    grown = np.zeros((self._matrix.shape[0], width), np.float32)
+                    grown[:, :self._matrix.shape[1]] = self._matrix
+                    self._matrix = grown
+                width = max(self._matrix.shape[1], vector.size)
+                if n >= self._matrix.shape[0]:
+                    grown = np.zeros((max(64, 2 * n), width), np.float32)
+                    grown[:n, :self._matrix.shape[1]] = self._matrix[:n]
+                    self._matrix = grown
+                self._matrix[n, :vector.size] = vector
+                self._row[template.template_id] = n
+                self._models.append(template.model_id)
+                self._subjects.append(template.customer_id)
 
-    def _matrix(self, template_ids: Sequence[str],
-                model_id: str) -> tuple[list[str], list[str], Any]:
-        key = tuple(sorted(template_ids))
-        found = self._stacked.get(key)
-        if found is not None and found[0] == model_id:
-            self._stacked.move_to_end(key)
-            return found[1], found[2], found[3]
-        self._vectors(key)
-        usable = [t for t in key if t in self._cache and self._cache[t][0] == model_id]
-        subjects = [self._cache[t][1] for t in usable]
-        matrix = np.stack([self._cache[t][2] for t in usable]).astype(np.float32) \
-            if usable else np.zeros((0, 1), np.float32)
-        self._stacked[key] = (model_id, usable, subjects, matrix)
-        while len(self._stacked) > self.matrices:
-            self._stacked.popitem(last=False)
-        return usable, subjects, matrix
+    def forget(self, template_ids: Sequence[str]) -> None:
+        with self._lock:
+            for t in template_ids:
+                row = self._row.pop(t, None)
+                if row is not None:
+                    self._matrix[row] = 0.0
+                    self._models[row] = ""
 
     def identify(self, probe: Vector, model_id: str, template_ids: Sequence[str],
                  threshold: float) -> GateDecision:
-        usable, subjects, matrix = self._matrix(template_ids, model_id)
-        if not usable:
-            return GateDecision(None, None, 0)
-        scores = matrix @ probe.astype(np.float32)
+        missing = [t for t in template_ids if t not in self._row]
+        if missing:
+            self._append(self.templates.get_many(missing))
+        with self._lock:
+            rows = [self._row[t] for t in template_ids
+                    if t in self._row and self._models[self._row[t]] == model_id]
+            if not rows:
+                return GateDecision(None, None, 0)
+            index = np.asarray(rows)
+            scores = self._matrix[index, :probe.size] @ probe.astype(np.float32)
+            subjects = np.asarray(self._subjects, dtype=object)[index]
+            ids = [t for t in template_ids
+                   if t in self._row and self._models[self._row[t]] == model_id]
         best = int(np.argmax(scores))
         best_score = float(scores[best])
-        others = scores[np.asarray(subjects) != subjects[best]] if len(subjects) > 1 \
-            else scores[:0]
+        others = scores[subjects != subjects[best]]
         margin = best_score - float(others.max()) if others.size else 1.0
         if best_score < threshold:
-            return GateDecision(None, best_score, len(usable))
-        return GateDecision(GateMatch(subjects[best], usable[best], best_score, threshold,
-                                      margin), best_score, len(usable))
+            return GateDecision(None, best_score, len(rows))
+        return GateDecision(GateMatch(str(subjects[best]), ids[best], best_score, threshold,
+                                      margin), best_score, len(rows))
+
+
+def gate_capability(value: str) -> TerminalCapability:
+    """``rgb`` (colour frames only, e.g. a browser terminal) or ``rgb_depth`` (a 3D camera)."""
+    try:
+        return TerminalCapability(value)
+    except ValueError:
+        allowed = ", ".join(repr(c.value) for c in TerminalCapability)
+        raise InvalidInput(f"expected a capability in ({allowed}), got {value!r}",
+                           param="capability") from None

@@ -1,0 +1,136 @@
+// Clock terminal: a face punch among this site's staff, or a PIN/badge punch that a manager
+// approves. When the server cannot be reached, PIN/badge punches wait in memory with the
+// device time and an HMAC-SHA256 signature (key: the hex SHA-256 of the terminal key) and
+// are sent again every few seconds; the server flags any that arrive too late.
+// Set-up in the fragment: #key=tk_...&site=site_...
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const camera = new SmileCamera($("video"));
+  const queue = [];  // in memory only: a PIN never goes to the browser's storage
+  let site = null, terminalKey = null, session = null, cameraOpen = false, syncing = false;
+
+  function setup() {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    if (hash.get("key")) localStorage.setItem("smilepay.terminalKey", hash.get("key"));
+    if (hash.get("site")) localStorage.setItem("smilepay.clockSite", hash.get("site"));
+    if (hash.get("key") || hash.get("site")) history.replaceState(null, "", location.pathname);
+    terminalKey = localStorage.getItem("smilepay.terminalKey");
+    site = localStorage.getItem("smilepay.clockSite");
+    SmileApi.key = terminalKey;
+    $("site").textContent = site ? "Site " + site : "No site set (#site=...)";
+  }
+
+  function say(text, kind) { showMessage($("message"), text, kind); }
+
+  function result(text, kind) {
+    const box = $("result");
+    box.textContent = text;
+    box.dataset.kind = kind;
+    box.hidden = false;
+  }
+
+  function punched(p) {
+    const when = new Date(p.at_ms).toLocaleTimeString();
+    const what = p.kind === "in" ? "Clocked in" : "Clocked out";
+    const note = p.manual ? " (waiting for a manager)" : "";
+    result(`${what} at ${when}${note}${p.duplicate ? " (already recorded)" : ""}`, p.kind);
+  }
+
+  async function startFace() {
+    $("result").hidden = true;
+    $("start-face").disabled = true;
+    try {
+      if (!cameraOpen) { $("video").hidden = false; await camera.open(); cameraOpen = true; }
+      session = await SmileApi.post(`/v1/identity/sites/${site}/clock`, {});
+    } catch (err) {
+      say(customerMessage(err), "error");
+      $("start-face").disabled = false;
+      return;
+    }
+    say(session.prompts[0], "info");
+    camera.stream_frames(sendFrame, 10, (err) => { say(err.message, "error"); $("start-face").disabled = false; });
+  }
+
+  async function sendFrame(frame) {
+    if (!session) return false;
+    let answer;
+    try {
+      answer = await SmileApi.request("POST", `/v1/face/sessions/${session.id}/frames`, frame.blob,
+        { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
+    } catch (err) {
+      say(customerMessage(err) + " Use your PIN or badge.", "error");
+      $("start-face").disabled = false;
+      return false;
+    }
+    if (answer.state === "collecting") { say(answer.prompt || answer.message, "info"); return true; }
+    const done = session;
+    session = null;
+    $("start-face").disabled = false;
+    if (answer.state !== "passed") { say((answer.message || "The check did not work.") + " Use your PIN or badge.", "error"); return false; }
+    try {
+      const p = await SmileApi.post(`/v1/identity/sites/${site}/clock/${done.id}/punch`, { idempotency_key: SmileApi.newKey() });
+      if (p.object === "punch") { say("Thank you.", "ok"); punched(p); }
+      else { say("We could not recognise you. Use your PIN or badge.", "error"); result("Not recognised", "no_match"); }
+    } catch (err) { say(customerMessage(err), "error"); }
+    return false;
+  }
+
+  const enc = (s) => new TextEncoder().encode(s);
+  const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+
+  async function sign(item) {
+    const secret = hex(await crypto.subtle.digest("SHA-256", enc(terminalKey)));
+    const key = await crypto.subtle.importKey("raw", enc(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    return hex(await crypto.subtle.sign("HMAC", key, enc(`${site}|${item.method}|${item.device_at_ms}|${item.idempotency_key}`)));
+  }
+
+  function showQueue() {
+    $("queued").textContent = String(queue.length);
+    $("online").dataset.online = queue.length ? "no" : "yes";
+    $("online").textContent = queue.length ? "Offline: punches wait" : "";
+  }
+
+  async function manual(ev) {
+    ev.preventDefault();
+    const item = { method: $("method").value, secret: $("secret").value, idempotency_key: SmileApi.newKey() };
+    $("secret").value = "";
+    try {
+      punched(await SmileApi.post(`/v1/identity/sites/${site}/punches`, item));
+      say("Thank you.", "ok");
+    } catch (err) {
+      if (err.status !== 0) { say(customerMessage(err), "error"); return; }
+      item.device_at_ms = Date.now();
+      item.signature = await sign(item);
+      queue.push(item);
+      showQueue();
+      say("The server cannot be reached: your punch is kept here and sent when it is back.", "info");
+      result("Saved on this terminal", "queued");
+    }
+  }
+
+  async function sync() {
+    if (syncing || !queue.length) return;
+    syncing = true;
+    try {
+      while (queue.length) {
+        try {
+          await SmileApi.post(`/v1/identity/sites/${site}/punches`, queue[0]);
+        } catch (err) {
+          if (err.status === 0) return;  // still offline
+          say("A saved punch was refused: " + customerMessage(err), "error");
+        }
+        queue.shift();
+        showQueue();
+      }
+      say("Saved punches were sent.", "ok");
+    } finally {
+      syncing = false;
+    }
+  }
+
+  setup();
+  $("start-face").addEventListener("click", startFace);
+  $("manual-form").addEventListener("submit", manual);
+  setInterval(sync, 2000);
+})();
