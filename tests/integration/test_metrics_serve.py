@@ -1,5 +1,7 @@
 """``smilepay serve --workers 2``: whichever worker a scrape lands on, ``/metrics`` reports the
-requests and face decisions of both (prometheus-client's multiprocess mode)."""
+requests and face decisions of both (prometheus-client's multiprocess mode), and each worker's
+own gallery gauges, with the gallery and session store registered as docs/operations.md says
+the composition root does (``create_watched_app`` below makes those calls)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,22 @@ from support import require
 
 pytestmark = pytest.mark.integration
 TOKEN = secrets.token_urlsafe(32)
+
+
+def create_watched_app() -> Any:
+    """``create_app`` plus the registrations the gallery wiring makes (docs/operations.md),
+    sampling every 0.5 s instead of 15 so the test need not wait."""
+    from smilepay.adapters.sql.metric_counts import tenant_scopes
+    from smilepay.api.app import create_app
+    from smilepay.bootstrap import face_context_of
+    from smilepay.instruments import watch_gallery, watch_sessions
+
+    app = create_app()
+    face = face_context_of(app.state.container)
+    engine = app.state.container.store.engine
+    watch_gallery(face.gallery, lambda: tenant_scopes(engine), every_s=0.5)
+    watch_sessions(face.sessions.store)
+    return app
 
 
 def serving_pids(port: int) -> dict[int, str]:
@@ -79,6 +97,38 @@ def scrape_from_every_worker(port: int) -> dict[str, dict[Any, float]]:
     raise AssertionError(f"scrapes reached only the workers {sorted(by_pid)}")
 
 
+def add_one_template(url: str, var_dir: Path, tenant_id: str) -> int:
+    """Enrol one template through a FAISS gallery of this process on the server's database
+    and key ring; the templates now searchable in the tenant's test mode."""
+    import numpy as np
+
+    from smilepay.adapters.crypto import load_or_create_secrets
+    from smilepay.adapters.gallery.faiss_gallery import FaissGallery
+    from smilepay.adapters.sql.engine import make_engine
+    from smilepay.domain.tenants import Scope
+    from smilepay.ports.gallery import GalleryEntry
+
+    engine = make_engine(url)
+    gallery = FaissGallery(engine, load_or_create_secrets(var_dir / "face-secrets.json").key_ring)
+    vector = np.random.default_rng(3).normal(size=128).astype(np.float32)
+    scope = Scope(tenant_id, False)
+    gallery.add([GalleryEntry("ftpl_metrics01", scope, "cus_metrics01", "m1",
+                              vector / np.linalg.norm(vector))])
+    held = gallery.size(scope)
+    engine.dispose()
+    return held
+
+
+def open_frame_sessions(url: str) -> int:
+    from smilepay.adapters.sessions.sql_sessions import SqlSessionStore
+    from smilepay.adapters.sql.engine import make_engine
+
+    engine = make_engine(url)
+    count = SqlSessionStore(engine).count("frames")
+    engine.dispose()
+    return count
+
+
 def test_one_scrape_of_either_worker_reports_both(tmp_path: Path) -> None:
     require(shutil.which("ss") is not None, "ss (iproute2) to see which worker holds a connection")
     from smilepay.adapters.crypto import load_or_create_secrets
@@ -92,12 +142,16 @@ def test_one_scrape_of_either_worker_reports_both(tmp_path: Path) -> None:
     load_or_create_secrets(tmp_path / "face-secrets.json")  # one set for both workers
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    here = Path(__file__).resolve().parent  # the workers import create_watched_app from here
     env.update({"SMILEPAY_DATABASE_URL": url, "SMILEPAY_VAR_DIR": str(tmp_path),
-                "SMILEPAY_METRICS_TOKEN": TOKEN, "SMILEPAY_FACE_CHALLENGE": "smile"})
+                "SMILEPAY_METRICS_TOKEN": TOKEN, "SMILEPAY_FACE_CHALLENGE": "smile",
+                "PYTHONPATH": os.pathsep.join([str(here), str(here.parent),
+                                               env.get("PYTHONPATH", "")])})
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "smilepay", "serve", "--app", "smilepay.api.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"],
+        [sys.executable, "-m", "smilepay", "serve",
+         "--app", "test_metrics_serve:create_watched_app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "2", "--no-access-log"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
@@ -141,12 +195,21 @@ def test_one_scrape_of_either_worker_reports_both(tmp_path: Path) -> None:
         assert status == 200 and json.loads(refused)["reason"] == "challenge_not_passed"
         kiosk.close()
 
+        enrolled = add_one_template(url, tmp_path, keys.tenant_id)  # as a third process would
+        time.sleep(1.5)  # both workers sample their gallery every 0.5 s
         after = scrape_from_every_worker(port)
         first = next(iter(counts.values()))
+        frames = open_frame_sessions(url)
         for pid, found in after.items():
             assert found.get(HEALTH) == first + 16, (pid, found.get(HEALTH))
             assert found.get(REFUSED) == 1, pid
             assert found.get(WORKERS) == 2, pid
+            for worker in after:  # every worker's own gallery, in any worker's scrape
+                held = ("smilepay_gallery_templates",
+                        frozenset({"gallery": "faiss", "pid": worker}.items()))
+                assert found.get(held) == enrolled, (pid, worker)
+            entries = ("smilepay_session_store_entries", frozenset({"kind": "frames"}.items()))
+            assert found.get(entries) == frames >= 1, pid
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
