@@ -149,8 +149,12 @@ class DatabaseCollector(Collector):
         opened = GaugeMetricFamily("smilepay_face_sessions_open", "Face challenges collecting "
                                    "frames and not expired, by purpose (pay, enrol, ...)",
                                    labels=["purpose"])
+        capped: dict[str, int] = {}
         for purpose, count in sorted(sessions.items()):
-            opened.add_metric([self._purposes(purpose)], count)
+            label = self._purposes(purpose)
+            capped[label] = capped.get(label, 0) + count
+        for label, count in capped.items():
+            opened.add_metric([label], count)
         yield opened
         yield from self._session_store()
 
