@@ -137,16 +137,22 @@ def _race(workers: list[FaceContext]) -> None:
     """Eight threads on two workers add 15 frames each to one session: none is lost."""
     _session(workers[0], "chl_race")
 
+    errors: list[BaseException] = []
+
     def post(fc: FaceContext) -> None:
-        for _ in range(15):
-            fc.sessions.update("chl_race", lambda s: setattr(s, "frames_seen",
-                                                                 s.frames_seen + 1))
+        try:
+            for _ in range(15):
+                fc.sessions.update("chl_race", lambda s: setattr(s, "frames_seen",
+                                                                     s.frames_seen + 1))
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
 
     threads = [threading.Thread(target=post, args=(workers[i % 2],)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
+    assert errors == [] and not any(t.is_alive() for t in threads)
     assert workers[1].sessions.get("chl_race", "terminal:trm_x").frames_seen == 120
     with pytest.raises(Exception, match="expected an open face session"):
         workers[1].sessions.get("chl_race", "terminal:trm_other")

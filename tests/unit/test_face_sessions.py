@@ -36,7 +36,7 @@ def _session() -> FrameSession:
         observations=[e.observation for e in evidence], evidence=evidence,
         best=[(1.25, full)], good_frames=1, frames_seen=2, model_id="fusion_fast",
         last_state="passed", outcome={"code": "passed", "reasons": [], "layers": {"x": 0.5}},
-        smile_max=0.8, steps_done=2)
+        smile_max=0.8, steps_done=2, used=True)
 
 
 def test_a_session_survives_the_store_round_trip() -> None:
@@ -49,7 +49,8 @@ def test_a_session_survives_the_store_round_trip() -> None:
     assert after.capability is TerminalCapability.RGB_DEPTH
     assert (after.owner, after.needs_full_phone) == ("terminal:trm_1", True)
     assert (after.good_frames, after.frames_seen, after.model_id, after.last_state,
-            after.smile_max, after.steps_done) == (1, 2, "fusion_fast", "passed", 0.8, 2)
+            after.smile_max, after.steps_done, after.used) == (1, 2, "fusion_fast", "passed",
+                                                                0.8, 2, True)
     assert after.outcome == before.outcome
     assert after.best[0][0] == 1.25
     assert np.array_equal(after.best[0][1], before.best[0][1])

@@ -224,7 +224,8 @@ def post_frame(session_id: str, request: Request, parts: FrameParts = Depends(fr
                ) -> dict[str, Any]:
     scope, owner = caller_owner(request, credentials)
     fc = face_of(request)
-    session = fc.sessions.get(session_id, owner)  # another caller's session: the same 404
+    # another caller's session: the same 404; a decided one answers late frames with its decision
+    session = fc.sessions.get(session_id, owner, decided_ok=True)
     if session.scope != scope:
         raise NotFound(f"expected an open face session, got {session_id!r} "
                        "(expired or unknown: start again)", param="session")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from smilepay.errors import InvalidInput
+from smilepay.errors import InvalidInput, NotFound
 from smilepay.services.face_challenge import open_challenge, verifier_settings, warm_up
 from smilepay.services.face_context import FaceContext, FrameSession, liveness_values
 from smilepay.services.face_feedback import (
@@ -141,6 +141,9 @@ def _fold(ctx: FaceContext, session: FrameSession, a: _Analysed, now_ms: int) ->
     """Fold an analysed frame into the newest state of its session (no I/O but the store)."""
     if session.outcome is not None:
         return feedback(session, session.last_state, session.outcome.get("code", "passed"))
+    if session.used:  # closed undecided (e.g. a newer session replaced it) meanwhile
+        raise NotFound(f"expected an open face session, got {session.challenge_id!r} "
+                       "(expired or unknown: start again)", param="session")
     session.frames_seen += 1
     if a.frame is None or a.evidence is None:
         return _decide(ctx, session, a, "bad_image", now_ms)

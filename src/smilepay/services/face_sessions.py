@@ -12,6 +12,8 @@ so that frames posted to two workers at once never lose each other.
 from __future__ import annotations
 
 import base64
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -59,6 +61,8 @@ class FrameSession:
     outcome: dict[str, Any] | None = None
     smile_max: float = 0.0
     steps_done: int = 0
+    used: bool = False  # confirmed, completed or closed: no second use; a decided one still
+    # answers late frames with its decision until it expires
 
 
 def _vec(vector: Vector | None, dtype: Any) -> str | None:
@@ -103,7 +107,7 @@ def session_to_json(s: FrameSession) -> Json:
         "best": [[q, _vec(v, np.float32)] for q, v in s.best],
         "good": s.good_frames, "seen": s.frames_seen, "model": s.model_id,
         "state": s.last_state, "outcome": s.outcome, "smile": s.smile_max,
-        "steps_done": s.steps_done,
+        "steps_done": s.steps_done, "used": s.used,
     }
 
 
@@ -121,7 +125,7 @@ def session_from_json(j: Json) -> FrameSession:
         best=[(float(q), v) for q, b in j["best"] if (v := _unvec(b, np.float32)) is not None],
         good_frames=int(j["good"]), frames_seen=int(j["seen"]), model_id=j["model"],
         last_state=j["state"], outcome=j["outcome"], smile_max=float(j["smile"]),
-        steps_done=int(j["steps_done"]),
+        steps_done=int(j["steps_done"]), used=bool(j.get("used", False)),
     )
 
 
@@ -140,19 +144,24 @@ class FrameSessions:
     def put(self, session: FrameSession) -> None:
         self.store.put(KIND, session.challenge_id, session_to_json(session), self.ttl_s)
 
-    def get(self, challenge_id: str, owner: str | None = None) -> FrameSession:
+    def get(self, challenge_id: str, owner: str | None = None, *,
+            decided_ok: bool = False) -> FrameSession:
         """The open session; with ``owner``, only the caller that opened it finds it (anyone
-        else gets the same 404 as for an unknown id)."""
+        else gets the same 404 as for an unknown id). A used session (``drop``) is gone, but
+        with ``decided_ok`` a decided one is still found (late frames get its decision)."""
         found = self._read(challenge_id)
         if found is None or (owner is not None and found[0].owner != owner):
             raise _unknown(challenge_id)
-        return found[0]
+        session = found[0]
+        if session.used and not (decided_ok and session.outcome is not None):
+            raise _unknown(challenge_id)
+        return session
 
     def update(self, challenge_id: str, change: Callable[[FrameSession], T]) -> T:
         """Run ``change`` on the newest state and store it, atomically: when another worker
         wrote first, ``change`` runs again on its result (so it must only mutate the session
         it is given and keep side effects for after). Its return value."""
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(UPDATE_ATTEMPTS):
             found = self._read(challenge_id)
             if found is None:
                 raise _unknown(challenge_id)
@@ -161,6 +170,8 @@ class FrameSessions:
             if self.store.replace(KIND, challenge_id, session_to_json(session),
                                   version) is not None:
                 return result
+            # another writer came first: back off a random moment so that a crowd spreads out
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** attempt)))
         raise Conflict(f"expected to record the frame within {UPDATE_ATTEMPTS} tries, got "
                        "other writers each time: send it again")
 
@@ -174,7 +185,16 @@ class FrameSessions:
         self.update(session.challenge_id, mark)
 
     def drop(self, challenge_id: str) -> None:
-        self.store.drop(KIND, challenge_id)
+        """Use the session up: it cannot be confirmed, completed or fed again; a decided one
+        answers late frames with its decision until its time to live ends (on any worker)."""
+
+        def use(fresh: FrameSession) -> None:
+            fresh.used = True
+
+        try:
+            self.update(challenge_id, use)
+        except NotFound:
+            return
 
     def _read(self, challenge_id: str) -> tuple[FrameSession, int] | None:
         if not (3 <= len(challenge_id) <= 64) or not all(
