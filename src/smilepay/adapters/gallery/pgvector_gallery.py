@@ -50,7 +50,7 @@ def _literal(vector: Any) -> str:
 class PgvectorGallery:
     name = "pgvector"
 
-    def __init__(self, engine: Engine, *, ef_search: int = 100, m: int = 16,
+    def __init__(self, engine: Engine, *, ef_search: int = 400, m: int = 16,
                  ef_construction: int = 64) -> None:
         if engine.dialect.name != "postgresql":
             raise InvalidInput(f"expected a PostgreSQL engine for pgvector, got "
