@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -172,28 +173,43 @@ def test_outbox_depth_is_counted_from_the_database(app: FaceApp) -> None:
     assert value(after, unsent) == 0
 
 
+def enrol_template(engine: Any, keys: Any, gallery: Any, scope: Any, template_id: str) -> None:
+    """What enrolment stores: the sealed template row, and the vector in the gallery."""
+    from datetime import UTC, datetime
+
+    from smilepay.adapters.sql.identity_store import SqlIdentityStore
+    from smilepay.domain.templates import SealedTemplate, pack_vector
+    from smilepay.ports.gallery import GalleryEntry
+
+    vector = np.random.default_rng(7).normal(size=64).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    SqlIdentityStore(engine).add_template(SealedTemplate(
+        template_id, scope.tenant_id, scope.livemode, "cus_metrics", "m1", 1, 64, 0.9,
+        datetime.now(UTC), keys.seal(pack_vector(vector), template_id.encode())))
+    gallery.add([GalleryEntry(template_id, scope, "cus_metrics", "m1", vector)])
+
+
 def test_a_gallery_worker_reports_its_size_and_lag(app: FaceApp) -> None:
     """The registration the gallery wiring makes, on a real FAISS gallery: a second instance
     (another worker) enrols; the watched one is behind by one change until it samples."""
     from smilepay.adapters.crypto import AesGcmKeyRing
     from smilepay.adapters.gallery.faiss_gallery import FaissGallery
-    from smilepay.adapters.sql.metric_counts import tenant_scopes
+    from smilepay.adapters.sql.metric_counts import template_scopes
     from smilepay.domain.tenants import Scope
     from smilepay.instruments import watch_gallery
-    from smilepay.ports.gallery import GalleryEntry
 
     engine, keys = app.container.store.engine, AesGcmKeyRing.generate()
     mine, other = FaissGallery(engine, keys), FaissGallery(engine, keys)
-    watch = watch_gallery(mine, lambda: tenant_scopes(engine))
+    watch = watch_gallery(mine, lambda: template_scopes(engine))
     try:
         labels = {"gallery": "faiss"}
         start = scrape(app.client)
         held = value(start, "smilepay_gallery_templates", **labels)
         assert value(start, "smilepay_gallery_lag_changes", **labels) == 0
-        vector = np.random.default_rng(7).normal(size=64).astype(np.float32)
         scope = Scope(app.keys.tenant_id, False)
-        other.add([GalleryEntry(f"tpl_m{time.time_ns()}", scope, "cus_metrics", "m1",
-                                vector / np.linalg.norm(vector))])
+        enrol_template(engine, keys, other, scope, f"ftpl_m{time.time_ns()}")
+        assert scope in template_scopes(engine)
+        assert Scope(app.keys.tenant_id, True) not in template_scopes(engine)  # none enrolled
         later = scrape(app.client)
         assert value(later, "smilepay_gallery_lag_changes", **labels) == 1
         assert value(later, "smilepay_gallery_templates", **labels) == held + 1

@@ -31,7 +31,7 @@ TOKEN = secrets.token_urlsafe(32)
 def create_watched_app() -> Any:
     """``create_app`` plus the registrations the gallery wiring makes (docs/operations.md),
     sampling every 0.5 s instead of 15 so the test need not wait."""
-    from smilepay.adapters.sql.metric_counts import tenant_scopes
+    from smilepay.adapters.sql.metric_counts import template_scopes
     from smilepay.api.app import create_app
     from smilepay.bootstrap import face_context_of
     from smilepay.instruments import watch_gallery, watch_sessions
@@ -39,7 +39,7 @@ def create_watched_app() -> Any:
     app = create_app()
     face = face_context_of(app.state.container)
     engine = app.state.container.store.engine
-    watch_gallery(face.gallery, lambda: tenant_scopes(engine), every_s=0.5)
+    watch_gallery(face.gallery, lambda: template_scopes(engine), every_s=0.5)
     watch_sessions(face.sessions.store)
     return app
 
@@ -98,22 +98,31 @@ def scrape_from_every_worker(port: int) -> dict[str, dict[Any, float]]:
 
 
 def add_one_template(url: str, var_dir: Path, tenant_id: str) -> int:
-    """Enrol one template through a FAISS gallery of this process on the server's database
-    and key ring; the templates now searchable in the tenant's test mode."""
+    """Enrol one template (its sealed row, its vector) through a FAISS gallery of this process
+    on the server's database and key ring; the templates now searchable in the tenant's test
+    mode."""
+    from datetime import UTC, datetime
+
     import numpy as np
 
     from smilepay.adapters.crypto import load_or_create_secrets
     from smilepay.adapters.gallery.faiss_gallery import FaissGallery
     from smilepay.adapters.sql.engine import make_engine
+    from smilepay.adapters.sql.identity_store import SqlIdentityStore
+    from smilepay.domain.templates import SealedTemplate, pack_vector
     from smilepay.domain.tenants import Scope
     from smilepay.ports.gallery import GalleryEntry
 
     engine = make_engine(url)
-    gallery = FaissGallery(engine, load_or_create_secrets(var_dir / "face-secrets.json").key_ring)
+    keys = load_or_create_secrets(var_dir / "face-secrets.json").key_ring
+    gallery = FaissGallery(engine, keys)
     vector = np.random.default_rng(3).normal(size=128).astype(np.float32)
+    vector /= np.linalg.norm(vector)
     scope = Scope(tenant_id, False)
-    gallery.add([GalleryEntry("ftpl_metrics01", scope, "cus_metrics01", "m1",
-                              vector / np.linalg.norm(vector))])
+    SqlIdentityStore(engine).add_template(SealedTemplate(
+        "ftpl_metrics01", tenant_id, False, "cus_metrics01", "m1", 1, 128, 0.9,
+        datetime.now(UTC), keys.seal(pack_vector(vector), b"ftpl_metrics01")))
+    gallery.add([GalleryEntry("ftpl_metrics01", scope, "cus_metrics01", "m1", vector)])
     held = gallery.size(scope)
     engine.dispose()
     return held

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, case, func, select
 
 from smilepay.adapters.sql import schema
-from smilepay.adapters.sql.identity_schema import face_challenges
+from smilepay.adapters.sql.identity_schema import face_challenges, face_templates
 from smilepay.domain.events import DeliveryStatus
 from smilepay.domain.tenants import Scope
 
@@ -51,9 +51,13 @@ def open_face_sessions(engine: Engine, now_ms: int) -> dict[str, int]:
         return {str(purpose): int(count) for purpose, count in conn.execute(query)}
 
 
-def tenant_scopes(engine: Engine) -> list[Scope]:
-    """Every tenant in test and live mode (what a gallery's total size is summed over)."""
-    t = schema.tenants
+def template_scopes(engine: Engine) -> list[Scope]:
+    """The tenant scopes holding at least one sealed face template: what a gallery's total size
+    is summed over (every gallery entry is enrolled with its template, in one transaction). One
+    ``DISTINCT`` over the ``(tenant_id, livemode, customer_id)`` index, so a deployment with
+    many tenants but few enrolled faces samples few scopes."""
+    t = face_templates
+    query = select(t.c.tenant_id, t.c.livemode).distinct().order_by(t.c.tenant_id, t.c.livemode)
     with engine.connect() as conn:
-        ids = [str(row[0]) for row in conn.execute(select(t.c.id).order_by(t.c.id))]
-    return [Scope(tenant_id, livemode) for tenant_id in ids for livemode in (False, True)]
+        rows = conn.execute(query).all()
+    return [Scope(str(tenant_id), bool(livemode)) for tenant_id, livemode in rows]
