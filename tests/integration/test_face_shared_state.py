@@ -191,3 +191,23 @@ def test_a_session_expires_after_its_ttl(workers: list[FaceContext]) -> None:
     time.sleep(1.3)
     with pytest.raises(Exception, match="expected an open face session"):
         second.sessions.get("chl_short")
+
+
+def test_a_rebuild_indexes_templates_the_gallery_lacks_once_and_every_worker_sees_them(
+        workers: list[FaceContext]) -> None:
+    from smilepay.services.face_index import rebuild_gallery, unindexed
+
+    first, second = workers
+    kept = _enrol(first, "cus_a", _face(6))
+    face = _face(7)
+    sealed = first.seal(SCOPE, "cus_b", face, MODEL, 1.0, T0)  # stored before the gallery
+    first.identity.add_template(sealed)
+    assert unindexed(second) == {SCOPE: 1}
+    assert second.search(SCOPE, MODEL, face)[0].customer_id != "cus_b"
+    assert rebuild_gallery(first, SCOPE) == 2
+    assert rebuild_gallery(first, SCOPE) == 2  # again: nothing doubled
+    assert unindexed(second) == {}
+    assert second.gallery.size(SCOPE) == 2
+    hits = second.search(SCOPE, MODEL, face)
+    assert (hits[0].template_id, hits[0].customer_id) == (sealed.template_id, "cus_b")
+    assert second.search(SCOPE, MODEL, _face(6))[0].template_id == kept["template"]

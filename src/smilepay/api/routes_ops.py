@@ -60,10 +60,14 @@ def warm_face_models(container: Container) -> None:
     from smilepay.bootstrap import face_context_of
     from smilepay.domain.tenants import Scope
     from smilepay.services.face_frames import warm_up
+    from smilepay.services.face_index import unindexed
 
     face = face_context_of(container)
     warm_up(face)
     face.gallery.catch_up()  # ready means caught up too: no search waits for the backlog
+    for scope, gap in unindexed(face).items():
+        log.warning("%d stored templates of tenant %s are not in the %s gallery: run "
+                    "`smilepay index rebuild`", gap, scope.tenant_id, face.gallery.name)
     identity = face.identity
     container.extras["gallery_watch"] = instruments.watch_gallery(face.gallery, lambda: [
         Scope(tenant, live) for tenant, live in identity.template_counts()])

@@ -21,3 +21,15 @@ def rebuild_gallery(fc: FaceContext, scope: Scope) -> int:
         return len(entries)
 
     return fc.identity.transaction(work)
+
+
+def unindexed(fc: FaceContext) -> dict[Scope, int]:
+    """Scopes whose stored templates outnumber the gallery's (a database that predates the
+    gallery, a restore, or another engine chosen): how many are missing. Empty when in step."""
+    missing: dict[Scope, int] = {}
+    for (tenant, live), stored in fc.identity.template_counts().items():
+        scope = Scope(tenant, live)
+        gap = stored - fc.gallery.size(scope)
+        if gap > 0:
+            missing[scope] = gap
+    return missing
