@@ -166,3 +166,29 @@ def test_an_erasure_in_another_process_is_seen_by_the_next_search(tmp_path: Path
             found = here.snapshot.read(50_000, 8) if here.snapshot else None
             assert found is not None
             assert all("tpl_other" not in s.ids for s in found[1].values())
+
+
+def test_a_rolled_back_re_enrolment_changes_nothing_and_skips_no_later_change(
+        engine: Engine, tmp_path: Path) -> None:
+    """Re-enrolment in one transaction: erase the old template, check and add the new one.
+    When it rolls back, the old template stays searchable here, and the next committed change
+    (which may reuse the rolled-back sequence numbers on SQLite) is not skipped."""
+    keys = AesGcmKeyRing.generate()
+    gallery = make(engine, keys, tmp_path / "cache")
+    vectors = unit_rows(3, 11)
+    gallery.add([GalleryEntry("tpl_old", SCOPE, "cus_a", "m1", vectors[0])])
+    runner = TransactionRunner(engine)
+
+    def re_enrol_then_fail(conn: object) -> None:
+        gallery.remove(SCOPE, ["tpl_old"], tx=conn)
+        entry = GalleryEntry("tpl_new", SCOPE, "cus_a", "m1", vectors[1])
+        assert gallery.add_unless_duplicate(entry, 0.9, tx=conn) is None
+        raise RuntimeError("the enclosing use case failed")
+
+    with pytest.raises(RuntimeError):
+        runner.run(re_enrol_then_fail)
+    assert gallery.search(SCOPE, "m1", vectors[0], 1)[0].template_id == "tpl_old"
+    assert gallery.search_among(SCOPE, "m1", vectors[1], 1, ["tpl_new"]) == []
+    gallery.add([GalleryEntry("tpl_later", SCOPE, "cus_b", "m1", vectors[2])])
+    assert gallery.search(SCOPE, "m1", vectors[2], 1)[0].template_id == "tpl_later"
+    assert gallery.size(SCOPE, "m1") == 2

@@ -86,7 +86,9 @@ class FaissGallery:
         def work(conn: Connection) -> GalleryMatch | None:
             changelog.lock_log(conn)  # no other enrolment commits until this one does
             with self._lock:
-                self._catch_up_on(conn)
+                # committed changes only, on a connection of its own: this transaction's own
+                # uncommitted rows (an erasure of the customer's old templates) may roll back
+                self.catch_up()
                 shard = self._shards.get((entry.scope, entry.model_id, "pay"))
                 hits = [] if shard is None else shard.search(
                     np.ascontiguousarray(entry.vector[None, :], np.float32), 10)
@@ -159,15 +161,11 @@ class FaissGallery:
     # --- catching up -------------------------------------------------------------------------
     def catch_up(self) -> int:
         """Apply every committed change this process has not seen; how many were read."""
-        return self._catch_up_on(None)
-
-    def _catch_up_on(self, conn: Connection | None) -> int:
         done = 0
         with self._lock:
             while True:
-                changes = changelog.changes_since(conn, self._applied) if conn is not None \
-                    else self._runner.run(lambda c: changelog.changes_since(c, self._applied),
-                                          write=False)
+                changes = self._runner.run(
+                    lambda c: changelog.changes_since(c, self._applied), write=False)
                 for change in changes:
                     self._apply(change)
                 done += len(changes)
