@@ -195,6 +195,10 @@ def test_a_basket_above_the_hold_is_authorised_incrementally_then_captured(
     assert decision.trip["charged_minor"] == 1497
     assert decision.trip["extra_payment_intent_id"] is not None
     assert balance(unit, sctx, shop, who) == 5000 - 1497
+    receipts = [n for n in unit.run(lambda tx: tx.money.undelivered_notifications(50))
+                if n.subject == "Store receipt" and n.customer_id == who]
+    assert [(n.subject, n.body) for n in receipts] == [
+        ("Store receipt", "3 x Soap 14.97 EUR. Total 14.97 EUR.")]
 
 
 def test_wallet_that_cannot_pay_keeps_the_door_shut_and_debt_blocks_entry(
@@ -218,6 +222,9 @@ def test_wallet_that_cannot_pay_keeps_the_door_shut_and_debt_blocks_entry(
     blocked = unit.run(lambda tx: authorise_entry(tx, sctx, shop.scope, entry, who,
                                                   EntryMethod.QR))
     assert (blocked.open, blocked.reason) == (False, "unpaid_debt")
+    # what the gate shows the customer: the amount as people read it, no ids, no "minor units"
+    assert blocked.message == "expected no unpaid store debt, got 4.97 EUR unpaid"
+    assert refused.message == "expected a hold of 10.00 EUR, got a refusal from the wallet"
     unit.run(lambda tx: top_up(tx.money, sctx.money, shop.scope, who, 2000, "EUR"))
     paid = leave(unit, sctx, shop, exit_, trip)
     assert (paid.open, paid.reason, paid.trip["status"]) == (True, "debt_paid", "charged")

@@ -22,7 +22,7 @@ _ZONE = re.compile(r"[a-z0-9_-]{1,40}")
 
 def _zone(zone: str) -> str:
     if not _ZONE.fullmatch(zone):
-        raise InvalidInput(f"expected a zone of 1..40 of a-z 0-9 _ -, got {zone[:50]!r}",
+        raise InvalidInput("expected a zone of 1..40 of a-z 0-9 _ -, got another value",
                            param="zone")
     return zone
 
@@ -30,7 +30,7 @@ def _zone(zone: str) -> str:
 def _name(name: str) -> str:
     clean = name.strip()
     if not clean or len(clean) > 120 or not clean.isprintable():
-        raise InvalidInput(f"expected a name of 1..120 printable chars, got {clean[:30]!r}",
+        raise InvalidInput("expected a name of 1..120 printable chars, got another value",
                            param="name")
     return clean
 
@@ -38,7 +38,7 @@ def _name(name: str) -> str:
 def get_store(tx: StoreTx, scope: Scope, store_id: str) -> Row:
     store = tx.one("stores", id=store_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     if store is None:
-        raise NotFound(f"expected a store id, got {store_id!r}", param="store")
+        raise NotFound("expected a store id, got an unknown one", param="store")
     return store
 
 
@@ -47,7 +47,7 @@ def create_store(tx: StoreTx, scope: Scope, now_ms: int, *, name: str, currency:
     check_amount_minor(entry_hold_minor, param="entry_hold_minor")
     if isinstance(auto_refund_max_minor, bool) or not isinstance(auto_refund_max_minor, int) \
             or auto_refund_max_minor < 0:
-        raise InvalidInput(f"expected auto_refund_max_minor >= 0, got {auto_refund_max_minor!r}",
+        raise InvalidInput("expected auto_refund_max_minor >= 0, got another value",
                            param="auto_refund_max_minor")
     row = {"id": new_id("st", now_ms), "tenant_id": scope.tenant_id, "livemode": scope.livemode,
            "name": _name(name), "currency": parse_currency(currency),
@@ -61,9 +61,9 @@ def add_gate(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, kind: str
              terminal_id: str) -> Row:
     get_store(tx, scope, store_id)
     if kind not in GATE_KINDS:
-        raise InvalidInput(f"expected a gate kind in {GATE_KINDS}, got {kind!r}", param="kind")
+        raise InvalidInput(f"expected a gate kind in {GATE_KINDS}, got another value", param="kind")
     if tx.money.get(Terminal, terminal_id, scope) is None:
-        raise NotFound(f"expected a terminal id, got {terminal_id!r}", param="terminal")
+        raise NotFound("expected a terminal id, got an unknown one", param="terminal")
     row = {"id": new_id("gate", now_ms), "tenant_id": scope.tenant_id,
            "livemode": scope.livemode, "store_id": store_id, "kind": kind,
            "terminal_id": terminal_id, "created_at_ms": now_ms}
@@ -76,7 +76,7 @@ def add_device(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, kind: s
     """A device with its own secret (returned here once: it signs the device's messages)."""
     get_store(tx, scope, store_id)
     if kind not in DEVICE_KINDS:
-        raise InvalidInput(f"expected a device kind in {DEVICE_KINDS}, got {kind!r}",
+        raise InvalidInput(f"expected a device kind in {DEVICE_KINDS}, got another value",
                            param="kind")
     row = {"id": new_id("dev", now_ms), "tenant_id": scope.tenant_id,
            "livemode": scope.livemode, "store_id": store_id, "kind": kind, "zone": _zone(zone),
@@ -92,7 +92,7 @@ def add_slot(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, device_id
     get_store(tx, scope, store_id)
     device = tx.one("devices", id=device_id, store_id=store_id)
     if device is None or device["kind"] != "shelf":
-        raise NotFound(f"expected a shelf device of this store, got {device_id!r}",
+        raise NotFound("expected a shelf device of this store, got an unknown one",
                        param="device")
     gtin = check_gtin14(gtin)
     if tx.one("products", store_id=store_id, gtin=gtin) is None:

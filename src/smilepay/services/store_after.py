@@ -51,12 +51,12 @@ def dispute_line(tx: StoreTx, sctx: StoreContext, scope: Scope, customer_id: str
     """The customer disputes a receipt line. Idempotent: a line has one dispute, and asking
     again returns it."""
     if reason not in REASON_CODES:
-        raise InvalidInput(f"expected a reason in {REASON_CODES}, got {reason!r:.30}",
+        raise InvalidInput(f"expected a reason in {REASON_CODES}, got another value",
                            param="reason")
     line = tx.one("lines", id=line_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     trip = None if line is None else tx.one("trips", for_update=True, id=line["trip_id"])
     if line is None or trip is None or trip["customer_id"] != customer_id:
-        raise NotFound(f"expected a receipt line of yours, got {line_id!r}", param="line")
+        raise NotFound("expected a receipt line of yours, got an unknown one", param="line")
     existing = tx.one("disputes", line_id=line_id)
     if existing is not None:
         return existing
@@ -86,7 +86,7 @@ def decide_dispute(tx: StoreTx, sctx: StoreContext, scope: Scope, dispute_id: st
     dispute = tx.one("disputes", for_update=True, id=dispute_id, tenant_id=scope.tenant_id,
                      livemode=scope.livemode)
     if dispute is None:
-        raise NotFound(f"expected a dispute id, got {dispute_id!r}", param="dispute")
+        raise NotFound("expected a dispute id, got an unknown one", param="dispute")
     want = "refunded" if approve else "rejected"
     if dispute["status"] == want:
         return dispute

@@ -14,6 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from smilepay.domain.money import format_money
 from smilepay.domain.payments import CaptureMethod, PaymentStatus
 from smilepay.domain.store.errors import EntryRefused
 from smilepay.domain.store.trips import (
@@ -98,7 +99,7 @@ def outstanding_debt(tx: StoreTx, scope: Scope, customer_id: str) -> int:
 def _gate(tx: StoreTx, scope: Scope, gate_id: str, kind: str) -> Row:
     gate = tx.one("gates", id=gate_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     if gate is None or gate["kind"] != kind:
-        raise NotFound(f"expected an {kind} gate id, got {gate_id!r}", param="gate")
+        raise NotFound(f"expected an {kind} gate id, got an unknown one", param="gate")
     return gate
 
 
@@ -112,7 +113,8 @@ def authorise_entry(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str,
     debt = outstanding_debt(tx, scope, customer_id)
     if debt > 0:
         return GateDecision(False, "Please see staff", "unpaid_debt", message=(
-            f"expected no unpaid store debt, got {debt} {store['currency']} (minor units)"))
+            f"expected no unpaid store debt, got {format_money(debt, store['currency'])} "
+            "unpaid"))
     open_trips = [t for t in tx.rows("trips", store_id=store["id"], customer_id=customer_id)
                   if TripStatus(t["status"]) in IN_PROGRESS]
     if open_trips:
@@ -126,7 +128,8 @@ def authorise_entry(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str,
         alert(tx, scope, store["id"], "entry_hold_failed", customer_id,
               f"entry hold failed: {held.last_error_code}", now_ms)
         return GateDecision(False, "Please see staff", "hold_failed", message=(
-            f"expected a hold of {store['entry_hold_minor']}, got {held.last_error_code}"))
+            f"expected a hold of {format_money(store['entry_hold_minor'], store['currency'])}"
+            ", got a refusal from the wallet"))
     trip = trip_row(scope, store["id"], customer_id, method, held.id,
                     store["entry_hold_minor"], now_ms)
     tx.insert("trips", trip)
@@ -155,11 +158,11 @@ def gate_passage(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tr
     is now in the store; more people than the trip authorised raise a tailgating alert."""
     if isinstance(people_seen, bool) or not isinstance(people_seen, int) \
             or not 0 <= people_seen <= 50:
-        raise InvalidInput(f"expected people_seen in 0..50, got {people_seen!r}",
+        raise InvalidInput("expected people_seen in 0..50, got another value",
                            param="people_seen")
     gate = tx.one("gates", id=gate_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     if gate is None:
-        raise NotFound(f"expected a gate id, got {gate_id!r}", param="gate")
+        raise NotFound("expected a gate id, got an unknown one", param="gate")
     trip = get_trip(tx, scope, trip_id, lock=True)
     now_ms = sctx.money.clock.now_ms()
     if people_seen > trip.people:

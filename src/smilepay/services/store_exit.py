@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from smilepay.domain.ids import new_id
+from smilepay.domain.money import format_money
 from smilepay.domain.money_errors import HoldNotPending
 from smilepay.domain.store.errors import InvalidTripState
 from smilepay.domain.store.reconcile import (
@@ -49,7 +50,7 @@ class ExitDecision:
 def _exit_gate(tx: StoreTx, scope: Scope, gate_id: str) -> Row:
     gate = tx.one("gates", id=gate_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     if gate is None or gate["kind"] != "exit":
-        raise NotFound(f"expected an exit gate id, got {gate_id!r}", param="gate")
+        raise NotFound("expected an exit gate id, got an unknown one", param="gate")
     return gate
 
 
@@ -58,7 +59,7 @@ def _collect(tx: StoreTx, sctx: StoreContext, scope: Scope, trip: Trip, total: i
     """Charge ``total``; returns the trip with charged, debt and the extra intent set."""
     assert trip.payment_intent_id is not None
     money, intent_id = sctx.money, trip.payment_intent_id
-    label = f"Store trip {trip.id}"
+    label = "Store trip"
     if total == 0:
         cancel_payment(tx.money, money, scope, intent_id)
         return trip
@@ -145,7 +146,7 @@ def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tri
     gate = _exit_gate(tx, scope, gate_id)
     trip = get_trip(tx, scope, trip_id, lock=True)
     if trip.store_id != gate["store_id"]:
-        raise NotFound(f"expected a trip of this store, got {trip_id!r}", param="trip")
+        raise NotFound("expected a trip of this store, got an unknown one", param="trip")
     if trip.status is TripStatus.DEBT:
         return settle_trip_debt(tx, sctx, scope, trip)
     if trip.status not in (TripStatus.AUTHORISED, TripStatus.IN_STORE):
@@ -184,7 +185,8 @@ def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tri
                             "paid_at_ms": None, "payment_intent_id": None,
                             "created_at_ms": now_ms})
         alert(tx, scope, store["id"], "payment_failed", trip.id,
-              f"wallet could not pay {trip.debt_minor} of {total}: door shut", now_ms)
+              f"wallet could not pay {format_money(trip.debt_minor, store['currency'])} of "
+              f"{format_money(total, store['currency'])}: door shut", now_ms)
         row = save_trip(tx, move_trip(trip, TripStatus.DEBT, now_ms))
         return ExitDecision(False, "Please see staff", "payment_failed", row, lines,
                             len(basket.review))
@@ -199,10 +201,11 @@ def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tri
 
 def _receipt(tx: StoreTx, scope: Scope, trip: Trip, lines: list[Row], currency: str,
              now_ms: int) -> None:
-    text = "; ".join(f"{r['quantity']} x {r['name']} {r['amount_minor']}" for r in lines)
-    notify_customer(tx.money, scope, trip.customer_id, "receipt", f"Store receipt {trip.id}",
-                    f"{text or 'nothing taken'}. Total {trip.charged_minor} {currency} "
-                    f"(minor units).", now_ms)
+    text = "; ".join(f"{r['quantity']} x {r['name']} {format_money(r['amount_minor'], currency)}"
+                     for r in lines)
+    notify_customer(tx.money, scope, trip.customer_id, "receipt", "Store receipt",
+                    f"{text or 'nothing taken'}. "
+                    f"Total {format_money(trip.charged_minor, currency)}.", now_ms)
 
 
 def settle_trip_debt(tx: StoreTx, sctx: StoreContext, scope: Scope, trip: Trip
@@ -214,7 +217,7 @@ def settle_trip_debt(tx: StoreTx, sctx: StoreContext, scope: Scope, trip: Trip
     unpaid = tx.rows("debts", trip_id=trip.id, paid_at_ms=None)
     for debt in unpaid:
         paid = pay_now(tx, sctx, scope, trip.customer_id, debt["amount_minor"],
-                        debt["currency"], f"Store debt {debt['id']}")
+                        debt["currency"], "Store debt")
         if paid is None:
             row = save_trip(tx, trip)
             return ExitDecision(False, "Please see staff", "payment_failed", row,

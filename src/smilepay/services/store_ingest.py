@@ -60,9 +60,18 @@ class IngestResult:
     rejected: list[str] = field(default_factory=list)  # one reason per rejected message
 
 
+def _what(value: Any) -> str:
+    """What a bad value was, without echoing it (no device input in messages or logs)."""
+    if isinstance(value, str):
+        return f"a text of {len(value)} chars that does not fit"
+    if value is None:
+        return "nothing"
+    return f"a value of type {type(value).__name__} that does not fit"
+
+
 def _int(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"expected {name} as an integer in {low}..{high}, got {value!r:.40}")
+        raise InvalidInput(f"expected {name} as an integer in {low}..{high}, got {_what(value)}")
     return value
 
 
@@ -72,7 +81,7 @@ def _event_row(kind: str, source: str, store_id: str, device_id: str, event: Any
         raise InvalidInput(f"expected an event object, got {type(event).__name__}")
     event_id = event.get("id")
     if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
-        raise InvalidInput(f"expected an event id of 1..64 safe chars, got {event_id!r:.70}")
+        raise InvalidInput(f"expected an event id of 1..64 safe chars, got {_what(event_id)}")
     row: Row = {"store_id": store_id, "device_id": device_id, "event_id": event_id,
                 "kind": kind, "source": source,
                 "at_ms": _int(event.get("at_ms"), "at_ms", 1, 2**53), "received_ms": now_ms,
@@ -81,10 +90,10 @@ def _event_row(kind: str, source: str, store_id: str, device_id: str, event: Any
     if kind == "rfid":
         epc = event.get("epc")
         if not isinstance(epc, str) or not _EPC.fullmatch(epc):
-            raise InvalidInput(f"expected an EPC of 24 hex digits, got {epc!r:.40}")
+            raise InvalidInput(f"expected an EPC of 24 hex digits, got {_what(epc)}")
         rssi = event.get("rssi")
         if isinstance(rssi, bool) or not isinstance(rssi, int | float) or not -120 <= rssi <= 0:
-            raise InvalidInput(f"expected rssi in -120..0 dBm, got {rssi!r:.20}")
+            raise InvalidInput(f"expected rssi in -120..0 dBm, got {_what(rssi)}")
         row.update(epc=epc.upper(), antenna=_int(event.get("antenna", 0), "antenna", 0, 64),
                    rssi=float(rssi))
     elif kind == "shelf":
@@ -92,17 +101,17 @@ def _event_row(kind: str, source: str, store_id: str, device_id: str, event: Any
     elif kind == "presence":
         trip = event.get("trip")
         if not isinstance(trip, str) or not re.fullmatch(r"[A-Za-z0-9_]{3,40}", trip):
-            raise InvalidInput(f"expected a trip id, got {trip!r:.50}")
+            raise InvalidInput(f"expected a trip id, got {_what(trip)}")
         action = event.get("action")
         if action not in (PresenceAction.ENTER.value, PresenceAction.LEAVE.value):
-            raise InvalidInput(f"expected action enter or leave, got {action!r:.20}")
+            raise InvalidInput(f"expected action enter or leave, got {_what(action)}")
         row.update(trip_id=trip, action=action)
     return row
 
 
 def _check_topic_source(kind: str, source: str, device: Row, slots: dict[str, Row]) -> None:
     if kind in ("rfid", "heartbeat") and source != device["id"]:
-        raise DeviceAuthFailed(f"expected the device's own {kind} topic, got source {source}")
+        raise DeviceAuthFailed(f"expected the device's own {kind} topic, got another source")
     if kind == "shelf" and slots.get(source, {}).get("device_id") != device["id"]:
         raise DeviceAuthFailed(f"expected a slot this device weighs, got {source}")
     if kind == "presence" and device["kind"] != "presence":
@@ -114,7 +123,8 @@ def _check_topic_source(kind: str, source: str, device: Row, slots: dict[str, Ro
 def _parse(topic: str, payload: bytes) -> tuple[re.Match[str], str, bytes, dict[str, Any]]:
     match = TOPIC.fullmatch(topic)
     if match is None:
-        raise InvalidInput(f"expected a smilepay store topic, got {topic[:120]!r}")
+        raise InvalidInput("expected a topic smilepay/{tenant}/stores/{store}/"
+                           f"{{rfid|shelf|presence|heartbeat}}/{{source}}, got {_what(topic)}")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise InvalidInput(f"expected at most {MAX_PAYLOAD_BYTES} bytes, got {len(payload)}")
     mac, dot, text = payload.partition(b".")
@@ -180,7 +190,8 @@ def ingest_messages(unit: StoreUnit, messages: Sequence[tuple[str, bytes]], now_
     if parsed:
         unit.run(work)
     for reason in result.rejected:
-        log.warning("store message rejected: %s", reason)
+        # the rule broken, never the input (topics and payloads are the device's words)
+        log.warning("store message rejected: %s", reason.split(", got ", 1)[0])
     return result
 
 

@@ -39,7 +39,7 @@ def resolve_review(tx: StoreTx, sctx: StoreContext, scope: Scope, item_id: str, 
     item = tx.one("review", for_update=True, id=item_id, tenant_id=scope.tenant_id,
                   livemode=scope.livemode)
     if item is None or item["trip_id"] is None:
-        raise NotFound(f"expected a review item of a trip, got {item_id!r}", param="item")
+        raise NotFound("expected a review item of a trip, got an unknown one", param="item")
     if item["resolved"]:
         return item
     now_ms = sctx.money.clock.now_ms()

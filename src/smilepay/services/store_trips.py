@@ -44,7 +44,7 @@ def get_trip(tx: StoreTx, scope: Scope, trip_id: str, *, lock: bool = False) -> 
     row = tx.one("trips", for_update=lock, id=trip_id, tenant_id=scope.tenant_id,
                  livemode=scope.livemode)
     if row is None:
-        raise NotFound(f"expected a trip id, got {trip_id!r}", param="trip")
+        raise NotFound("expected a trip id, got an unknown one", param="trip")
     return trip_from_row(row)
 
 
