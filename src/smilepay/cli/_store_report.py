@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from smilepay.domain.store.misses import classify_misses
 from smilepay.domain.store.scoring import percentile, score_charges
 from smilepay.ports.store import StoreTx
 from smilepay.services.store_after import sweep_theft
@@ -69,6 +70,8 @@ def build_report(d: Driver, wall_s: float) -> dict[str, Any]:
                   "reader_outage_s": d.s.outage_s},
         "theft_alerts_raised_at_end": thefts,
         "unmatched_trips": [t for t in got["trips"] if t not in by_trip],
+        "missed_units": classify_misses(d.s, d.timeline, {
+            i: charged.get(t, {}) for i, t in d.trips.items()}),
         "mismatches": [{"shopper": by_trip[t], "trip": t, "truth": truth[t],
                         "charged": charged.get(t, {}),
                         "review": [(r["reason"], r["gtin"], r["ref"]) for r in got["review"]
