@@ -151,3 +151,13 @@ def test_the_daily_report_exports_csv(world: FaceApp, sites: dict[str, str]) -> 
                                 headers=world.as_merchant()).text
     assert csv_text.splitlines()[0].startswith("staff,name,shift")
     assert "Apfol" in csv_text
+
+
+def test_erasing_a_staff_face_refuses_the_next_face_punch(
+        world: FaceApp, sites: dict[str, str], data_dir: Path) -> None:
+    r = world.client.delete(f"/v1/identity/staff/{sites['worker_b']}/face",
+                            headers=world.as_merchant())
+    assert r.status_code == 200 and r.json()["records_erased"] == 1, r.text
+    world.clock.now += 120_000
+    refused = clock(world, data_dir, sites["b"], "key-site-b-after-erase")
+    assert refused["state"] == "no_match"

@@ -60,7 +60,7 @@ def trip(world: FaceApp, data_dir: Path) -> dict[str, Any]:
     ticket_other = merchant(world, f"/departures/{dep1}/tickets", {"customer": other})
     ticket_apfol = merchant(world, f"/departures/{dep2}/tickets", {"customer": apfol})
     return {"dep1": dep1, "dep2": dep2, "apfol": apfol, "ticket_other": ticket_other,
-            "ticket_apfol": ticket_apfol}
+            "ticket_apfol": ticket_apfol, "token": token}
 
 
 def gate(world: FaceApp, data_dir: Path, departure: str) -> dict[str, Any]:
@@ -103,3 +103,21 @@ def test_a_ticket_is_consumed_once(world: FaceApp, trip: dict[str, Any], data_di
                              headers=world.as_merchant()).json()
     assert (rates["travellers"], rates["captured"], rates["matched"]) == (2, 2, 1)
     assert rates["capture_rate"] == 1.0 and rates["match_rate"] == 0.5
+
+
+def test_erasing_boarding_removes_the_template_and_keeps_payment(
+        world: FaceApp, trip: dict[str, Any]) -> None:
+    from smilepay.adapters.sql.gates_templates import SqlGateTemplates
+    from smilepay.domain.purposes import Purpose
+    from smilepay.domain.tenants import Scope
+
+    templates = SqlGateTemplates(world.container.store.engine)
+    scope = Scope(world.keys.tenant_id, livemode=False)
+    assert templates.ids_for(scope, Purpose.BOARDING, [trip["apfol"]])
+    token = trip["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = world.client.delete("/v1/identity/consents/boarding", headers=auth)
+    assert r.status_code == 200 and r.json()["records_erased"] == 1, r.text
+    assert templates.ids_for(scope, Purpose.BOARDING, [trip["apfol"]]) == []
+    wallet = world.client.get("/v1/face/wallet", headers=auth).json()
+    assert wallet["consent"] is not None  # the payment purpose is untouched

@@ -17,6 +17,7 @@ from smilepay.api.auth import container_of
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
 from smilepay.api.routes_identity_attendance import pages as clock_pages
 from smilepay.api.routes_identity_attendance import router as attendance_router
+from smilepay.api.routes_identity_boarding import boarding_of
 from smilepay.api.routes_identity_boarding import router as boarding_router
 from smilepay.domain.purposes import Purpose, parse_purpose, purpose_text
 from smilepay.errors import InvalidInput
@@ -62,7 +63,9 @@ def get_consents(request: Request, who: WalletCaller = Depends(require_wallet)) 
 @api.delete("/consents/{purpose}")
 def delete_consent(purpose: str, request: Request,
                    who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
-    """Revoke one purpose; identity verification also erases its kept outcomes."""
+    """Revoke one purpose and erase what it kept: identity verification its outcomes, boarding
+    its face template; the other purposes are not touched. (Staff erase attendance through
+    ``DELETE /v1/identity/staff/{id}/face``: staff are not wallet customers.)"""
     chosen = parse_purpose(purpose)
     if chosen is Purpose.PAYMENT:
         raise InvalidInput("expected a purpose other than payment (use DELETE "
@@ -73,6 +76,11 @@ def delete_consent(purpose: str, request: Request,
     erased = 0
     if chosen is Purpose.IDENTITY_VERIFICATION:
         erased = gates.erase_verifications(who.scope, who.customer_id)
+    elif chosen is Purpose.BOARDING:
+        board = boarding_of(request)
+        removed = board.templates.delete_of(who.scope, chosen, who.customer_id)
+        board.matcher.forget(removed)
+        erased = len(removed)
     face_of(request).audit(who.scope, "purpose_erase", "accepted", (), who.customer_id, t,
                            {"purpose": chosen.value, "consents_revoked": revoked,
                             "records_erased": erased})

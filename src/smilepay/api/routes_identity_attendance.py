@@ -23,6 +23,7 @@ from smilepay.api.auth import bearer, container_of, require_secret_key, require_
 from smilepay.api.routes_face import face_of, now_ms, session_json
 from smilepay.api.routes_pages import SECURITY_HEADERS, read_web_file
 from smilepay.domain.attendance import ShiftPolicy
+from smilepay.domain.purposes import Purpose
 from smilepay.errors import InvalidInput, NotFound
 from smilepay.services import attendance as att_service
 from smilepay.services.attendance import Attendance
@@ -115,6 +116,25 @@ def get_report(site_id: str, request: Request, start_ms: int, period: str = "day
             "Content-Disposition": f'attachment; filename="attendance-{site_id}.csv"'})
     return {"object": "attendance_report", "site": site_id, "period": period,
             "data": [row_json(r) for r in rows]}
+
+
+@router.delete("/staff/{staff_id}/face")
+def delete_staff_face(staff_id: str, request: Request,
+                      caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    """Erase a staff member's attendance template and revoke their attendance consent (their
+    punches stay: they are the employer's time records, not biometric data)."""
+    att, t = attendance_of(request), now_ms(request)
+    if att.records.get_staff(caller.scope, staff_id) is None:
+        raise NotFound(f"expected a staff member of this account, got {staff_id!r}",
+                       param="staff")
+    removed = att.templates.delete_of(caller.scope, Purpose.ATTENDANCE, staff_id)
+    att.matcher.forget(removed)
+    revoked = att.consents.revoke_purpose(caller.scope, staff_id, Purpose.ATTENDANCE, t)
+    face_of(request).audit(caller.scope, "purpose_erase", "accepted", (), staff_id, t,
+                           {"purpose": "attendance", "templates_erased": len(removed),
+                            "consents_revoked": revoked})
+    return {"object": "purpose_erasure", "purpose": "attendance", "staff": staff_id,
+            "records_erased": len(removed), "consents_revoked": revoked}
 
 
 # --- the clock terminal ---------------------------------------------------------------------

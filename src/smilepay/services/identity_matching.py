@@ -10,11 +10,13 @@ the scale-out work can replace it behind the same interface ("search within a ca
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from smilepay.domain.templates import SealedTemplate, Vector
 from smilepay.errors import InvalidInput
@@ -54,15 +56,19 @@ class CandidateMatcher(Protocol):
 class SealedTemplateMatcher:
     """Opens each template once and keeps its vector as a row of one growing matrix (by
     template id: ids are never reused and a template never changes); a decision gathers its
-    candidates' rows, so a changed candidate set (a ticket used, a staff member added) costs a
-    gather, not a re-stack."""
+    candidates' rows (a changed candidate set, a ticket used, costs a gather), and the gathered
+    vectors of the last few sets are reused as they are (a site's unchanged staff)."""
 
     def __init__(self, templates: GateTemplateStore,
-                 open_vector: Callable[[SealedTemplate], Vector]):
-        self.templates, self.open_vector = templates, open_vector
+                 open_vector: Callable[[SealedTemplate], Vector], sets: int = 8):
+        self.templates, self.open_vector, self.sets = templates, open_vector, sets
+        self._sets: OrderedDict[tuple[str, tuple[str, ...]], tuple[
+            list[str], npt.NDArray[np.int64], npt.NDArray[np.float32]]] = OrderedDict()
         self._row: dict[str, int] = {}
         self._models: list[str] = []
-        self._subjects: list[str] = []
+        self._subjects: list[str] = []  # by subject number
+        self._subject_no: dict[str, int] = {}
+        self._owner = np.zeros(0, np.int64)  # row -> subject number
         self._matrix = np.zeros((0, 0), np.float32)
         self._lock = threading.Lock()
 
@@ -86,10 +92,30 @@ class SealedTemplateMatcher:
                 self._matrix[n, :vector.size] = vector
                 self._row[template.template_id] = n
                 self._models.append(template.model_id)
-                self._subjects.append(template.customer_id)
+                number = self._subject_no.setdefault(template.customer_id, len(self._subjects))
+                if number == len(self._subjects):
+                    self._subjects.append(template.customer_id)
+                if n >= self._owner.size:
+                    self._owner = np.concatenate([self._owner,
+                                                  np.zeros(max(64, n + 1), np.int64)])
+                self._owner[n] = number
+
+    def _gather(self, model_id: str, template_ids: Sequence[str],
+                dim: int) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The candidates' ids, subject numbers and vectors (a copy: later growth of the big
+        matrix cannot change it)."""
+        missing = [t for t in template_ids if t not in self._row]
+        if missing:
+            self._append(self.templates.get_many(missing))
+        with self._lock:
+            pairs = [(r, t) for t in template_ids
+                     if (r := self._row.get(t)) is not None and self._models[r] == model_id]
+            index = np.fromiter((r for r, _ in pairs), dtype=np.int64, count=len(pairs))
+            return [t for _, t in pairs], self._owner[index], self._matrix[index, :dim]
 
     def forget(self, template_ids: Sequence[str]) -> None:
         with self._lock:
+            self._sets.clear()
             for t in template_ids:
                 row = self._row.pop(t, None)
                 if row is not None:
@@ -98,26 +124,28 @@ class SealedTemplateMatcher:
 
     def identify(self, probe: Vector, model_id: str, template_ids: Sequence[str],
                  threshold: float) -> GateDecision:
-        missing = [t for t in template_ids if t not in self._row]
-        if missing:
-            self._append(self.templates.get_many(missing))
+        key = (model_id, tuple(template_ids))
         with self._lock:
-            rows = [self._row[t] for t in template_ids
-                    if t in self._row and self._models[self._row[t]] == model_id]
-            if not rows:
-                return GateDecision(None, None, 0)
-            index = np.asarray(rows)
-            scores = self._matrix[index, :probe.size] @ probe.astype(np.float32)
-            subjects = np.asarray(self._subjects, dtype=object)[index]
-            ids = [t for t in template_ids
-                   if t in self._row and self._models[self._row[t]] == model_id]
+            found = self._sets.get(key)
+        if found is None:
+            found = self._gather(model_id, template_ids, probe.size)
+            with self._lock:
+                self._sets[key] = found
+                while len(self._sets) > self.sets:
+                    self._sets.popitem(last=False)
+        ids, owners, matrix = found
+        if not ids:
+            return GateDecision(None, None, 0)
+        scores = matrix @ probe.astype(np.float32)
+        names = self._subjects
+        rows = ids
         best = int(np.argmax(scores))
         best_score = float(scores[best])
-        others = scores[subjects != subjects[best]]
+        others = scores[owners != owners[best]]
         margin = best_score - float(others.max()) if others.size else 1.0
         if best_score < threshold:
             return GateDecision(None, best_score, len(rows))
-        return GateDecision(GateMatch(str(subjects[best]), ids[best], best_score, threshold,
+        return GateDecision(GateMatch(names[int(owners[best])], ids[best], best_score, threshold,
                                       margin), best_score, len(rows))
 
 
