@@ -23,6 +23,7 @@ from smilepay.adapters.store.qr import qr_svg, read_qr_codes
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
 from smilepay.api.routes_face import WalletCaller, require_wallet
 from smilepay.api.schemas import check_path_ids
+from smilepay.api.store_face import build_identifier, face_answer, face_router
 from smilepay.api.store_models import (
     CatalogueIn,
     DecideIn,
@@ -42,7 +43,7 @@ from smilepay.api.store_pages import pages
 from smilepay.config import get_settings
 from smilepay.domain.money_errors import PermissionDenied
 from smilepay.domain.store.trips import EntryMethod, TripStatus
-from smilepay.errors import InvalidInput, NotFound, SmilePayError
+from smilepay.errors import InvalidInput, NotFound
 from smilepay.ports.store import GateFrame, GateIdentifier, Row, StoreTx
 from smilepay.services import store_admin, store_after, store_entry, store_review, store_views
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY
@@ -55,10 +56,7 @@ T = TypeVar("T")
 # the API under /v1 (every path parameter an id, as the app checks for /v1 routers) and the
 # pages at /store/...: one ``router`` for ROUTER_MODULES
 api = APIRouter(prefix="/v1", tags=["store"], dependencies=[Depends(check_path_ids)])
-
-
-class FaceEntryUnavailable(SmilePayError):
-    code = "face_entry_unavailable"
+api.include_router(face_router)
 
 
 @dataclass
@@ -91,11 +89,21 @@ def _frames(encoded: list[str]) -> list[bytes]:
                            param="frames") from exc
 
 
+def _face(rt: StoreRuntime, request: Request, caller: Caller, gate_id: str) -> GateIdentifier:
+    """The gate's identifier, once the gate is known to be the caller's (before any face
+    work): bootstrap's ``gate_identifier`` when it registers one, else built here on the
+    first face request."""
+    rt.unit.run(lambda tx: _gate_for(tx, caller, gate_id), write=False)
+    if rt.identifier is None:
+        rt.identifier = build_identifier(container_of(request))
+    return rt.identifier
+
+
 def _gate_for(tx: StoreTx, caller: Caller, gate_id: str) -> Row:
     gate = tx.one("gates", id=gate_id, tenant_id=caller.scope.tenant_id,
                   livemode=caller.scope.livemode)
     if gate is None:
-        raise NotFound(f"expected a gate id, got {gate_id!r}", param="gate")
+        raise NotFound("expected a gate id, got an unknown one", param="gate")
     if caller.terminal_id is not None and caller.terminal_id != gate["terminal_id"]:
         raise PermissionDenied("expected the gate's own terminal key, got another terminal's")
     return gate
@@ -208,14 +216,14 @@ def post_entry(gate_id: str, body: EntryIn, request: Request,
         entry_code = code
         return _decision(_at_gate(rt, caller, gate_id, lambda tx: store_entry.enter_with_code(
             tx, rt.sctx, caller.scope, gate_id, entry_code)))
-    if not frames:
+    if not frames and body.session is None:
         raise InvalidInput("expected a code or frames, got neither", param="code")
-    if rt.identifier is None:
-        raise FaceEntryUnavailable("expected a face engine for store entry, got none "
-                                   "configured; show the wallet's QR code instead")
-    customer = rt.identifier.identify(caller.scope, [GateFrame(f) for f in frames])
-    if customer is None:
-        return _decision(GateDecision(False, "Please see staff", "not_recognised"))
+    face = _face(rt, request, caller, gate_id).identify(
+        caller.scope, gate_id, [GateFrame(f) for f in frames], session=body.session,
+        digits=body.digits)
+    if face.customer_id is None:
+        return face_answer(face)
+    customer = face.customer_id
     return _decision(_at_gate(rt, caller, gate_id, lambda tx: store_entry.authorise_entry(
         tx, rt.sctx, caller.scope, gate_id, customer, EntryMethod.FACE)))
 
@@ -236,12 +244,14 @@ def post_exit(gate_id: str, body: ExitIn, request: Request,
     rt = runtime(request)
     trip_id = body.trip
     if trip_id is None:
-        if rt.identifier is None or not body.frames:
-            raise InvalidInput("expected a trip, or frames and a face engine, got neither",
-                               param="trip")
-        customer = rt.identifier.identify(caller.scope,
-                                          [GateFrame(f) for f in _frames(body.frames)])
-        trip_id = None if customer is None else _trip_in_store(rt, caller, gate_id, customer)
+        if not (body.frames or body.session):
+            raise InvalidInput("expected a trip, or frames, got neither", param="trip")
+        found = _face(rt, request, caller, gate_id).identify(caller.scope, gate_id,
+                                       [GateFrame(f) for f in _frames(body.frames)],
+                                       session=body.session, digits=body.digits)
+        if found.customer_id is None:
+            return face_answer(found)
+        trip_id = _trip_in_store(rt, caller, gate_id, found.customer_id)
         if trip_id is None:
             return _decision(GateDecision(False, "Please see staff", "not_recognised"))
     named = trip_id

@@ -38,6 +38,8 @@ class CatalogueIn(BaseModel):
 class EntryIn(BaseModel):
     code: str | None = Field(default=None, max_length=400)  # typed by staff or scanned
     frames: list[str] = Field(default_factory=list, max_length=MAX_FRAMES)  # base64 images
+    session: str | None = Field(default=None, max_length=40)  # the gate's face session
+    digits: str | None = Field(default=None, max_length=4)  # keypad: the phone's last four
 
 
 class PassageIn(BaseModel):
@@ -48,6 +50,8 @@ class PassageIn(BaseModel):
 class ExitIn(BaseModel):
     trip: str | None = Field(default=None, max_length=40)
     frames: list[str] = Field(default_factory=list, max_length=MAX_FRAMES)
+    session: str | None = Field(default=None, max_length=40)
+    digits: str | None = Field(default=None, max_length=4)
 
 
 class MessageIn(BaseModel):

@@ -54,9 +54,26 @@ class GateFrame:
     image: bytes
 
 
+@dataclass(frozen=True)
+class GateIdentity:
+    """What the face at a gate gave. ``state``: ``recognised`` (``customer_id`` set),
+    ``collecting`` (the liveness challenge runs: show ``prompt``, send the next frames with
+    ``session``), ``digits_needed`` (the decision-level false-match bound asks for the phone's
+    last four digits on the keypad, sent with ``session``), ``not_live`` (the challenge
+    failed), ``no_face`` (its time ran out with no usable face: an idle gate),
+    ``not_recognised`` (nobody with store-entry consent matched, or the digits did
+    not name them)."""
+
+    state: str
+    customer_id: str | None = None
+    session: str | None = None
+    prompt: str = ""
+
+
 class GateIdentifier(Protocol):
     """Names the customer in front of a gate from its camera's frames, among the customers
-    who gave store-entry consent; None when nobody is recognised with enough confidence.
-    The face engine implements it; the store depends on nothing else of it."""
+    who gave store-entry consent. The face engine implements it; the store depends on
+    nothing else of it."""
 
-    def identify(self, scope: Scope, frames: Sequence[GateFrame]) -> str | None: ...
+    def identify(self, scope: Scope, gate_id: str, frames: Sequence[GateFrame], *,
+                 session: str | None = None, digits: str | None = None) -> GateIdentity: ...

@@ -16,6 +16,8 @@
   document.getElementById("gate-name").textContent = mode + " gate " + gate;
   let busy = false;
   let holdUntil = 0;
+  let session = null; // the gate's face session (liveness challenge, then the keypad digits)
+  let wantDigits = false;
 
   function show(state, text, more) {
     root.dataset.state = state;
@@ -34,11 +36,20 @@
 
   function decided(d) {
     holdUntil = Date.now() + 4000;
-    if (d.open) {
+    session = d.session || null;
+    wantDigits = d.reason === "digits_needed";
+    if (d.reason === "face_collecting") {
+      holdUntil = 0;
+      show("wait", d.display, d.message);
+    } else if (wantDigits) {
+      holdUntil = Date.now() + 30000;
+      show("wait", d.display, "");
+      document.getElementById("typed").focus();
+    } else if (d.open) {
       show("open", mode === "entry" ? "Welcome" : "Goodbye",
            d.trip && d.trip.lines ? d.trip.lines.length + " item(s), total " +
              formatMoney(d.trip.charged_minor, "EUR") : "");
-    } else if (d.reason === "not_recognised" || d.reason === "bad_code") {
+    } else if (d.reason === "not_recognised" || d.reason === "bad_code" || d.reason === "no_face") {
       holdUntil = 0;
     } else {
       show("refused", "Please see staff", d.message || d.reason);
@@ -51,7 +62,9 @@
       const path = "/v1/store_gates/" + encodeURIComponent(gate) + "/" + mode;
       decided(await SmileApi.post(path, body));
     } catch (err) {
-      if (err.code !== "face_entry_unavailable" && err.code !== "invalid_input") {
+      session = null;
+      wantDigits = false;
+      if (err.code !== "invalid_input") {
         showMessage(message, err.message, "error");
         message.hidden = false;
       }
@@ -63,14 +76,15 @@
   async function tick() {
     if (Date.now() > holdUntil && root.dataset.state !== "idle" && !busy) idle();
     if (busy || Date.now() < holdUntil || !video.videoWidth) return;
-    await ask({ frames: [frame()] });
+    await ask({ frames: [frame()], session: session });
   }
 
   document.getElementById("send-typed").addEventListener("click", () => {
     const typed = document.getElementById("typed").value.trim();
     if (!typed) return;
     show("wait", "Please wait");
-    ask(mode === "entry" ? { code: typed } : { trip: typed });
+    if (wantDigits && /^[0-9]{4}$/.test(typed)) ask({ session: session, digits: typed });
+    else ask(mode === "entry" ? { code: typed } : { trip: typed });
   });
 
   idle();
