@@ -72,7 +72,11 @@ def test_qr_entry_picks_over_mqtt_exit_receipt_and_refund(
     # the wallet page shows the entry QR code; its picture becomes the gate's camera
     blank = blank_feed(tmp_path)
     wallet = open_browser(blank, server.url)
-    wallet.goto(f"{server.url}/store/wallet#token={token}")
+    # signed in on the wallet page, its "Store trips" link leads to the store part
+    wallet.goto(f"{server.url}/wallet#token={token}")
+    wallet.wait_for_load_state("networkidle")
+    wallet.click("#store-trips")
+    wallet.wait_for_url(f"{server.url}/store/wallet")
     wallet.wait_for_load_state("networkidle")  # its script has bound the button
     wallet.click("#new-code")
     wallet.wait_for_selector("#qr svg", state="attached")
