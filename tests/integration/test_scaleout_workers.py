@@ -12,6 +12,7 @@ beside it.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     from smilepay.adapters.sql.provision import scratch_database
 
     require((data_dir / REAL).is_file(), f"bona fide video {data_dir / REAL}")
+    require(shutil.which("ss") is not None, "ss (iproute2) to tell which worker holds a socket")
     engine, gallery = str(request.param).split("_")
     pg = request.getfixturevalue("postgres_url") if engine == "postgres" else None
     work = tmp_path_factory.mktemp(engine)
