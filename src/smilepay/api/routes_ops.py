@@ -63,7 +63,8 @@ def warm_face_models(container: Container) -> None:
     from smilepay.services.face_index import unindexed
 
     face = face_context_of(container)
-    warm_up(face)
+    counts = face.identity.template_counts()
+    warm_up(face, [Scope(t, live) for (t, live), _ in sorted(counts.items(), key=lambda c: -c[1])])
     face.gallery.catch_up()  # ready means caught up too: no search waits for the backlog
     for scope, gap in unindexed(face).items():
         log.warning("%d stored templates of tenant %s are not in the %s gallery: run "

@@ -4,6 +4,7 @@ settings for the policy, and the warm-up that runs every model once."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from smilepay.domain.ids import new_id
 from smilepay.domain.tenants import Scope
@@ -19,6 +20,8 @@ from smilepay.vision.liveness.types import (
     TerminalCapability,
 )
 from smilepay.vision.liveness.verify import VerifierSettings
+
+WARM_SCOPES = 20  # tenant spaces a warm-up computes rotations for (the most templates first)
 
 
 def verifier_settings(policy: FacePolicy) -> VerifierSettings:
@@ -42,8 +45,11 @@ def verifier_settings(policy: FacePolicy) -> VerifierSettings:
                             continuity_cosine=0.40)
 
 
-def warm_up(ctx: FaceContext) -> None:
-    """Run every model once on a dummy face, so the first customer frame is not seconds slow."""
+def warm_up(ctx: FaceContext, scopes: Sequence[Scope] = ()) -> None:
+    """Run every model once on a dummy face, so the first customer frame is not seconds slow;
+    and compute the tenant rotations of the first ``WARM_SCOPES`` of ``scopes`` for the vector
+    sizes the strategy makes (two QR decompositions, about 0.2 s each, otherwise paid by a
+    tenant's first frame after a start; ``open_challenge`` does it for any other tenant)."""
     import numpy as np
 
     from smilepay.vision.align import ARCFACE_TEMPLATE_112
@@ -53,12 +59,19 @@ def warm_up(ctx: FaceContext) -> None:
     landmarks = (ARCFACE_TEMPLATE_112 * 2 + np.array([208.0, 128.0])).astype(np.float32)
     face = Face((240.0, 150.0, 400.0, 350.0), landmarks, 0.99)
     pipeline = ctx.pipeline
+    dims: set[int] = set()
     if pipeline.embedder is not None:
-        pipeline.embedder.embed_face(image, landmarks)
+        dims.add(int(pipeline.embedder.embed_face(image, landmarks).shape[0]))
+        members = getattr(pipeline.embedder, "embed_members", None)
+        if members is not None:  # a fused strategy: its lead member's vectors too
+            dims.add(int(members(image, landmarks, 1)[0].shape[0]))
     if pipeline.analyzer is not None:
         pipeline.analyzer.analyze(image)
     pipeline.find_faces(image)
     ctx.liveness.examine_frame(LivenessFrame(0, image, face, None, None))
+    ctx.vector_sizes |= dims
+    for scope in scopes[:WARM_SCOPES]:
+        ctx.prepare_rotations(scope)
 
 
 def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str,
@@ -80,6 +93,7 @@ def open_challenge(ctx: FaceContext, scope: Scope, purpose: str, subject_id: str
     else:
         challenge = ctx.liveness.issue_challenge(nonce, capability, now_ms)
     challenge_id = new_id("chl", now_ms)
+    ctx.prepare_rotations(scope)  # before the frames, not on the first one
     ctx.identity.add_challenge(StoredChallenge(
         challenge_id, scope, purpose, subject_id, terminal_id, nonce,
         tuple(a.value for a in challenge.steps), challenge.issued_at_ms,

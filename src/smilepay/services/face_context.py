@@ -50,6 +50,7 @@ class FaceContext:
     policy: FacePolicy
     load_pipeline: Callable[[], Any]
     load_liveness: Callable[[], Any]
+    vector_sizes: set[int] = field(default_factory=set)  # the strategy's, seen by the warm-up
     _rotations: dict[int, Rotations] = field(default_factory=dict)
     _pipeline: Any = None
     _liveness: Any = None
@@ -96,6 +97,13 @@ class FaceContext:
         matrix = self.rotations_for(int(vector.shape[0])).matrix(
             rotation_space(scope.tenant_id, scope.livemode), ROTATION_VERSION)
         return rotate_vector(matrix, vector)
+
+    def prepare_rotations(self, scope: Scope) -> None:
+        """Compute (and cache) the scope's rotations for every known vector size now: a QR
+        decomposition each, about 0.2 s, that a frame would otherwise wait for."""
+        for dim in sorted(self.vector_sizes):
+            self.rotations_for(dim).matrix(rotation_space(scope.tenant_id, scope.livemode),
+                                           ROTATION_VERSION)
 
     def seal(self, scope: Scope, customer_id: str, rotated: Vector, model_id: str,
              quality: float, now_ms: int) -> SealedTemplate:
