@@ -248,7 +248,7 @@ def post_approve(punch_id: str, body: ApproveBody, request: Request,
                                      punch_id, body.manager_pin, now_ms(request))
 
 
-# --- the clock terminal page ------------------------------------------------------------------
+# --- the clock terminal and KYC pages ----------------------------------------------------------
 pages = APIRouter(include_in_schema=False)
 
 
@@ -258,7 +258,18 @@ def clock_page() -> HTMLResponse:
     return HTMLResponse(read_web_file("templates", "clock.html"), headers=SECURITY_HEADERS)
 
 
-@pages.get("/identity/static/clock.js")
-def clock_script() -> Response:
-    return Response(read_web_file("static", "clock.js"),
+@pages.get("/identity/kyc", response_class=HTMLResponse)
+def kyc_page() -> HTMLResponse:
+    """Identity verification for a wallet customer (#token=ws_... or the wallet's session)."""
+    return HTMLResponse(read_web_file("templates", "kyc.html"), headers=SECURITY_HEADERS)
+
+
+PAGE_SCRIPTS = frozenset({"clock.js", "kyc.js"})
+
+
+@pages.get("/identity/static/{name}")
+def page_script(name: str) -> Response:
+    if name not in PAGE_SCRIPTS:
+        raise NotFound(f"expected an identity page file, got {name[:40]!r}")
+    return Response(read_web_file("static", name),
                     media_type="text/javascript; charset=utf-8", headers=SECURITY_HEADERS)
