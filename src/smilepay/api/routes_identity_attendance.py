@@ -248,7 +248,7 @@ def post_approve(punch_id: str, body: ApproveBody, request: Request,
                                      punch_id, body.manager_pin, now_ms(request))
 
 
-# --- the clock terminal and KYC pages ----------------------------------------------------------
+# --- the pages: clock terminal, KYC, boarding gate -----------------------------------------------
 pages = APIRouter(include_in_schema=False)
 
 
@@ -264,7 +264,13 @@ def kyc_page() -> HTMLResponse:
     return HTMLResponse(read_web_file("templates", "kyc.html"), headers=SECURITY_HEADERS)
 
 
-PAGE_SCRIPTS = frozenset({"clock.js", "kyc.js"})
+@pages.get("/identity/boarding", response_class=HTMLResponse)
+def boarding_page() -> HTMLResponse:
+    """The boarding gate; set-up in the fragment: #key=tk_...&departure=dep_..."""
+    return HTMLResponse(read_web_file("templates", "boarding.html"), headers=SECURITY_HEADERS)
+
+
+PAGE_SCRIPTS = frozenset({"clock.js", "kyc.js", "boarding.js"})
 
 
 @pages.get("/identity/static/{name}")
