@@ -1,8 +1,9 @@
-"""The checkout-free store in Debian chromium: the wallet page shows the entry QR code; a PNG
-of it, turned into a ``.y4m`` feed, is the entry gate's fake camera and opens the gate; picks
-and tunnel reads arrive over MQTT; staff name the trip at the exit gate (no face engine is
-wired to the store yet) and it pays; the receipt is on the wallet page and a disputed line is
-refunded."""
+"""The checkout-free store in Debian chromium: the wallet page links to its store trips,
+which show the entry QR code; a PNG of it, turned into a ``.y4m`` feed, is the entry gate's
+fake camera and opens the gate; picks and tunnel reads arrive over MQTT; staff name the trip
+at the exit gate and it pays; the receipt is on the wallet page and a disputed line is
+refunded. A second test: the exit gate's camera is the bona fide webcam clip, and the face
+names the trip (smile challenge, store-entry consent) and lets it out."""
 
 from __future__ import annotations
 
@@ -137,3 +138,44 @@ def test_qr_entry_picks_over_mqtt_exit_receipt_and_refund(
     lines = unit.run(lambda tx: tx.rows("lines", trip_id=trip), write=False)
     assert sorted(line["refunded_minor"] for line in lines) in ([0, 120], [0, 250])
     container.close()
+
+
+def test_the_exit_gate_names_the_trip_by_the_bona_fide_webcam_feed_and_pays(
+        tmp_path: Path, serve: Callable[[Any], Any], open_browser: Callable[[Path, str], Any],
+        feed: Callable[..., Path], data_dir: Path) -> None:
+    """The customer (enrolled from photos, store-entry consent given) entered with the
+    wallet's code; at the exit gate chromium's camera is the bona fide webcam clip: the gate
+    runs the smile challenge, names the trip by the face and lets it out."""
+    from facepay_support import build_face_app, enrol_from_photos
+    from smilepay.services.face_frames import warm_up
+
+    camera = feed("video/bona_fide/apfol_webcam_real.webm", "apfol_real_15fps")
+    world = build_face_app(tmp_path / "face", challenge="smile", real_clock=True,
+                           step_timeout_ms=9000)
+    try:
+        warm_up(world.face)
+        token = enrol_from_photos(world, data_dir)
+        wallet, sk = {"Authorization": f"Bearer {token}"}, world.as_merchant()
+        store = world.client.post("/v1/stores", headers=sk, json={
+            "name": "Corner", "currency": "EUR", "entry_hold_minor": 1000,
+            "auto_refund_max_minor": 0}).json()
+        gates = {kind: world.client.post(f"/v1/stores/{store['id']}/gates", headers=sk, json={
+            "kind": kind, "terminal": world.keys.terminal_id}).json()["id"]
+            for kind in ("entry", "exit")}
+        text = world.client.get("/v1/identity/consent_text/store_entry").json()
+        assert world.client.post("/v1/wallet/store/face_consent", headers=wallet,
+                                 json={"digest": text["digest"]}).status_code == 200
+        code = world.client.post("/v1/wallet/store/entry_code", headers=wallet).json()["code"]
+        entered = world.client.post(f"/v1/store_gates/{gates['entry']}/entry",
+                                    json={"code": code}, headers=world.as_terminal()).json()
+        assert entered["open"] is True
+        server = serve(world.client.app)
+        page = open_browser(camera, server.url)
+        page.goto(f"{server.url}/store/gate#key={world.keys.terminal_key}"
+                  f"&gate={gates['exit']}&mode=exit")
+        page.wait_for_selector("#gate[data-state='open']", timeout=90_000)
+        assert page.text_content("#display") == "Goodbye"
+        trips = world.client.get("/v1/wallet/store/trips", headers=wallet).json()["data"]
+        assert [(t["id"], t["status"]) for t in trips] == [(entered["trip_id"], "charged")]
+    finally:
+        world.close()
