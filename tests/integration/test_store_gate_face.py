@@ -114,6 +114,10 @@ def test_the_keypad_digits_decide_when_the_false_match_bound_asks_for_them(
                                   headers=world.as_terminal()).json()
         assert (wrong["open"], wrong["reason"]) == (False, "not_recognised")
         asked = at_gate(world, data_dir, entry)
+        other_gate = world.client.post(f"/v1/store_gates/{shop['exit']}/exit",
+                                       json={"session": asked["session"], "digits": "5678"},
+                                       headers=world.as_terminal())
+        assert other_gate.status_code == 404  # a gate's session is its own
         right = world.client.post(entry, json={"session": asked["session"], "digits": "5678"},
                                   headers=world.as_terminal()).json()
         # named by face + digits; the customer's trip from the first test is closed, so the

@@ -1,6 +1,6 @@
 """The face at the store's gates: ``FaceGateIdentifier`` implements ``ports.store.GateIdentifier``.
 
-- **Liveness**: the gate runs the kiosk's challenge (``face_challenge.open_challenge`` and
+- **Liveness**: the gate runs the kiosk's challenge (``face_guard.open_owned_challenge`` and
   ``face_frames.add_frame``, the same policy: smile, or the random steps of the terminal's
   capability). The gate sends its camera frames (one every 0.6 s) with the session the first
   answer named, and shows the prompt until the challenge is passed or failed. The session
@@ -38,9 +38,9 @@ from smilepay.ports.store import GateFrame, GateIdentity
 from smilepay.services.attendance import passed_probe
 from smilepay.services.context import MoneyContext
 from smilepay.services.customers import find_customers_by_last4
-from smilepay.services.face_challenge import open_challenge
 from smilepay.services.face_context import FaceContext, FrameSession
 from smilepay.services.face_frames import add_frame
+from smilepay.services.face_guard import open_owned_challenge
 from smilepay.services.face_policy import threshold_for
 from smilepay.vision.liveness.types import TerminalCapability
 
@@ -71,8 +71,10 @@ class FaceGateIdentifier:
             raise InvalidInput("expected the last four digits of a phone number, got other "
                                "text", param="digits")
         if session is None:
-            s = open_challenge(self.fc, scope, GATE_PURPOSE, gate_id, None, now,
-                               TerminalCapability.RGB, owner=owner)
+            # rate-limited per gate like a terminal's sessions (an idle gate opens one a
+            # challenge's lifetime)
+            s = open_owned_challenge(self.fc, scope, GATE_PURPOSE, gate_id, None, owner, now,
+                                     TerminalCapability.RGB)
         else:
             s = self.fc.sessions.get(session, owner)
             if s.purpose != GATE_PURPOSE or s.subject_id != gate_id or s.scope != scope:
