@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from smilepay.errors import InvalidInput
-from smilepay.ports.sessions import SessionStore
+from smilepay.ports.sessions import MAX_SESSION_BYTES, SessionStore
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -115,7 +115,7 @@ def test_only_numbers_and_text_are_kept(stores: tuple[SessionStore, SessionStore
     with pytest.raises(InvalidInput):
         first.put("frames", "chl_4", {"pixels": b"\x00\x01"}, 60)
     with pytest.raises(InvalidInput):
-        first.put("frames", "chl_4", {"big": "x" * 300_000}, 60)
+        first.put("frames", "chl_4", {"big": "x" * (MAX_SESSION_BYTES + 1)}, 60)
     with pytest.raises(InvalidInput):
         first.put("frames", "bad key!", {"n": 1}, 60)
     with pytest.raises(InvalidInput):

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from smilepay.domain.tenants import Scope
-from smilepay.ports.sessions import encode_session
+from smilepay.ports.sessions import MAX_SESSION_BYTES, encode_session
 from smilepay.services.face_sessions import FrameSession, session_from_json, session_to_json
 from smilepay.vision.liveness.types import (
     Action,
@@ -71,3 +71,20 @@ def test_no_pixels_fit_in_a_session() -> None:
     payload = session_to_json(session)
     assert all(not isinstance(v, bytes | bytearray | np.ndarray) for v in payload.values())
     assert "image" not in json.dumps(payload)
+
+
+def test_the_longest_challenge_at_twenty_frames_a_second_fits_the_store() -> None:
+    """5 random steps of 5 s plus 2 s of slack (the RGB policy), every frame usable: a kiosk
+    must never be refused mid-challenge because its session grew too big."""
+    rng = np.random.default_rng(3)
+    signals = FaceSignals(0.8, 0.1, 0.2, 0.05, -3.5, 2.25, 0.5)
+    frames = (5 * 5000 + 2000) * 20 // 1000
+    evidence = [FrameEvidence(FrameObservation(1000 + 50 * i, signals,
+                                               rng.standard_normal(512).astype(np.float32)),
+                              0.5, None) for i in range(frames)]
+    session = _session()
+    session.evidence = evidence
+    session.observations = [e.observation for e in evidence]
+    session.best = [(1.0, rng.standard_normal(704).astype(np.float32)) for _ in range(3)]
+    text = encode_session(session_to_json(session))
+    assert MAX_SESSION_BYTES // 2 < len(text) <= MAX_SESSION_BYTES
