@@ -126,7 +126,7 @@ def _visibility_pair(url: str, keys: Any, data: BenchData) -> dict[str, Any]:
 
 
 def run_pgvector(data: BenchData, sweep: list[int], queries: int, tick: Tick, work: Path,
-                 postgres_url: str) -> dict[str, Any]:
+                 postgres_url: str, ef_construction: int = 64) -> dict[str, Any]:
     from sqlalchemy import text
 
     from smilepay.adapters.gallery.pgvector_gallery import PgvectorGallery
@@ -159,7 +159,7 @@ def run_pgvector(data: BenchData, sweep: list[int], queries: int, tick: Tick, wo
         with loader.engine.begin() as conn:
             conn.execute(text("SET maintenance_work_mem = '2GB'"))
             conn.execute(text("SET max_parallel_maintenance_workers = 0"))
-            ensure_pgvector_index(conn, data.gallery.shape[1])
+            ensure_pgvector_index(conn, data.gallery.shape[1], 16, ef_construction)
             # fresh statistics, or the planner takes the scope index and sorts every row
             conn.execute(text("ANALYZE gallery_pgvector"))
         index_s = time.perf_counter() - started
@@ -182,6 +182,7 @@ def run_pgvector(data: BenchData, sweep: list[int], queries: int, tick: Tick, wo
         for x in (g, other):
             x._indexed.add(data.gallery.shape[1])
         result = {"insert_s": insert_s, "index_s": index_s, "vacuum_s": vacuum_s,
+                  "ef_construction": ef_construction,
                   "build_s": insert_s + index_s,
                   "curve": curve, "among": measure_among(g, data, queries),
                   "visibility": measure_visibility(g, other, data)}
