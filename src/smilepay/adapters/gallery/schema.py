@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Connection,
     Index,
@@ -30,10 +29,10 @@ from sqlalchemy import (
     text,
 )
 
+from smilepay.adapters.sql.scoped_columns import ID, scope_columns
 from smilepay.errors import SmilePayError
 
 gallery_metadata = MetaData()
-ID = String(40)
 # SQLite only auto-increments an INTEGER PRIMARY KEY
 SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -45,8 +44,7 @@ class PgvectorMissing(SmilePayError):
 gallery_changes = Table(
     "gallery_changes", gallery_metadata,
     Column("seq", SEQ, primary_key=True, autoincrement=True),
-    Column("tenant_id", ID, nullable=False),
-    Column("livemode", Boolean, nullable=False),
+    *scope_columns(),
     Column("model_id", String(80), nullable=False),
     Column("template_id", ID, nullable=False),
     Column("op", String(8), nullable=False),  # "add" | "remove"
@@ -56,8 +54,7 @@ gallery_changes = Table(
 gallery_vectors = Table(
     "gallery_vectors", gallery_metadata,
     Column("template_id", ID, primary_key=True),
-    Column("tenant_id", ID, nullable=False),
-    Column("livemode", Boolean, nullable=False),
+    *scope_columns(),
     Column("model_id", String(80), nullable=False),
     Column("customer_id", ID, nullable=False),
     Column("purpose", String(16), nullable=False),

@@ -13,28 +13,23 @@ phone number is stored: keys are the tenant's phone HMAC, terminal ids and templ
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, MetaData, String
+
+from smilepay.adapters.sql.scoped_columns import ID, scoped_table
 
 flow_metadata = MetaData()
-ID = String(40)
 
 
-def _scope_columns() -> list[Column[object]]:
-    return [Column("tenant_id", ID, nullable=False), Column("livemode", Boolean, nullable=False)]
-
-
-wallet_mandates = Table(
+wallet_mandates = scoped_table(
     "wallet_mandates", flow_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("revoked_at_ms", BigInteger),
     Index("ix_wallet_mandates_customer", "tenant_id", "livemode", "customer_id"),
 )
 
-face_factor_attempts = Table(
+face_factor_attempts = scoped_table(
     "face_factor_attempts", flow_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("payment_id", ID, nullable=False),
     Column("terminal_key", String(80), nullable=False),  # "terminal:<id>" or "key:<id>"
     Column("face_key", ID),  # the template the probe matched above threshold, if any
@@ -47,9 +42,8 @@ face_factor_attempts = Table(
     Index("ix_face_factor_face", "tenant_id", "livemode", "face_key", "at_ms"),
 )
 
-flow_rate_events = Table(
+flow_rate_events = scoped_table(
     "flow_rate_events", flow_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("kind", String(24), nullable=False),
     Column("key", String(80), nullable=False),
     Column("at_ms", BigInteger, nullable=False),

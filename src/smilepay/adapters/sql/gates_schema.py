@@ -19,20 +19,15 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Table,
 )
 
+from smilepay.adapters.sql.scoped_columns import ID, scoped_table
+
 gates_metadata = MetaData()
-ID = String(40)
 
 
-def _scope_columns() -> list[Column[object]]:
-    return [Column("tenant_id", ID, nullable=False), Column("livemode", Boolean, nullable=False)]
-
-
-purpose_consents = Table(
+purpose_consents = scoped_table(
     "purpose_consents", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("purpose", String(32), nullable=False),
     Column("version", String(64), nullable=False),
@@ -43,9 +38,8 @@ purpose_consents = Table(
     Index("ix_purpose_consents_customer", "tenant_id", "livemode", "customer_id", "purpose"),
 )
 
-identity_verifications = Table(
+identity_verifications = scoped_table(
     "identity_verifications", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("status", String(16), nullable=False),  # "pending" | "verified" | "refused"
     Column("reason", String(48)),
@@ -66,9 +60,8 @@ identity_verifications = Table(
 )
 
 # --- identity_0002: gate templates, attendance, boarding -------------------------------------
-gate_templates = Table(
+gate_templates = scoped_table(
     "gate_templates", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("subject_id", ID, nullable=False),  # a staff member or a customer
     Column("purpose", String(32), nullable=False),  # "attendance" | "boarding"
     Column("model_id", String(80), nullable=False),
@@ -83,16 +76,14 @@ gate_templates = Table(
     Index("ix_gate_templates_subject", "tenant_id", "livemode", "purpose", "subject_id", "id"),
 )
 
-sites = Table(
+sites = scoped_table(
     "sites", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("name", String(100), nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
 )
 
-staff = Table(
+staff = scoped_table(
     "staff", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("site_id", ID, nullable=False),
     Column("name", String(100), nullable=False),
     Column("role", String(16), nullable=False),  # "staff" | "manager"
@@ -102,9 +93,8 @@ staff = Table(
     Index("ix_staff_site", "tenant_id", "livemode", "site_id"),
 )
 
-shifts = Table(
+shifts = scoped_table(
     "shifts", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("staff_id", ID, nullable=False),
     Column("site_id", ID, nullable=False),
     Column("start_ms", BigInteger, nullable=False),
@@ -112,9 +102,8 @@ shifts = Table(
     Index("ix_shifts_staff", "tenant_id", "livemode", "staff_id", "start_ms"),
 )
 
-punches = Table(
+punches = scoped_table(
     "punches", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("idempotency_key", String(64), nullable=False),
     Column("staff_id", ID, nullable=False),
     Column("site_id", ID, nullable=False),
@@ -129,9 +118,8 @@ punches = Table(
     Index("ux_punches_key", "tenant_id", "livemode", "idempotency_key", unique=True),
 )
 
-departures = Table(
+departures = scoped_table(
     "departures", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("kind", String(16), nullable=False),
     Column("name", String(100), nullable=False),
     Column("opens_ms", BigInteger, nullable=False),
@@ -139,9 +127,8 @@ departures = Table(
     Column("fare_minor", BigInteger, nullable=False),
 )
 
-tickets = Table(
+tickets = scoped_table(
     "tickets", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("departure_id", ID, nullable=False),
     Column("customer_id", ID, nullable=False),
     Column("status", String(16), nullable=False),  # "valid" | "consumed" | "cancelled"
@@ -152,9 +139,8 @@ tickets = Table(
     Index("ux_tickets_qr", "qr_hash", unique=True),
 )
 
-gate_attempts = Table(
+gate_attempts = scoped_table(
     "gate_attempts", gates_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("departure_id", ID, nullable=False),
     Column("captured", Boolean, nullable=False),
     Column("matched", Boolean, nullable=False),

@@ -22,17 +22,13 @@ from sqlalchemy import (
     Text,
 )
 
+from smilepay.adapters.sql.scoped_columns import ID, scope_columns, scoped_table
+
 identity_metadata = MetaData()
-ID = String(40)
 
 
-def _scope_columns() -> list[Column[object]]:
-    return [Column("tenant_id", ID, nullable=False), Column("livemode", Boolean, nullable=False)]
-
-
-face_consents = Table(
+face_consents = scoped_table(
     "face_consents", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("version", String(64), nullable=False),
     Column("text_digest", String(64), nullable=False),
@@ -42,9 +38,8 @@ face_consents = Table(
     Index("ix_face_consents_customer", "tenant_id", "livemode", "customer_id"),
 )
 
-face_templates = Table(
+face_templates = scoped_table(
     "face_templates", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("model_id", String(80), nullable=False),
     Column("rotation_version", Integer, nullable=False),
@@ -57,9 +52,8 @@ face_templates = Table(
     Index("ix_face_templates_customer", "tenant_id", "livemode", "customer_id"),
 )
 
-face_audit = Table(
+face_audit = scoped_table(
     "face_audit", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("kind", String(32), nullable=False),
     Column("decision", String(32), nullable=False),
     Column("reasons", Text, nullable=False),
@@ -69,9 +63,8 @@ face_audit = Table(
     Index("ix_face_audit_subject", "tenant_id", "livemode", "subject_id"),
 )
 
-face_deletion_receipts = Table(
+face_deletion_receipts = scoped_table(
     "face_deletion_receipts", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("template_count", Integer, nullable=False),
     Column("reason", String(32), nullable=False),
@@ -79,9 +72,8 @@ face_deletion_receipts = Table(
     Column("digest", String(32), nullable=False),
 )
 
-signup_codes = Table(
+signup_codes = scoped_table(
     "signup_codes", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("phone_digest", String(64), nullable=False),
     Column("phone_ciphertext", LargeBinary, nullable=False),
     Column("code_digest", String(64), nullable=False),
@@ -92,15 +84,14 @@ signup_codes = Table(
 
 wallet_sessions = Table(
     "wallet_sessions", identity_metadata,
-    Column("token_hash", String(64), primary_key=True), *_scope_columns(),
+    Column("token_hash", String(64), primary_key=True), *scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False),
 )
 
-face_challenges = Table(
+face_challenges = scoped_table(
     "face_challenges", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("purpose", String(16), nullable=False),  # "enrol" | "pay"
     Column("subject_id", ID, nullable=False),  # customer (enrol) or payment intent (pay)
     Column("terminal_id", ID),
@@ -114,9 +105,8 @@ face_challenges = Table(
     Index("ix_face_challenges_subject", "tenant_id", "livemode", "subject_id"),
 )
 
-happy_go_promotions = Table(
+happy_go_promotions = scoped_table(
     "happy_go_promotions", identity_metadata,
-    Column("id", ID, primary_key=True), *_scope_columns(),
     Column("active", Boolean, nullable=False),
     Column("max_discount_bps", Integer, nullable=False),
     Column("cap_minor", BigInteger, nullable=False),

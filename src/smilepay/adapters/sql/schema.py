@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.schema import SchemaItem
 
-metadata = MetaData()
+from smilepay.adapters.sql.scoped_columns import ID
 
-ID = String(40)
+metadata = MetaData()
 
 
 def _scoped(name: str, *items: SchemaItem) -> Table:

@@ -22,17 +22,13 @@ from sqlalchemy import (
     Text,
 )
 
+from smilepay.adapters.sql.scoped_columns import ID, scope_columns, scoped_table
+
 store_metadata = MetaData()
-ID = String(40)
 
 
-def _scope() -> list[Column[object]]:
-    return [Column("tenant_id", ID, nullable=False), Column("livemode", Boolean, nullable=False)]
-
-
-stores = Table(
+stores = scoped_table(
     "store_stores", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("name", String(120), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("entry_hold_minor", BigInteger, nullable=False),
@@ -40,18 +36,16 @@ stores = Table(
     Column("created_at_ms", BigInteger, nullable=False),
 )
 
-gates = Table(
+gates = scoped_table(
     "store_gates", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("kind", String(8), nullable=False),  # entry | exit
     Column("terminal_id", ID, nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
 )
 
-devices = Table(
+devices = scoped_table(
     "store_devices", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("kind", String(16), nullable=False),  # rfid | shelf | presence | camera
     Column("zone", String(40), nullable=False),  # "tunnel" for the exit tunnel's readers
@@ -63,9 +57,8 @@ devices = Table(
     Index("ix_store_devices_store", "store_id"),
 )
 
-slots = Table(
+slots = scoped_table(
     "store_slots", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("device_id", ID, nullable=False),
     Column("zone", String(40), nullable=False),
@@ -75,7 +68,7 @@ slots = Table(
 
 products = Table(
     "store_products", store_metadata,
-    Column("store_id", ID, nullable=False), *_scope(),
+    Column("store_id", ID, nullable=False), *scope_columns(),
     Column("gtin", String(14), nullable=False),
     Column("name", String(120), nullable=False),
     Column("price_minor", BigInteger, nullable=False),
@@ -103,9 +96,8 @@ events = Table(
     Index("ix_store_events_trip", "trip_id"),
 )
 
-trips = Table(
+trips = scoped_table(
     "store_trips", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("customer_id", ID, nullable=False),
     Column("status", String(16), nullable=False),
@@ -125,9 +117,8 @@ trips = Table(
     Index("ix_store_trips_store_status", "store_id", "status"),
 )
 
-trip_lines = Table(
+trip_lines = scoped_table(
     "store_trip_lines", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("trip_id", ID, nullable=False),
     Column("gtin", String(14), nullable=False),
     Column("name", String(120), nullable=False),
@@ -140,9 +131,8 @@ trip_lines = Table(
     Index("ix_store_trip_lines_trip", "trip_id"),
 )
 
-review_items = Table(
+review_items = scoped_table(
     "store_review_items", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("trip_id", ID),
     Column("reason", String(24), nullable=False),
@@ -170,9 +160,8 @@ sold_tags = Table(
     PrimaryKeyConstraint("store_id", "epc"),
 )
 
-alerts = Table(
+alerts = scoped_table(
     "store_alerts", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("kind", String(24), nullable=False),
     Column("subject", String(64), nullable=False),
@@ -184,15 +173,14 @@ alerts = Table(
 
 entry_codes = Table(
     "store_entry_codes", store_metadata,
-    Column("id", String(40), primary_key=True), *_scope(),
+    Column("id", String(40), primary_key=True), *scope_columns(),
     Column("customer_id", ID, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False),
     Column("used_at_ms", BigInteger),
 )
 
-debts = Table(
+debts = scoped_table(
     "store_debts", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("trip_id", ID, nullable=False),
     Column("customer_id", ID, nullable=False),
@@ -204,9 +192,8 @@ debts = Table(
     Index("ix_store_debts_customer", "tenant_id", "livemode", "customer_id"),
 )
 
-disputes = Table(
+disputes = scoped_table(
     "store_disputes", store_metadata,
-    Column("id", ID, primary_key=True), *_scope(),
     Column("store_id", ID, nullable=False),
     Column("trip_id", ID, nullable=False),
     Column("line_id", ID, nullable=False),
