@@ -152,6 +152,7 @@ def document(
     plot_verification({k: (v.genuine, v.impostor) for k, v in conditions.items()}, png,
                       title=f"document vs live ({name})")
     payload["plot"] = str(png)
+    console.print(f"wrote plot {png}")
     _write_json(json_out, payload)
     if calibration_dir is not None:
         from smilepay.vision.calibration import table_filename

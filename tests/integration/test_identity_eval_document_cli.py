@@ -1,0 +1,36 @@
+"""`smilepay eval document` on three real identities: it renders their documents, scores them
+against live photos, writes the JSON report and the plot, and names the plot it wrote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import smilepay.cli.eval_document  # noqa: F401  (registers the command)
+from smilepay.cli.apps import app
+from support import require
+
+pytestmark = pytest.mark.integration
+PEOPLE = ("id07201", "id07206", "id07210")
+
+
+def test_eval_document_names_the_plot_it_wrote(data_dir: Path, tmp_path: Path) -> None:
+    source = data_dir / "celeba_wild"
+    require(all((source / p).is_dir() for p in PEOPLE), f"identities {PEOPLE} in {source}")
+    folder = tmp_path / "data" / "celeba_wild"
+    for person in PEOPLE:
+        (folder / person).mkdir(parents=True)
+        for path in sorted((source / person).iterdir())[:4]:
+            (folder / person / path.name).symlink_to(path)
+    out = tmp_path / "out" / "document.json"
+    result = CliRunner().invoke(app, ["eval", "document", "--data", str(tmp_path / "data"),
+                                      "--sets", "celeba_wild", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    png = out.with_suffix(".png")
+    assert f"wroteplot{png}" in "".join(result.output.split())  # rich may wrap the path
+    assert png.stat().st_size > 10_000
+    report = json.loads(out.read_text())
+    assert report["plot"] == str(png)
