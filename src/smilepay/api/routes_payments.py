@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from smilepay.adapters.sql.flow_store import SqlFlowStore
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
 from smilepay.api.errors import ERROR_TABLE, error_payload
 from smilepay.api.mutation import list_response, read, run_mutation
@@ -27,7 +26,6 @@ from smilepay.errors import NotFound
 from smilepay.ports.money import MoneyTx
 from smilepay.services import payments as svc
 from smilepay.services.face_guard import terminal_payment_view
-from smilepay.services.mandates import mandate_gate
 from smilepay.services.refunds import create_refund
 from smilepay.services.tenants import Caller
 from smilepay.services.views import payment_view, refund_view
@@ -45,16 +43,6 @@ def payment_result(intent: PaymentIntent) -> tuple[int, Any]:
     return 200, payment_view(intent)
 
 
-def flow_of(request: Request) -> SqlFlowStore:
-    """The flow store (mandates) on the app's database, made once per app."""
-    container = container_of(request)
-    found = container.extras.get("flow")
-    if not isinstance(found, SqlFlowStore):
-        found = SqlFlowStore(container.store.engine)
-        container.extras["flow"] = found
-    return found
-
-
 def _check_terminal(caller: Caller, intent: PaymentIntent) -> None:
     if caller.key_kind is KeyKind.TERMINAL and intent.terminal_id != caller.terminal_id:
         raise PermissionDenied("expected a payment intent of this terminal, got another")
@@ -65,18 +53,15 @@ def create_payment_intent(
     body: PaymentIntentCreate, request: Request, caller: Caller = Depends(require_secret_key)
 ) -> Response:
     ctx = container_of(request).ctx
-    debits = body.customer if body.confirm else None  # a debit outside the face flow
-    mandate = mandate_gate(flow_of(request), caller.scope, debits)
-
     def op(tx: MoneyTx) -> tuple[int, Any]:
-        mandate(debits)
         intent = svc.create_payment(
             tx, ctx, caller.scope, amount_minor=body.amount_minor, currency=body.currency,
             capture_method=CaptureMethod(body.capture_method), customer_id=body.customer,
             terminal_id=body.terminal, description=body.description, insert=not body.confirm,
         )
-        if body.confirm:
-            intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id, created=intent)
+        if body.confirm:  # a merchant debit outside the face flow: the payer's mandate
+            intent = svc.confirm_payment(tx, ctx, caller.scope, intent.id, created=intent,
+                                         require_mandate=True)
         return payment_result(intent)
 
     payer = svc.payer_hint(ctx, body.customer, body.currency if body.confirm else None)
@@ -115,13 +100,9 @@ def confirm_payment_intent(
         raise FaceFlowRequired("expected the face flow (POST /v1/face/payments) to authorise a "
                                "payment at a terminal, got a confirm by customer id")
     ctx = container_of(request).ctx
-    mandate = mandate_gate(flow_of(request), caller.scope, body.customer)
-
-    def op(tx: MoneyTx) -> tuple[int, Any]:
-        intent = svc.get_payment(tx, caller.scope, payment_id)
-        mandate(body.customer or intent.customer_id)  # a merchant debit outside the face flow
+    def op(tx: MoneyTx) -> tuple[int, Any]:  # a merchant debit outside the face flow
         return payment_result(svc.confirm_payment(tx, ctx, caller.scope, payment_id,
-                                                  body.customer))
+                                                  body.customer, require_mandate=True))
 
     return run_mutation(request, caller, body, op, payer=svc.payer_hint(ctx, body.customer))
 

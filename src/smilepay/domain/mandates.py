@@ -20,6 +20,13 @@ class MandateRequired(PermissionDenied):
     code = "mandate_required"
 
 
+def mandate_required(customer_id: str) -> MandateRequired:
+    return MandateRequired(
+        f"expected a standing authorisation (mandate) from customer {customer_id} to debit "
+        "the wallet outside the face flow, got none: the customer grants one on the "
+        "wallet page, or pays at a terminal with the face flow", param="customer")
+
+
 class FaceFlowRequired(PermissionDenied):
     """A terminal key tried to confirm a payment by customer id instead of the face flow."""
 

@@ -37,6 +37,7 @@ class PayerStanding:
     customer: Customer
     spent_minor: int  # succeeded or held since ``spent_since_ms``, in the asked currency
     failures: int  # failed verification attempts since ``failures_since_ms``
+    mandated: bool = False  # an active standing authorisation for merchant debits (mandate)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,16 @@
 
 Granted, listed and revoked from the wallet page (a wallet session); every grant and revoke is
 written to the face audit. A merchant's confirm of a payment by customer id (secret key) needs
-an active one (``require_mandate``), else ``mandate_required`` (403).
+an active one, else ``mandate_required`` (403): checked by the money core itself
+(``confirm_payment(require_mandate=True)``) from the payer's standing, which is read with the
+payment's wallet lock in one statement (``adapters.sql.statements.payer_standing_stmt``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from smilepay.domain.mandates import Mandate, MandateRequired
+from smilepay.domain.mandates import Mandate, mandate_required
 from smilepay.domain.tenants import Scope
 from smilepay.errors import NotFound
 from smilepay.ports.flow import FlowStore
@@ -39,36 +40,9 @@ def revoke_mandate(fc: FaceContext, scope: Scope, customer_id: str, mandate_id: 
     return mandate
 
 
-def mandate_required(customer_id: str) -> MandateRequired:
-    return MandateRequired(
-        f"expected a standing authorisation (mandate) from customer {customer_id} to debit "
-        "the wallet outside the face flow, got none: the customer grants one on the "
-        "wallet page, or pays at a terminal with the face flow", param="customer")
-
-
 def require_mandate(flow: FlowStore, scope: Scope, customer_id: str) -> str:
     """The customer's active mandate id, or ``MandateRequired``."""
     found = flow.active_mandate(scope, customer_id)
     if found is None:
         raise mandate_required(customer_id)
     return found
-
-
-def mandate_gate(flow: FlowStore, scope: Scope, customer_id: str | None
-                 ) -> Callable[[str | None], None]:
-    """A check to run inside the payment's transaction, read before it: the money core runs
-    writes in group-commit batches, and a read there would wait in every batch. The result is
-    read once, in the request's own thread; only a payer it did not know (named by the intent,
-    not the request) is read inside. A replayed Idempotency-Key never runs the check."""
-    known = flow.active_mandate(scope, customer_id) if customer_id is not None else None
-
-    def check(payer: str | None) -> None:
-        if payer is None:
-            return
-        if payer == customer_id:
-            if known is None:
-                raise mandate_required(payer)
-            return
-        require_mandate(flow, scope, payer)
-
-    return check

@@ -8,6 +8,7 @@ from smilepay.domain.declines import decline_text
 from smilepay.domain.events import EventType
 from smilepay.domain.ids import new_id
 from smilepay.domain.ledger import AccountKind, TransferKind
+from smilepay.domain.mandates import mandate_required
 from smilepay.domain.money import check_amount_minor, fee_minor, format_money, parse_currency
 from smilepay.domain.money_errors import InvalidPaymentState, PaymentDeclined
 from smilepay.domain.payments import (
@@ -146,7 +147,8 @@ def _risk_windows(ctx: MoneyContext, now_ms: int) -> tuple[int, int]:
     return now_ms - DAY_MS, now_ms - lookback_ms(ctx.policy.lockout)
 
 
-def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str) -> None:
+def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_id: str,
+                require_mandate: bool = False) -> None:
     """Lockout and limits (in the payment's currency). The caller has locked the payer's wallet
     in that currency, so two payments that share a daily limit are checked one after the
     other (else both could pass it at once), and the spend read here is current."""
@@ -158,6 +160,8 @@ def _check_risk(tx: MoneyTx, ctx: MoneyContext, intent: PaymentIntent, customer_
                                  failures_since_ms=since_ms)
     if standing is None:
         raise NotFound(f"no customer {customer_id} in this account", param="customer")
+    if require_mandate and not standing.mandated:
+        raise mandate_required(customer_id)
     if standing.failures >= policy.max_failures:  # else no window can hold enough of them
         check_not_locked(tx.failure_times_ms(customer_id, since_ms), policy, now_ms)
     customer = standing.customer
@@ -201,8 +205,12 @@ def _succeed(tx: MoneyTx, scope: Scope, intent: PaymentIntent, captured_minor: i
 def confirm_payment(
     tx: MoneyTx, ctx: MoneyContext, scope: Scope, payment_id: str,
     customer_id: str | None = None, *, created: PaymentIntent | None = None,
+    require_mandate: bool = False,
 ) -> PaymentIntent:
     """Move the money (or place a hold); a decline is recorded on the intent, not raised.
+
+    ``require_mandate``: a merchant's debit outside the face flow, allowed only while the payer
+    has an active standing authorisation (``MandateRequired`` otherwise, nothing moves).
 
     ``created``: an intent made by ``create_payment(insert=False)`` in this same transaction;
     it is stored once, in its final state (create-and-confirm is one request)."""
@@ -229,7 +237,7 @@ def confirm_payment(
         # statement (see post_credit_last).
         wallet_key = (AccountKind.CUSTOMER_WALLET, payer, intent.currency)
         found = tx.lock_owned_accounts(scope, [wallet_key])
-        _check_risk(tx, ctx, intent, payer)
+        _check_risk(tx, ctx, intent, payer, require_mandate)
         # no wallet yet: the customer exists (checked above) and its new wallet is empty
         (wallet,) = found or open_locked(tx, scope, [wallet_key], now_ms)
         merchant = ensure_account(tx, scope, AccountKind.MERCHANT_BALANCE, intent.currency, now_ms)

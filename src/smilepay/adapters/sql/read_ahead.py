@@ -56,7 +56,8 @@ def standing_from_row(row: Row[Any]) -> tuple[PayerStanding, dict[str, Any]]:
     values = dict(row._mapping)
     extra = {k: values.pop(k) for k in list(values) if k.startswith("standing_")}
     standing = PayerStanding(from_row(Customer, values), int(extra.pop("standing_spent")),
-                             int(extra.pop("standing_failures")))
+                             int(extra.pop("standing_failures")),
+                             bool(extra.pop("standing_mandated")))
     return standing, extra
 
 

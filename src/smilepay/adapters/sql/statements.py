@@ -9,10 +9,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from smilepay.adapters.sql import schema
+from smilepay.adapters.sql.flow_schema import wallet_mandates
 from smilepay.domain.payments import PaymentStatus
 from smilepay.domain.tenants import Scope
 
@@ -101,9 +102,10 @@ def lock_owned_stmt(count: int, for_update: bool) -> Any:
 
 @cache
 def payer_standing_stmt(many: bool) -> Any:
-    """The customer (``many``: each of the ``b_ids``) with the day's spend and recent failures,
-    as scalar subqueries. ``many`` also gives the oldest row each of the two counted (see
-    ``read_ahead``): a later window start up to it counts the same rows."""
+    """The customer (``many``: each of the ``b_ids``) with the day's spend, recent failures and
+    whether an active mandate exists, as scalar subqueries. ``many`` also gives the oldest row
+    each of the two counts counted (see ``read_ahead``): a later window start up to it counts
+    the same rows."""
     c, pi, at = schema.customers, schema.payment_intents, schema.payment_attempts
     spent_rows = (
         pi.c.customer_id == c.c.id,
@@ -115,12 +117,17 @@ def payer_standing_stmt(many: bool) -> Any:
     )
     failed_rows = (at.c.customer_id == c.c.id, at.c.succeeded.is_(False),
                    at.c.created_at_ms >= bindparam("b_failures_since"))
+    wm = wallet_mandates
     columns: list[Any] = [
         c,
         select(func.coalesce(func.sum(pi.c.amount_minor), 0)).where(*spent_rows)
         .scalar_subquery().label("standing_spent"),
         select(func.count()).select_from(at).where(*failed_rows)
         .scalar_subquery().label("standing_failures"),
+        # whether the customer lets the merchant debit outside the face flow (a mandate)
+        exists().where(wm.c.tenant_id == c.c.tenant_id, wm.c.livemode == c.c.livemode,
+                       wm.c.customer_id == c.c.id, wm.c.revoked_at_ms.is_(None))
+        .label("standing_mandated"),
     ]
     if many:
         columns += [
