@@ -5,8 +5,7 @@
 - ``ports.money``     repositories / unit of work for the ledger and payments, Clock
 - ``ports.notify``    Notifier
 - ``ports.identity``  IdentityStore (templates, consent, audit, codes, challenges), KeyRing,
-                      Rotations; TemplateStore, VectorIndex (the per-process index of old, kept
-                      for its tests and offline measurements only)
+                      Rotations
 - ``ports.gallery``   Gallery: the templates every worker searches (FAISS + change log,
                       pgvector, Milvus)
 - ``ports.sessions``  SessionStore: frame, challenge and enrolment sessions with a TTL

@@ -1,8 +1,5 @@
 """Identity ports: where templates live, how they are searched, how they are sealed.
 
-- ``TemplateStore``  the truth: sealed templates by tenant and customer (SQL, in memory).
-- ``VectorIndex``    a searchable gallery of one tenant's rotated templates (FAISS, in memory);
-                     always rebuildable from the store.
 - ``KeyRing``        authenticated encryption with key ids and rotation (AES-GCM).
 - ``Rotations``      the tenant rotation matrices of one vector size (a secret per install).
 - ``IdentityStore``  everything the face flows keep in the database: templates, consent,
@@ -15,7 +12,7 @@ commit or roll back together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -25,8 +22,8 @@ import numpy.typing as npt
 
 from smilepay.domain.consent import ConsentRecord, DeletionReceipt
 from smilepay.domain.happy_go import Promotion
-from smilepay.domain.identity import AuditEntry, Candidate, OneTimeCode
-from smilepay.domain.templates import SealedBlob, SealedTemplate, Vector
+from smilepay.domain.identity import AuditEntry, OneTimeCode
+from smilepay.domain.templates import SealedBlob, SealedTemplate
 from smilepay.domain.tenants import Scope
 
 T = TypeVar("T")
@@ -52,47 +49,6 @@ class WalletSession:
     scope: Scope
     customer_id: str
     expires_at_ms: int
-
-
-class TemplateStore(Protocol):
-    def add_template(self, template: SealedTemplate) -> None: ...
-
-    def templates_of(self, scope: Scope, customer_id: str) -> list[SealedTemplate]: ...
-
-    def all_templates(self, scope: Scope, *, tx: object | None = None) -> list[SealedTemplate]:
-        """Inside ``tx`` the rows stay locked until it ends (an erasure waits for it)."""
-        ...
-
-    def owners(self, scope: Scope, template_ids: Iterable[str]) -> dict[str, str]:
-        """template id -> customer id, for those that exist."""
-        ...
-
-    def delete_templates_of(self, scope: Scope, customer_id: str) -> list[str]:
-        """Delete every template of a customer; the ids deleted."""
-        ...
-
-    def replace_sealed(self, scope: Scope, template_id: str, sealed: SealedBlob) -> None: ...
-
-
-class VectorIndex(Protocol):
-    @property
-    def dim(self) -> int: ...
-
-    def __len__(self) -> int: ...
-
-    def __contains__(self, template_id: object) -> bool: ...
-
-    def add(self, template_ids: Sequence[str], vectors: Sequence[Vector]) -> None: ...
-
-    def remove(self, template_ids: Iterable[str]) -> int:
-        """Delete at once; the number actually removed."""
-        ...
-
-    def search(
-        self, query: Vector, k: int, *, restrict_to: Collection[str] | None = None
-    ) -> list[Candidate]:
-        """Up to ``k`` candidates, best first; only among ``restrict_to`` when given."""
-        ...
 
 
 class KeyRing(Protocol):
