@@ -194,13 +194,15 @@ def test_a_gallery_worker_reports_its_size_and_lag(app: FaceApp) -> None:
     (another worker) enrols; the watched one is behind by one change until it samples."""
     from smilepay.adapters.crypto import AesGcmKeyRing
     from smilepay.adapters.gallery.faiss_gallery import FaissGallery
-    from smilepay.adapters.sql.metric_counts import template_scopes
+    from smilepay.adapters.sql.identity_store import SqlIdentityStore
     from smilepay.domain.tenants import Scope
     from smilepay.instruments import watch_gallery
+    from smilepay.services.face_index import enrolled_scopes
 
     engine, keys = app.container.store.engine, AesGcmKeyRing.generate()
     mine, other = FaissGallery(engine, keys), FaissGallery(engine, keys)
-    watch = watch_gallery(mine, lambda: template_scopes(engine))
+    identity = SqlIdentityStore(engine)
+    watch = watch_gallery(mine, lambda: enrolled_scopes(identity))
     try:
         labels = {"gallery": "faiss"}
         start = scrape(app.client)
@@ -208,8 +210,8 @@ def test_a_gallery_worker_reports_its_size_and_lag(app: FaceApp) -> None:
         assert value(start, "smilepay_gallery_lag_changes", **labels) == 0
         scope = Scope(app.keys.tenant_id, False)
         enrol_template(engine, keys, other, scope, f"ftpl_m{time.time_ns()}")
-        assert scope in template_scopes(engine)
-        assert Scope(app.keys.tenant_id, True) not in template_scopes(engine)  # none enrolled
+        assert scope in enrolled_scopes(identity)
+        assert Scope(app.keys.tenant_id, True) not in enrolled_scopes(identity)  # none enrolled
         later = scrape(app.client)
         assert value(later, "smilepay_gallery_lag_changes", **labels) == 1
         assert value(later, "smilepay_gallery_templates", **labels) == held + 1

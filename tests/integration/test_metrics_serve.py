@@ -31,15 +31,14 @@ TOKEN = secrets.token_urlsafe(32)
 def create_watched_app() -> Any:
     """``create_app`` plus the registrations the gallery wiring makes (docs/operations.md),
     sampling every 0.5 s instead of 15 so the test need not wait."""
-    from smilepay.adapters.sql.metric_counts import template_scopes
     from smilepay.api.app import create_app
     from smilepay.bootstrap import face_context_of
     from smilepay.instruments import watch_gallery, watch_sessions
+    from smilepay.services.face_index import enrolled_scopes
 
     app = create_app()
     face = face_context_of(app.state.container)
-    engine = app.state.container.store.engine
-    watch_gallery(face.gallery, lambda: template_scopes(engine), every_s=0.5)
+    watch_gallery(face.gallery, lambda: enrolled_scopes(face.identity), every_s=0.5)
     watch_sessions(face.sessions.store)
     return app
 

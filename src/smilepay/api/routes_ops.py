@@ -60,7 +60,7 @@ def warm_face_models(container: Container) -> None:
     from smilepay.bootstrap import face_context_of
     from smilepay.domain.tenants import Scope
     from smilepay.services.face_frames import warm_up
-    from smilepay.services.face_index import unindexed
+    from smilepay.services.face_index import enrolled_scopes, unindexed
 
     face = face_context_of(container)
     counts = face.identity.template_counts()
@@ -70,8 +70,8 @@ def warm_face_models(container: Container) -> None:
         log.warning("%d stored templates of tenant %s are not in the %s gallery: run "
                     "`smilepay index rebuild`", gap, scope.tenant_id, face.gallery.name)
     identity = face.identity
-    container.extras["gallery_watch"] = instruments.watch_gallery(face.gallery, lambda: [
-        Scope(tenant, live) for tenant, live in identity.template_counts()])
+    container.extras["gallery_watch"] = instruments.watch_gallery(
+        face.gallery, lambda: enrolled_scopes(identity))
     instruments.watch_sessions(face.sessions.store)
 
 

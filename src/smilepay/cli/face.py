@@ -107,13 +107,11 @@ def index_rebuild(
     """Rebuild the gallery from the encrypted template store, in the gallery every server
     worker reads (``SMILEPAY_GALLERY``): each template is removed and added again in one
     transaction per tenant and mode, so a running server sees the result at once."""
-    from smilepay.domain.tenants import Scope
-    from smilepay.services.face_index import rebuild_gallery
+    from smilepay.services.face_index import enrolled_scopes, rebuild_gallery
 
     container, face = _stack()
     try:
-        scopes = [_scope_of(container, key)] if key else [
-            Scope(t, live) for t, live in face.identity.template_counts()]
+        scopes = [_scope_of(container, key)] if key else enrolled_scopes(face.identity)
         table = Table(title=f"index rebuild ({face.gallery.name})")
         table.add_column("tenant")
         table.add_column("mode")

@@ -4,7 +4,14 @@ move to another gallery engine, or a database that predates the gallery."""
 from __future__ import annotations
 
 from smilepay.domain.tenants import Scope
+from smilepay.ports.identity import IdentityStore
 from smilepay.services.face_context import FaceContext
+
+
+def enrolled_scopes(identity: IdentityStore) -> list[Scope]:
+    """The scopes holding at least one stored template, in (tenant, mode) order: what a
+    gallery's size is summed over (every gallery entry is enrolled with its template)."""
+    return [Scope(tenant, live) for tenant, live in sorted(identity.template_counts())]
 
 
 def rebuild_gallery(fc: FaceContext, scope: Scope) -> int:

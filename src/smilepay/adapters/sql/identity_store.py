@@ -1,4 +1,4 @@
-"""``SqlIdentityStore``: templates (the ``TemplateStore`` port), consent, audit, receipts,
+"""``SqlIdentityStore`` (the ``IdentityStore`` port): templates, consent, audit, receipts,
 sign-up codes, wallet sessions, challenges and promotions on SQLite or PostgreSQL.
 
 Each public method is one transaction (``TransactionRunner``: BEGIN IMMEDIATE on SQLite,
@@ -136,16 +136,14 @@ class SqlIdentityStore:
         self._write(lambda c: c.execute(query))
 
     def template_counts(self) -> dict[tuple[str, bool], int]:
-        query = select(face_templates.c.tenant_id, face_templates.c.livemode, face_templates.c.id)
-        out: dict[tuple[str, bool], int] = {}
-
-        def count(c: Connection) -> dict[tuple[str, bool], int]:
-            for r in c.execute(query):
-                key = (r.tenant_id, bool(r.livemode))
-                out[key] = out.get(key, 0) + 1
-            return out
-
-        return self._read(count)
+        """Sealed templates per (tenant, mode): one ``GROUP BY`` over the
+        ``(tenant_id, livemode, customer_id)`` index, no row loaded into Python (the gallery
+        gauges sample it at every scrape interval)."""
+        t = face_templates
+        query = select(t.c.tenant_id, t.c.livemode, func.count()).group_by(t.c.tenant_id,
+                                                                           t.c.livemode)
+        return self._read(lambda c: {(str(tenant), bool(live)): int(n)
+                                     for tenant, live, n in c.execute(query)})
 
     # --- consent ------------------------------------------------------------------------
     @staticmethod

@@ -1,5 +1,6 @@
 """Read-only counts for ``/metrics``, taken when Prometheus scrapes: outbox depth, open face
-sessions, and the tenant scopes a gallery's size is summed over. Each is one ``COUNT`` or
+sessions (the tenant scopes a gallery's size is summed over come from
+``IdentityStore.template_counts``). Each is one ``COUNT`` or
 ``GROUP BY`` statement (never rows loaded into Python) on its own short connection."""
 
 from __future__ import annotations
@@ -9,9 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, case, func, select
 
 from smilepay.adapters.sql import schema
-from smilepay.adapters.sql.identity_schema import face_challenges, face_templates
+from smilepay.adapters.sql.identity_schema import face_challenges
 from smilepay.domain.events import DeliveryStatus
-from smilepay.domain.tenants import Scope
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,3 @@ def open_face_sessions(engine: Engine, now_ms: int) -> dict[str, int]:
     with engine.connect() as conn:
         return {str(purpose): int(count) for purpose, count in conn.execute(query)}
 
-
-def template_scopes(engine: Engine) -> list[Scope]:
-    """The tenant scopes holding at least one sealed face template: what a gallery's total size
-    is summed over (every gallery entry is enrolled with its template, in one transaction). One
-    ``DISTINCT`` over the ``(tenant_id, livemode, customer_id)`` index, so a deployment with
-    many tenants but few enrolled faces samples few scopes."""
-    t = face_templates
-    query = select(t.c.tenant_id, t.c.livemode).distinct().order_by(t.c.tenant_id, t.c.livemode)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [Scope(str(tenant_id), bool(livemode)) for tenant_id, livemode in rows]
