@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from smilepay.domain.attendance import (
     Punch,
@@ -38,6 +38,19 @@ from smilepay.services.identity_matching import GATE_FAR, CandidateMatcher
 CLOCK_PURPOSE = "clock"
 STAFF_ENROL_PURPOSE = "staff_enrol"
 FALLBACK_THRESHOLD = 0.55
+
+
+class PurposeGate(Protocol):
+    """What enrolling a gate's template needs (``Attendance``, ``services.boarding.Boarding``)."""
+
+    @property
+    def templates(self) -> GateTemplateStore: ...
+
+    @property
+    def consents(self) -> GatesStore: ...
+
+    @property
+    def matcher(self) -> CandidateMatcher: ...
 
 
 @dataclass
@@ -116,24 +129,32 @@ def passed_probe(fc: FaceContext, session: FrameSession) -> tuple[Any, str] | No
         session.model_id
 
 
-def finish_staff_enrolment(fc: FaceContext, att: Attendance, scope: Scope, staff_id: str,
-                           session: FrameSession, now_ms: int) -> str:
-    """The staff member's attendance template from a passed challenge (replacing theirs)."""
+def enrol_purpose_template(fc: FaceContext, gate: PurposeGate, purpose: Purpose,
+                           scope: Scope, subject_id: str, session: FrameSession, now_ms: int,
+                           action: str) -> str:
+    """A gate's template of ``subject_id`` for ``purpose`` from a passed challenge (replacing
+    theirs), with the purpose's consent required."""
     from smilepay.domain.purposes import require_consent
 
-    require_consent(att.consents.purpose_consents(scope, staff_id), staff_id,
-                    Purpose.ATTENDANCE)
+    require_consent(gate.consents.purpose_consents(scope, subject_id), subject_id, purpose)
     found = passed_probe(fc, session)
     fc.sessions.drop(session.challenge_id)
     if found is None:
         raise InvalidInput(f"expected a passed enrolment challenge, got {session.last_state}",
                            param="session")
     template, model_id = found
-    att.matcher.forget(att.templates.delete_of(scope, Purpose.ATTENDANCE, staff_id))
-    sealed = fc.seal(scope, staff_id, template, model_id, 1.0, now_ms)
-    att.templates.add(sealed, Purpose.ATTENDANCE)
-    fc.audit(scope, "staff_enrol", "accepted", (), staff_id, now_ms, {"model_id": model_id})
+    gate.matcher.forget(gate.templates.delete_of(scope, purpose, subject_id))
+    sealed = fc.seal(scope, subject_id, template, model_id, 1.0, now_ms)
+    gate.templates.add(sealed, purpose)
+    fc.audit(scope, action, "accepted", (), subject_id, now_ms, {"model_id": model_id})
     return sealed.template_id
+
+
+def finish_staff_enrolment(fc: FaceContext, att: Attendance, scope: Scope, staff_id: str,
+                           session: FrameSession, now_ms: int) -> str:
+    """The staff member's attendance template from a passed challenge (replacing theirs)."""
+    return enrol_purpose_template(fc, att, Purpose.ATTENDANCE, scope, staff_id, session,
+                                  now_ms, "staff_enrol")
 
 
 def _store_punch(att: Attendance, scope: Scope, member: StaffMember, method: PunchMethod,

@@ -27,11 +27,11 @@ from smilepay.domain.boarding import (
 )
 from smilepay.domain.identity import AuditValue
 from smilepay.domain.ids import new_id
-from smilepay.domain.purposes import Purpose, require_consent
+from smilepay.domain.purposes import Purpose
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput, NotFound
 from smilepay.ports.gates import BoardingRecords, GatesStore, GateTemplateStore
-from smilepay.services.attendance import passed_probe
+from smilepay.services.attendance import enrol_purpose_template, passed_probe
 from smilepay.services.face_context import FaceContext, FrameSession, now_utc, threshold_for
 from smilepay.services.identity_matching import GATE_FAR, CandidateMatcher
 
@@ -83,19 +83,8 @@ def issue_ticket(fc: FaceContext, board: Boarding, scope: Scope, departure_id: s
 
 def finish_passenger_enrolment(fc: FaceContext, board: Boarding, scope: Scope,
                                customer_id: str, session: FrameSession, now_ms: int) -> str:
-    require_consent(board.consents.purpose_consents(scope, customer_id), customer_id,
-                    Purpose.BOARDING)
-    found = passed_probe(fc, session)
-    fc.sessions.drop(session.challenge_id)
-    if found is None:
-        raise InvalidInput(f"expected a passed enrolment challenge, got {session.last_state}",
-                           param="session")
-    template, model_id = found
-    board.matcher.forget(board.templates.delete_of(scope, Purpose.BOARDING, customer_id))
-    sealed = fc.seal(scope, customer_id, template, model_id, 1.0, now_ms)
-    board.templates.add(sealed, Purpose.BOARDING)
-    fc.audit(scope, "board_enrol", "accepted", (), customer_id, now_ms, {"model_id": model_id})
-    return sealed.template_id
+    return enrol_purpose_template(fc, board, Purpose.BOARDING, scope, customer_id, session,
+                                  now_ms, "board_enrol")
 
 
 def board_by_face(fc: FaceContext, board: Boarding, scope: Scope, departure_id: str,
