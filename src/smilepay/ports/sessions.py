@@ -91,3 +91,26 @@ class SessionStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class _VersionedStore(Protocol):
+    def get(self, kind: str, key: str) -> Versioned | None: ...
+
+    def replace(self, kind: str, key: str, value: Json, expected_version: int,
+                ttl_s: float | None = None) -> int | None: ...
+
+
+def update_by_versions(store: _VersionedStore, kind: str, key: str,
+                       change: Callable[[Json], Json], attempts: int) -> Versioned | None:
+    """``SessionStore.update`` on any store's ``get`` and ``replace``: read, change, write if
+    the version is still the one read, up to ``attempts`` times; ``None`` when absent or every
+    attempt lost to another writer."""
+    for _ in range(attempts):
+        found = store.get(kind, key)
+        if found is None:
+            return None
+        value = change(found.value)
+        version = store.replace(kind, key, value, found.version)
+        if version is not None:
+            return Versioned(value, version)
+    return None

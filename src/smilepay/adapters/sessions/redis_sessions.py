@@ -16,6 +16,7 @@ from smilepay.ports.sessions import (
     check_ttl,
     decode_session,
     encode_session,
+    update_by_versions,
 )
 
 _PUT = """
@@ -66,15 +67,7 @@ class RedisSessionStore:
 
     def update(self, kind: str, key: str, change: Callable[[Json], Json],
                attempts: int = 20) -> Versioned | None:
-        for _ in range(attempts):
-            found = self.get(kind, key)
-            if found is None:
-                return None
-            value = change(found.value)
-            version = self.replace(kind, key, value, found.version)
-            if version is not None:
-                return Versioned(value, version)
-        return None
+        return update_by_versions(self, kind, key, change, attempts)
 
     def drop(self, kind: str, key: str) -> bool:
         return bool(self.client.delete(self._key(kind, key)))
