@@ -75,7 +75,7 @@
     $("phone-form").hidden = true;
     $("retry").hidden = true;
     $("result").hidden = true;
-    $("description").textContent = "Waiting for the next payment…";
+    $("description").textContent = "Pay with a smile: the cashier starts your payment here.";
     setState("idle", text, "info");
   }
 

@@ -88,6 +88,12 @@
   });
 
   idle();
+  if (!SmileApi.key || !gate) {
+    showMessage(message, "This gate is not set up: open it as /store/gate#key=tk_...&gate=gate_...&mode=entry " +
+                "(or mode=exit); POST /v1/stores/{store_id}/gates creates one (docs/api-reference.md).", "warn");
+    message.hidden = false;
+    return;
+  }
   SmileMoney.load().catch(() => null);
   navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } }).then((stream) => {
     video.srcObject = stream;

@@ -58,6 +58,11 @@
     }
   }
 
+  if (!SmileApi.key || !store) {
+    showMessage(message, "This page needs the merchant's secret key and the store in its address: " +
+                "/store/operator#key=sk_...&store=st_... (POST /v1/stores creates one: docs/api-reference.md).", "warn");
+    return;
+  }
   SmileMoney.load().catch(() => null).then(refresh);
   setInterval(refresh, 2000);
 })();

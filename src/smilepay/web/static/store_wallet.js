@@ -12,7 +12,7 @@
   let timer = null;
 
   function fail(err) {
-    showMessage(message, err.message, "error");
+    showMessage(message, customerMessage(err), "error");
     message.hidden = false;
   }
 
@@ -82,6 +82,14 @@
   }
 
   document.getElementById("new-code").addEventListener("click", newCode);
+  if (!SmileApi.key) {
+    message.replaceChildren("You are not signed in. ", el("a", { href: "/wallet" }, "Sign in on your wallet"),
+                            " first, then come back here.");
+    message.className = "message warn";
+    message.hidden = false;
+    document.getElementById("new-code").disabled = true;
+    return;
+  }
   SmileMoney.load().catch(() => null).then(loadTrips);
   setInterval(loadTrips, 5000);
 })();

@@ -1,0 +1,42 @@
+"""The store pages opened without their set-up: a sentence saying what is missing, no raw API
+error, nothing running off a phone screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from e2e.browser.pages_support import OVERFLOW_JS, PHONE_SIZE, Shop, text_of
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_store_wallet_signed_out_sends_the_customer_to_sign_in(
+    pages_shop: Shop, browse: Callable[..., Any]
+) -> None:
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/store/wallet")
+    page.wait_for_selector("#message:not([hidden])")
+    message = text_of(page, "#message")
+    assert message.startswith("You are not signed in."), message
+    assert "Authorization" not in message
+    assert page.get_attribute("#message a", "href") == "/wallet"
+    assert page.is_disabled("#new-code")
+    assert page.evaluate(OVERFLOW_JS) <= 0
+
+
+@pytest.mark.parametrize(("path", "needs"), [
+    ("/store/gate", "/store/gate#key=tk_...&gate=gate_..."),
+    ("/store/operator", "/store/operator#key=sk_...&store=st_..."),
+])
+def test_a_store_staff_page_without_its_fragment_says_what_its_address_needs(
+    pages_shop: Shop, browse: Callable[..., Any], path: str, needs: str
+) -> None:
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}{path}#key={pages_shop.world.keys.terminal_key}")
+    page.wait_for_selector("#message.warn")
+    message = text_of(page, "#message")
+    assert needs in message and "Not Found" not in message, message
+    assert page.evaluate(OVERFLOW_JS) <= 0
