@@ -7,13 +7,13 @@ the document's portrait page as a JPEG body to ``.../complete``. The image is re
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from smilepay.api.auth import container_of
+from smilepay.api.built_once import gates_store
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
 from smilepay.api.routes_identity_attendance import pages as clock_pages
 from smilepay.api.routes_identity_attendance import router as attendance_router
@@ -28,19 +28,10 @@ from smilepay.services.identity_document import MAX_DOCUMENT_BYTES, DocumentEntr
 api = APIRouter(prefix="/v1/identity", tags=["identity"])
 api.include_router(attendance_router)
 api.include_router(boarding_router)
-_BUILD_LOCK = threading.Lock()
 
 
 def gates_of(request: Request) -> GatesStore:
-    container = container_of(request)
-    with _BUILD_LOCK:
-        found = container.extras.get("gates")
-        if found is None:
-            from smilepay.adapters.sql.gates_store import SqlGatesStore
-
-            found = SqlGatesStore(container.store.engine)
-            container.extras["gates"] = found
-    return found  # type: ignore[return-value]
+    return gates_store(container_of(request))
 
 
 @api.get("/consent_text/{purpose}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from smilepay.api.auth import bearer, container_of, require_secret_key, require_terminal_key
+from smilepay.api.built_once import built_once
 from smilepay.api.routes_face import face_of, now_ms, session_json
 from smilepay.api.routes_pages import SECURITY_HEADERS, read_web_file
 from smilepay.domain.attendance import ShiftPolicy
@@ -33,28 +33,25 @@ from smilepay.services.identity_matching import gate_capability
 from smilepay.services.tenants import Caller
 
 router = APIRouter(tags=["attendance"])
-_LOCK = threading.Lock()
 KEY = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 
 
 def attendance_of(request: Request) -> Attendance:
     container = container_of(request)
-    with _LOCK:
-        found = container.extras.get("attendance")
-        if found is None:
-            from smilepay.adapters.sql.gates_attendance import SqlAttendance
-            from smilepay.adapters.sql.gates_store import SqlGatesStore
-            from smilepay.adapters.sql.gates_templates import SqlGateTemplates
-            from smilepay.services.identity_matching import SealedTemplateMatcher
 
-            engine = container.store.engine
-            templates = SqlGateTemplates(engine)
-            found = Attendance(SqlAttendance(engine), templates, SqlGatesStore(engine),
-                               SealedTemplateMatcher(templates, face_of(request).open_vector),
-                               ShiftPolicy())
-            container.extras["attendance"] = found
-    assert isinstance(found, Attendance)
-    return found
+    def build() -> Attendance:
+        from smilepay.adapters.sql.gates_attendance import SqlAttendance
+        from smilepay.adapters.sql.gates_store import SqlGatesStore
+        from smilepay.adapters.sql.gates_templates import SqlGateTemplates
+        from smilepay.services.identity_matching import SealedTemplateMatcher
+
+        engine = container.store.engine
+        templates = SqlGateTemplates(engine)
+        return Attendance(SqlAttendance(engine), templates, SqlGatesStore(engine),
+                          SealedTemplateMatcher(templates, face_of(request).open_vector),
+                          ShiftPolicy())
+
+    return built_once(container, "attendance", build)
 
 
 class SiteBody(BaseModel):

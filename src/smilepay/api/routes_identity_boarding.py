@@ -8,7 +8,6 @@ holders, or by the ticket's QR code.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from smilepay.api.auth import container_of, require_secret_key, require_terminal_key
+from smilepay.api.built_once import built_once
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
 from smilepay.domain.consent import ConsentRequired
 from smilepay.domain.ids import new_id
@@ -29,26 +29,23 @@ from smilepay.services.identity_matching import gate_capability
 from smilepay.services.tenants import Caller
 
 router = APIRouter(tags=["boarding"])
-_LOCK = threading.Lock()
 
 
 def boarding_of(request: Request) -> Boarding:
     container = container_of(request)
-    with _LOCK:
-        found = container.extras.get("boarding")
-        if found is None:
-            from smilepay.adapters.sql.gates_boarding import SqlBoarding
-            from smilepay.adapters.sql.gates_store import SqlGatesStore
-            from smilepay.adapters.sql.gates_templates import SqlGateTemplates
-            from smilepay.services.identity_matching import SealedTemplateMatcher
 
-            engine = container.store.engine
-            templates = SqlGateTemplates(engine)
-            found = Boarding(SqlBoarding(engine), templates, SqlGatesStore(engine),
-                             SealedTemplateMatcher(templates, face_of(request).open_vector))
-            container.extras["boarding"] = found
-    assert isinstance(found, Boarding)
-    return found
+    def build() -> Boarding:
+        from smilepay.adapters.sql.gates_boarding import SqlBoarding
+        from smilepay.adapters.sql.gates_store import SqlGatesStore
+        from smilepay.adapters.sql.gates_templates import SqlGateTemplates
+        from smilepay.services.identity_matching import SealedTemplateMatcher
+
+        engine = container.store.engine
+        templates = SqlGateTemplates(engine)
+        return Boarding(SqlBoarding(engine), templates, SqlGatesStore(engine),
+                        SealedTemplateMatcher(templates, face_of(request).open_vector))
+
+    return built_once(container, "boarding", build)
 
 
 class DepartureBody(BaseModel):

@@ -19,12 +19,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from smilepay.api.auth import container_of
+from smilepay.api.built_once import gates_store
 from smilepay.api.routes_face import WalletCaller, require_wallet
 from smilepay.bootstrap import Container
 from smilepay.domain.consent import ConsentRequired
 from smilepay.domain.ids import new_id
 from smilepay.domain.purposes import Purpose, grant_purpose_consent, require_consent
-from smilepay.ports.gates import GatesStore
 from smilepay.ports.store import GateIdentifier, GateIdentity
 from smilepay.services.store_entry import GateDecision
 
@@ -39,22 +39,12 @@ _ANSWERS = {  # state -> (display, reason)
 }
 
 
-def _gates(container: Container) -> GatesStore:
-    found = container.extras.get("gates")
-    if found is None:
-        from smilepay.adapters.sql.gates_store import SqlGatesStore
-
-        found = SqlGatesStore(container.store.engine)
-        container.extras["gates"] = found
-    return found  # type: ignore[return-value]
-
-
 def build_identifier(container: Container) -> GateIdentifier:
     from smilepay.bootstrap import face_context_of
     from smilepay.services.store_gate_face import FaceGateIdentifier
 
     ctx = container.ctx
-    return FaceGateIdentifier(face_context_of(container), _gates(container), container.store,
+    return FaceGateIdentifier(face_context_of(container), gates_store(container), container.store,
                               ctx, ctx.clock.now_ms)
 
 
@@ -74,7 +64,7 @@ def post_face_consent(body: FaceConsentIn, request: Request,
     """Grant store entry by face (a purpose of its own): the gates may then name this wallet's
     customer from the payment face template."""
     container = container_of(request)
-    gates = _gates(container)
+    gates = gates_store(container)
     now_ms = container.ctx.clock.now_ms()
     try:
         record = require_consent(gates.purpose_consents(who.scope, who.customer_id),
