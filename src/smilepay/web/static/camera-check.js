@@ -23,7 +23,10 @@
       const answer = await SmileApi.request("POST", postTo, frame.blob,
         { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
       const faces = answer && typeof answer.faces === "number" ? answer.faces : null;
-      result.textContent = JSON.stringify(answer);
+      // readable when it is the camera check's answer; anything else (a ?post= target) as sent
+      result.textContent = faces !== null && typeof answer.largest_face_px === "number"
+        ? (faces ? "Largest face: " + answer.largest_face_px + " pixels wide." : "")
+        : JSON.stringify(answer);
       result.dataset.state = "done";
       if (faces === null) showMessage(message, "Frame sent.", "ok");
       else if (faces === 0) showMessage(message, "The camera works, but no face is in view.", "warn");

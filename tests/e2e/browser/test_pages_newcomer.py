@@ -1,9 +1,10 @@
-"""The store pages opened without their set-up: a sentence saying what is missing, no raw API
-error, nothing running off a phone screen."""
+"""Pages opened the way a newcomer opens them: the store pages without their set-up say what is
+missing (no raw API error), the camera check says what it saw in words; nothing runs off a phone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,4 +40,18 @@ def test_a_store_staff_page_without_its_fragment_says_what_its_address_needs(
     page.wait_for_selector("#message.warn")
     message = text_of(page, "#message")
     assert needs in message and "Not Found" not in message, message
+    assert page.evaluate(OVERFLOW_JS) <= 0
+
+
+def test_the_camera_check_says_what_it_saw_in_words_on_a_phone(
+    pages_shop: Shop, browse: Callable[..., Any], feed: Callable[..., Path]
+) -> None:
+    camera = feed("video/bona_fide/apfol_webcam_real.webm", "apfol_real_2s", duration_s=2.0)
+    page = browse(pages_shop.url, PHONE_SIZE, camera)
+    page.goto(f"{pages_shop.url}/camera?auto=1#key={pages_shop.world.keys.terminal_key}")
+    page.wait_for_selector("#result[data-state=done]")
+    assert text_of(page, "#message") == "The camera works and sees one face."
+    result = text_of(page, "#result")
+    assert result.startswith("Largest face: ") and result.endswith(" pixels wide."), result
+    assert "{" not in result
     assert page.evaluate(OVERFLOW_JS) <= 0
