@@ -32,6 +32,7 @@ const SmileApi = {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
     }
+    if (opts.timeoutMs) init.signal = AbortSignal.timeout(opts.timeoutMs);  // a hung request fails as unreachable
     if (opts.idempotent) init.headers["Idempotency-Key"] = opts.idempotencyKey || SmileApi.newKey();
     let res;
     try {

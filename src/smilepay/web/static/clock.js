@@ -7,6 +7,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const camera = new SmileCamera($("video"));
+  const SEND_TIMEOUT_MS = 10000;  // a request the network swallows counts as offline, so the queue moves on
   const queue = [];  // in memory only: a PIN never goes to the browser's storage
   let site = null, terminalKey = null, session = null, cameraOpen = false, syncing = false;
 
@@ -96,7 +97,7 @@
     const item = { method: $("method").value, secret: $("secret").value, idempotency_key: SmileApi.newKey() };
     $("secret").value = "";
     try {
-      punched(await SmileApi.post(`/v1/identity/sites/${site}/punches`, item));
+      punched(await SmileApi.post(`/v1/identity/sites/${site}/punches`, item, { timeoutMs: SEND_TIMEOUT_MS }));
       say("Thank you.", "ok");
     } catch (err) {
       if (err.status !== 0) { say(customerMessage(err), "error"); return; }
@@ -115,7 +116,7 @@
     try {
       while (queue.length) {
         try {
-          await SmileApi.post(`/v1/identity/sites/${site}/punches`, queue[0]);
+          await SmileApi.post(`/v1/identity/sites/${site}/punches`, queue[0], { timeoutMs: SEND_TIMEOUT_MS });
         } catch (err) {
           if (err.status === 0) return;  // still offline
           say("A saved punch was refused: " + customerMessage(err), "error");
