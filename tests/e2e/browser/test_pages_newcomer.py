@@ -31,15 +31,16 @@ def test_the_store_wallet_signed_out_sends_the_customer_to_sign_in(
 @pytest.mark.parametrize(("path", "needs"), [
     ("/store/gate", "/store/gate#key=tk_...&gate=gate_..."),
     ("/store/operator", "/store/operator#key=sk_...&store=st_..."),
+    ("/identity/boarding", "/identity/boarding#key=tk_...&departure=dep_..."),
 ])
-def test_a_store_staff_page_without_its_fragment_says_what_its_address_needs(
+def test_a_staff_page_without_its_fragment_says_what_its_address_needs(
     pages_shop: Shop, browse: Callable[..., Any], path: str, needs: str
 ) -> None:
     page = browse(pages_shop.url, PHONE_SIZE)
     page.goto(f"{pages_shop.url}{path}#key={pages_shop.world.keys.terminal_key}")
     page.wait_for_selector("#message.warn")
     message = text_of(page, "#message")
-    assert needs in message and "Not Found" not in message, message
+    assert needs in message and "Not Found" not in message and "null" not in message, message
     assert page.evaluate(OVERFLOW_JS) <= 0
 
 

@@ -65,4 +65,10 @@
 
   $("board-face").addEventListener("click", boardFace);
   $("qr-form").addEventListener("submit", boardQr);
+  if (!departure || !SmileApi.key) {  // staff set the gate up once; passengers never see an API error
+    say("This gate is not set up: open it as /identity/boarding#key=tk_...&departure=dep_... " +
+        "(docs/identity.md).", "warn");
+    $("board-face").disabled = true;
+    $("board-qr").disabled = true;
+  }
 })();
