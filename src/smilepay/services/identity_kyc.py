@@ -32,7 +32,6 @@ from smilepay.domain.ids import new_id
 from smilepay.domain.purposes import (
     Purpose,
     grant_purpose_consent,
-    purpose_text,
     require_consent,
 )
 from smilepay.domain.risk import CustomerLimits
@@ -118,13 +117,6 @@ def start_verification(fc: FaceContext, gates: GatesStore, scope: Scope, custome
         guardian_customer_id=guardian_id)
     gates.add_verification(verification)
     return verification, session
-
-
-def consent_text_json() -> dict[str, object]:
-    text = purpose_text(Purpose.IDENTITY_VERIFICATION)
-    return {"object": "consent_text", "purpose": Purpose.IDENTITY_VERIFICATION.value,
-            "version": text.version, "body": text.body, "digest": text.digest,
-            "retention_days": text.retention_days}
 
 
 def _pending(gates: GatesStore, scope: Scope, customer_id: str,

@@ -32,7 +32,6 @@ log = logging.getLogger("smilepay.store.ingest")
 TOPIC_ROOT = "smilepay"
 TOPIC = re.compile(r"smilepay/(?P<tenant>[A-Za-z0-9_]{3,40})/stores/(?P<store>[A-Za-z0-9_]{3,40})"
                    r"/(?P<kind>rfid|shelf|presence|heartbeat)/(?P<source>[A-Za-z0-9_-]{1,40})")
-SUBSCRIPTION = "smilepay/+/stores/+/#"
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_EVENTS_PER_MESSAGE = 1000
 _EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

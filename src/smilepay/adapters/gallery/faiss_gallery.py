@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, event, func, insert, select
+from sqlalchemy import Connection, Engine, delete, event, insert, select
 
 from smilepay.adapters.gallery import changelog
 from smilepay.adapters.gallery.faiss_shard import Matrix32, Shard
@@ -265,8 +265,3 @@ class FaissGallery:
         if not isinstance(tx, Connection):
             raise TypeError(f"expected a SQLAlchemy Connection as tx, got {type(tx).__name__}")
         return work(tx)
-
-
-def count_vectors(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(gallery_vectors)).scalar() or 0)

@@ -25,11 +25,5 @@ class EntryRefused(SmilePayError):
     code = "entry_refused"
 
 
-class ExitRefused(SmilePayError):
-    """The exit gate stays shut: the wallet could not pay; staff are alerted."""
-
-    code = "exit_refused"
-
-
 class DeviceAuthFailed(SmilePayError):
     code = "device_auth_failed"
