@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.adapters.sql.flow_schema import (
@@ -25,6 +25,7 @@ from smilepay.adapters.sql.flow_schema import (
     wallet_mandates,
 )
 from smilepay.adapters.sql.identity_schema import face_challenges, signup_codes
+from smilepay.adapters.sql.scoped_columns import in_scope
 from smilepay.domain.ids import new_id
 from smilepay.domain.mandates import Mandate
 from smilepay.domain.tenants import Scope
@@ -33,9 +34,6 @@ from smilepay.ports.flow import FactorAttempt, FactorFailures
 T = TypeVar("T")
 SWEEP_AFTER_MS = 2 * 24 * 3600 * 1000  # rate events older than this are dropped by any take
 
-
-def _in(scope: Scope, table: Table) -> Any:
-    return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
 
 
 class SqlFlowStore:
@@ -64,20 +62,20 @@ class SqlFlowStore:
 
     def mandates_of(self, scope: Scope, customer_id: str) -> list[Mandate]:
         query = select(wallet_mandates).where(
-            _in(scope, wallet_mandates) & (wallet_mandates.c.customer_id == customer_id)
+            in_scope(wallet_mandates, scope) & (wallet_mandates.c.customer_id == customer_id)
         ).order_by(wallet_mandates.c.created_at_ms.desc(), wallet_mandates.c.id.desc())
         return self._read(lambda c: [self._mandate(r) for r in c.execute(query)])
 
     def active_mandate(self, scope: Scope, customer_id: str) -> str | None:
         query = select(wallet_mandates.c.id).where(
-            _in(scope, wallet_mandates) & (wallet_mandates.c.customer_id == customer_id)
+            in_scope(wallet_mandates, scope) & (wallet_mandates.c.customer_id == customer_id)
             & wallet_mandates.c.revoked_at_ms.is_(None)).limit(1)
         return self._read(lambda c: c.execute(query).scalar())
 
     def revoke_mandate(self, scope: Scope, customer_id: str, mandate_id: str,
                        now_ms: int) -> Mandate | None:
         """The mandate, revoked now (or earlier); None when it is not this customer's."""
-        where = (_in(scope, wallet_mandates) & (wallet_mandates.c.id == mandate_id)
+        where = (in_scope(wallet_mandates, scope) & (wallet_mandates.c.id == mandate_id)
                  & (wallet_mandates.c.customer_id == customer_id))
 
         def work(c: Connection) -> Mandate | None:
@@ -99,7 +97,7 @@ class SqlFlowStore:
     def factor_failures(self, scope: Scope, payment_id: str, terminal_key: str,
                         face_key: str | None, since_ms: int) -> FactorFailures:
         t = face_factor_attempts
-        failed = _in(scope, t) & t.c.succeeded.is_(False)
+        failed = in_scope(t, scope) & t.c.succeeded.is_(False)
 
         def count(c: Connection, where: Any) -> int:
             return int(c.execute(select(func.count()).select_from(t).where(where)).scalar_one())
@@ -127,7 +125,7 @@ class SqlFlowStore:
         """Record one ``kind`` action for ``key`` unless a ``(window_ms, most)`` limit is
         reached; the limit that refused it, or None when it was recorded."""
         t = flow_rate_events
-        where = _in(scope, t) & (t.c.kind == kind) & (t.c.key == key)
+        where = in_scope(t, scope) & (t.c.kind == kind) & (t.c.key == key)
         longest = max(w for w, _ in limits)
 
         def work(c: Connection) -> tuple[int, int] | None:
@@ -152,7 +150,7 @@ class SqlFlowStore:
         ``limit`` times already (then the try is not checked at all)."""
         t = signup_codes
         query = update(t).where(
-            _in(scope, t) & (t.c.id == code_id) & (t.c.attempts < limit)
+            in_scope(t, scope) & (t.c.id == code_id) & (t.c.attempts < limit)
             & (t.c.used.is_(False)) & (t.c.expires_at_ms > now_ms)
         ).values(attempts=t.c.attempts + 1)
         return bool(self._write(lambda c: c.execute(query).rowcount) == 1)
@@ -160,7 +158,7 @@ class SqlFlowStore:
     def use_code(self, scope: Scope, code_id: str) -> bool:
         """Mark a code used; True for the one caller that did it."""
         t = signup_codes
-        query = update(t).where(_in(scope, t) & (t.c.id == code_id) & t.c.used.is_(False)
+        query = update(t).where(in_scope(t, scope) & (t.c.id == code_id) & t.c.used.is_(False)
                                 ).values(used=True)
         return bool(self._write(lambda c: c.execute(query).rowcount) == 1)
 
@@ -172,14 +170,14 @@ class SqlFlowStore:
         too), and close all of the owner's but the ``newest`` (just opened) and the
         ``keep - 1`` latest others (state ``superseded``); the ids closed."""
         t = face_challenges
-        where = _in(scope, t) & (t.c.state == "open") & (t.c.purpose == purpose)
+        where = in_scope(t, scope) & (t.c.state == "open") & (t.c.purpose == purpose)
         if terminal_id is not None:
             where = where & (t.c.terminal_id == terminal_id)
         if subject_id is not None:
             where = where & (t.c.subject_id == subject_id)
 
         def work(c: Connection) -> list[str]:
-            c.execute(update(t).where(_in(scope, t) & (t.c.state == "open")
+            c.execute(update(t).where(in_scope(t, scope) & (t.c.state == "open")
                                       & (t.c.expires_at_ms < now_ms)).values(state="expired"))
             rows = c.execute(select(t.c.id).where(where & (t.c.id != newest))
                              .order_by(t.c.issued_at_ms.desc(), t.c.id.desc())).all()

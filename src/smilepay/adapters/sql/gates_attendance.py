@@ -14,12 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.adapters.sql.gates_schema import gate_templates, punches, shifts, sites, staff
 from smilepay.adapters.sql.identity_store import from_ms
+from smilepay.adapters.sql.scoped_columns import in_scope
 from smilepay.domain.attendance import Punch, PunchKind, PunchMethod, Shift, StaffMember
 from smilepay.domain.tenants import Scope
-
-
-def _in(scope: Scope, table: Any) -> Any:
-    return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
 
 
 class SqlAttendance:
@@ -37,7 +34,7 @@ class SqlAttendance:
 
     def site_exists(self, scope: Scope, site_id: str) -> bool:
         row = self._runner.run(lambda c: c.execute(select(sites.c.id).where(
-            _in(scope, sites) & (sites.c.id == site_id))).first(), write=False)
+            in_scope(sites, scope) & (sites.c.id == site_id))).first(), write=False)
         return row is not None
 
     def add_staff(self, scope: Scope, member: StaffMember, now_ms: int) -> None:
@@ -52,7 +49,7 @@ class SqlAttendance:
 
     def staff_of_site(self, scope: Scope, site_id: str) -> list[StaffMember]:
         rows = self._runner.run(lambda c: c.execute(select(staff).where(
-            _in(scope, staff) & (staff.c.site_id == site_id)).order_by(staff.c.id)).all(),
+            in_scope(staff, scope) & (staff.c.site_id == site_id)).order_by(staff.c.id)).all(),
             write=False)
         return [self._member(r) for r in rows]
 
@@ -61,12 +58,12 @@ class SqlAttendance:
         t = gate_templates
         return self._runner.run(lambda c: list(c.execute(
             select(t.c.id).select_from(staff).join(t, t.c.subject_id == staff.c.id).where(
-                _in(scope, t) & (t.c.purpose == "attendance") & _in(scope, staff)
+                in_scope(t, scope) & (t.c.purpose == "attendance") & in_scope(staff, scope)
                 & (staff.c.site_id == site_id))).scalars()), write=False)
 
     def get_staff(self, scope: Scope, staff_id: str) -> StaffMember | None:
         row = self._runner.run(lambda c: c.execute(select(staff).where(
-            _in(scope, staff) & (staff.c.id == staff_id))).first(), write=False)
+            in_scope(staff, scope) & (staff.c.id == staff_id))).first(), write=False)
         return None if row is None else self._member(row)
 
     def add_shift(self, scope: Scope, shift: Shift) -> None:
@@ -79,14 +76,14 @@ class SqlAttendance:
     def shifts_between(self, scope: Scope, site_id: str, start_ms: int,
                        end_ms: int) -> list[Shift]:
         rows = self._runner.run(lambda c: c.execute(select(shifts).where(
-            _in(scope, shifts) & (shifts.c.site_id == site_id) & (shifts.c.end_ms > start_ms)
+            in_scope(shifts, scope) & (shifts.c.site_id == site_id) & (shifts.c.end_ms > start_ms)
             & (shifts.c.start_ms < end_ms)).order_by(shifts.c.start_ms)).all(), write=False)
         return [Shift(r.id, r.staff_id, r.site_id, from_ms(r.start_ms),  # type: ignore[arg-type]
                       from_ms(r.end_ms)) for r in rows]  # type: ignore[arg-type]
 
     def shifts_of(self, scope: Scope, staff_id: str) -> list[Shift]:
         rows = self._runner.run(lambda c: c.execute(select(shifts).where(
-            _in(scope, shifts) & (shifts.c.staff_id == staff_id))).all(), write=False)
+            in_scope(shifts, scope) & (shifts.c.staff_id == staff_id))).all(), write=False)
         return [Shift(r.id, r.staff_id, r.site_id, from_ms(r.start_ms),  # type: ignore[arg-type]
                       from_ms(r.end_ms)) for r in rows]  # type: ignore[arg-type]
 
@@ -114,30 +111,30 @@ class SqlAttendance:
 
     def punch_by_key(self, scope: Scope, key: str) -> Punch | None:
         row = self._runner.run(lambda c: c.execute(select(punches).where(
-            _in(scope, punches) & (punches.c.idempotency_key == key))).first(), write=False)
+            in_scope(punches, scope) & (punches.c.idempotency_key == key))).first(), write=False)
         return None if row is None else self._punch(row)
 
     def last_punch(self, scope: Scope, staff_id: str) -> Punch | None:
         row = self._runner.run(lambda c: c.execute(select(punches).where(
-            _in(scope, punches) & (punches.c.staff_id == staff_id)).order_by(
+            in_scope(punches, scope) & (punches.c.staff_id == staff_id)).order_by(
             punches.c.at_ms.desc()).limit(1)).first(), write=False)
         return None if row is None else self._punch(row)
 
     def punches_between(self, scope: Scope, site_id: str, start_ms: int,
                         end_ms: int) -> list[Punch]:
         rows = self._runner.run(lambda c: c.execute(select(punches).where(
-            _in(scope, punches) & (punches.c.site_id == site_id)
+            in_scope(punches, scope) & (punches.c.site_id == site_id)
             & (punches.c.at_ms >= start_ms) & (punches.c.at_ms < end_ms)).order_by(
             punches.c.at_ms)).all(), write=False)
         return [self._punch(r) for r in rows]
 
     def get_punch(self, scope: Scope, punch_id: str) -> Punch | None:
         row = self._runner.run(lambda c: c.execute(select(punches).where(
-            _in(scope, punches) & (punches.c.id == punch_id))).first(), write=False)
+            in_scope(punches, scope) & (punches.c.id == punch_id))).first(), write=False)
         return None if row is None else self._punch(row)
 
     def approve(self, scope: Scope, punch_id: str, manager_id: str) -> bool:
         result = self._write(update(punches).where(
-            _in(scope, punches) & (punches.c.id == punch_id)
+            in_scope(punches, scope) & (punches.c.id == punch_id)
             & punches.c.approved_by.is_(None)).values(approved_by=manager_id))
         return bool(result.rowcount == 1)

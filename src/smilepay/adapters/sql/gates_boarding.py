@@ -16,6 +16,7 @@ from smilepay.adapters.sql.gates_schema import (
     tickets,
 )
 from smilepay.adapters.sql.identity_store import from_ms
+from smilepay.adapters.sql.scoped_columns import in_scope
 from smilepay.domain.boarding import (
     BoardMethod,
     Departure,
@@ -24,10 +25,6 @@ from smilepay.domain.boarding import (
     TicketStatus,
 )
 from smilepay.domain.tenants import Scope
-
-
-def _in(scope: Scope, table: Any) -> Any:
-    return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
 
 
 class SqlBoarding:
@@ -49,7 +46,7 @@ class SqlBoarding:
 
     def get_departure(self, scope: Scope, departure_id: str) -> Departure | None:
         r = self._first(select(departures).where(
-            _in(scope, departures) & (departures.c.id == departure_id)))
+            in_scope(departures, scope) & (departures.c.id == departure_id)))
         if r is None:
             return None
         return Departure(r.id, r.kind, from_ms(r.opens_ms),  # type: ignore[arg-type]
@@ -69,7 +66,7 @@ class SqlBoarding:
 
     def valid_tickets(self, scope: Scope, departure_id: str) -> list[Ticket]:
         rows = self._runner.run(lambda c: c.execute(select(tickets).where(
-            _in(scope, tickets) & (tickets.c.departure_id == departure_id)
+            in_scope(tickets, scope) & (tickets.c.departure_id == departure_id)
             & (tickets.c.status == TicketStatus.VALID.value))).all(), write=False)
         return [self._ticket(r) for r in rows]
 
@@ -78,34 +75,36 @@ class SqlBoarding:
         boarding consent: one indexed join."""
         t, k, pc = gate_templates, tickets, purpose_consents
         consented = exists().where(
-            _in(scope, pc) & (pc.c.customer_id == k.c.customer_id)
+            in_scope(pc, scope) & (pc.c.customer_id == k.c.customer_id)
             & (pc.c.purpose == "boarding") & pc.c.revoked_at_ms.is_(None))
         return self._runner.run(lambda c: list(c.execute(
             select(t.c.id).distinct().join(k, k.c.customer_id == t.c.subject_id).where(
-                _in(scope, t) & (t.c.purpose == "boarding") & _in(scope, k)
+                in_scope(t, scope) & (t.c.purpose == "boarding") & in_scope(k, scope)
                 & (k.c.departure_id == departure_id)
                 & (k.c.status == TicketStatus.VALID.value) & consented)).scalars()),
             write=False)
 
     def valid_ticket_of(self, scope: Scope, departure_id: str, customer_id: str) -> Ticket | None:
         r = self._first(select(tickets).where(
-            _in(scope, tickets) & (tickets.c.departure_id == departure_id)
+            in_scope(tickets, scope) & (tickets.c.departure_id == departure_id)
             & (tickets.c.customer_id == customer_id)
             & (tickets.c.status == TicketStatus.VALID.value)).limit(1))
         return None if r is None else self._ticket(r)
 
     def ticket_by_qr(self, scope: Scope, qr_hash: str) -> Ticket | None:
-        r = self._first(select(tickets).where(_in(scope, tickets) & (tickets.c.qr_hash == qr_hash)))
+        r = self._first(select(tickets).where(in_scope(tickets, scope)
+                                              & (tickets.c.qr_hash == qr_hash)))
         return None if r is None else self._ticket(r)
 
     def get_ticket(self, scope: Scope, ticket_id: str) -> Ticket | None:
-        r = self._first(select(tickets).where(_in(scope, tickets) & (tickets.c.id == ticket_id)))
+        r = self._first(select(tickets).where(in_scope(tickets, scope)
+                                              & (tickets.c.id == ticket_id)))
         return None if r is None else self._ticket(r)
 
     def consume(self, scope: Scope, ticket: Ticket) -> bool:
         """Write ``ticket`` (consumed) if it is still valid: a ticket is consumed once."""
         result = self._write(update(tickets).where(
-            _in(scope, tickets) & (tickets.c.id == ticket.ticket_id)
+            in_scope(tickets, scope) & (tickets.c.id == ticket.ticket_id)
             & (tickets.c.status == TicketStatus.VALID.value)).values(
             status=ticket.status.value, method=None if ticket.method is None
             else ticket.method.value,
@@ -126,13 +125,13 @@ class SqlBoarding:
                            ticket_id: str) -> bool:
         t = gate_attempts
         result = self._write(update(t).where(
-            _in(scope, t) & (t.c.id == attempt_id) & t.c.method.is_(None)).values(
+            in_scope(t, scope) & (t.c.id == attempt_id) & t.c.method.is_(None)).values(
             method=method.value, ticket_id=ticket_id))
         return bool(result.rowcount == 1)
 
     def attempts(self, scope: Scope, departure_id: str) -> list[GateAttempt]:
         t = gate_attempts
         rows = self._runner.run(lambda c: c.execute(select(t).where(
-            _in(scope, t) & (t.c.departure_id == departure_id))).all(), write=False)
+            in_scope(t, scope) & (t.c.departure_id == departure_id))).all(), write=False)
         return [GateAttempt(bool(r.captured), bool(r.matched),
                             None if r.method is None else BoardMethod(r.method)) for r in rows]

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.adapters.sql.gates_schema import identity_verifications, purpose_consents
 from smilepay.adapters.sql.identity_store import from_ms, to_ms
+from smilepay.adapters.sql.scoped_columns import in_scope
 from smilepay.domain.documents.types import DocumentType
 from smilepay.domain.documents.verification import IdentityVerification, VerificationStatus
 from smilepay.domain.purposes import Purpose, PurposeConsent
@@ -21,9 +22,6 @@ from smilepay.domain.tenants import Scope
 
 T = TypeVar("T")
 
-
-def _in(scope: Scope, table: Any) -> Any:
-    return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
 
 
 class SqlGatesStore:
@@ -50,7 +48,7 @@ class SqlGatesStore:
     def purpose_consents(self, scope: Scope, customer_id: str) -> list[PurposeConsent]:
         def work(c: Connection) -> list[PurposeConsent]:
             rows = c.execute(select(purpose_consents).where(
-                _in(scope, purpose_consents) & (purpose_consents.c.customer_id == customer_id)
+                in_scope(purpose_consents, scope) & (purpose_consents.c.customer_id == customer_id)
             ).order_by(purpose_consents.c.granted_at_ms)).all()
             return [PurposeConsent(
                 consent_id=r.id, tenant_id=r.tenant_id, customer_id=r.customer_id,
@@ -70,7 +68,7 @@ class SqlGatesStore:
             chunk = wanted[start:start + 1000]
             rows = self._read(lambda c, chunk=chunk: c.execute(  # type: ignore[misc]
                 select(t.c.customer_id).where(
-                    _in(scope, t) & (t.c.purpose == purpose.value)
+                    in_scope(t, scope) & (t.c.purpose == purpose.value)
                     & t.c.revoked_at_ms.is_(None) & t.c.customer_id.in_(chunk))).all())
             found.update(str(r.customer_id) for r in rows)
         return found
@@ -79,7 +77,7 @@ class SqlGatesStore:
                        at_ms: int) -> int:
         t = purpose_consents
         statement = update(t).where(
-            _in(scope, t) & (t.c.customer_id == customer_id) & (t.c.purpose == purpose.value)
+            in_scope(t, scope) & (t.c.customer_id == customer_id) & (t.c.purpose == purpose.value)
             & t.c.revoked_at_ms.is_(None)).values(revoked_at_ms=at_ms)
         return self._write(lambda c: c.execute(statement).rowcount)
 
@@ -110,20 +108,21 @@ class SqlGatesStore:
     def get_verification(self, scope: Scope, verification_id: str) -> IdentityVerification | None:
         t = identity_verifications
         row = self._read(lambda c: c.execute(select(t).where(
-            _in(scope, t) & (t.c.id == verification_id))).first())
+            in_scope(t, scope) & (t.c.id == verification_id))).first())
         return None if row is None else self._verification(row)
 
     def verifications_of(self, scope: Scope, customer_id: str) -> list[IdentityVerification]:
         t = identity_verifications
         rows = self._read(lambda c: c.execute(select(t).where(
-            _in(scope, t) & (t.c.customer_id == customer_id)).order_by(t.c.created_at_ms)).all())
+            in_scope(t, scope) & (t.c.customer_id == customer_id)
+        ).order_by(t.c.created_at_ms)).all())
         return [self._verification(r) for r in rows]
 
     def verified_owner_of(self, scope: Scope, number_digest: str) -> str | None:
         """The customer a document number is already verified for, if any."""
         t = identity_verifications
         row = self._read(lambda c: c.execute(select(t.c.customer_id).where(
-            _in(scope, t) & (t.c.number_digest == number_digest)
+            in_scope(t, scope) & (t.c.number_digest == number_digest)
             & (t.c.status == VerificationStatus.VERIFIED.value)).limit(1)).first())
         return None if row is None else str(row.customer_id)
 
@@ -132,7 +131,7 @@ class SqlGatesStore:
         t = identity_verifications
         scope = Scope(decided.tenant_id, decided.livemode)
         statement = update(t).where(
-            _in(scope, t) & (t.c.id == decided.verification_id)
+            in_scope(t, scope) & (t.c.id == decided.verification_id)
             & (t.c.status == VerificationStatus.PENDING.value)
         ).values(status=decided.status.value, reason=decided.reason, model_id=decided.model_id,
                  score=decided.score, threshold=decided.threshold,
@@ -142,6 +141,6 @@ class SqlGatesStore:
     def erase_verifications(self, scope: Scope, customer_id: str) -> int:
         """Identity-verification purpose erased: its outcomes go (pending ones are refused)."""
         t = identity_verifications
-        statement = delete(t).where(_in(scope, t) & (t.c.customer_id == customer_id))
+        statement = delete(t).where(in_scope(t, scope) & (t.c.customer_id == customer_id))
         return self._write(lambda c: c.execute(statement).rowcount)
 

@@ -15,16 +15,12 @@ from sqlalchemy import Engine, delete, insert, select
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.adapters.sql.gates_schema import gate_templates
 from smilepay.adapters.sql.identity_store import from_ms, to_ms
+from smilepay.adapters.sql.scoped_columns import in_scope
 from smilepay.domain.purposes import Purpose
 from smilepay.domain.templates import SealedBlob, SealedTemplate
 from smilepay.domain.tenants import Scope
 
 MAX_IN_CLAUSE = 1000
-
-
-def _in(scope: Scope) -> Any:
-    t = gate_templates
-    return (t.c.tenant_id == scope.tenant_id) & (t.c.livemode == scope.livemode)
 
 
 class SqlGateTemplates:
@@ -61,7 +57,7 @@ class SqlGateTemplates:
             chunk = wanted[start:start + MAX_IN_CLAUSE]
             rows = self._runner.run(lambda c, chunk=chunk: c.execute(  # type: ignore[misc]
                 select(t.c.id, t.c.subject_id).where(
-                    _in(scope) & (t.c.purpose == purpose.value) & t.c.subject_id.in_(chunk)
+                    in_scope(t, scope) & (t.c.purpose == purpose.value) & t.c.subject_id.in_(chunk)
                 )).all(), write=False)
             found += [(str(r.id), str(r.subject_id)) for r in rows]
         return found
@@ -81,7 +77,8 @@ class SqlGateTemplates:
         t = gate_templates
 
         def work(c: Any) -> list[str]:
-            where = _in(scope) & (t.c.purpose == purpose.value) & (t.c.subject_id == subject_id)
+            where = (in_scope(t, scope) & (t.c.purpose == purpose.value)
+                     & (t.c.subject_id == subject_id))
             ids = [str(r.id) for r in c.execute(select(t.c.id).where(where)).all()]
             c.execute(delete(t).where(where))
             return ids

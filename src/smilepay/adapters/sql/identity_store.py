@@ -26,6 +26,7 @@ from smilepay.adapters.sql.identity_schema import (
     signup_codes,
     wallet_sessions,
 )
+from smilepay.adapters.sql.scoped_columns import in_scope
 from smilepay.domain.consent import ConsentRecord, DeletionReceipt
 from smilepay.domain.happy_go import Promotion
 from smilepay.domain.identity import AuditEntry, OneTimeCode
@@ -43,9 +44,6 @@ def to_ms(at: datetime) -> int:
 def from_ms(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
-
-def _in(scope: Scope, table: Any) -> Any:
-    return (table.c.tenant_id == scope.tenant_id) & (table.c.livemode == scope.livemode)
 
 
 class SqlIdentityStore:
@@ -95,14 +93,14 @@ class SqlIdentityStore:
 
     def templates_of(self, scope: Scope, customer_id: str) -> list[SealedTemplate]:
         query = select(face_templates).where(
-            _in(scope, face_templates) & (face_templates.c.customer_id == customer_id)
+            in_scope(face_templates, scope) & (face_templates.c.customer_id == customer_id)
         ).order_by(face_templates.c.id)
         return self._read(lambda c: [self._template(r) for r in c.execute(query)])
 
     def all_templates(self, scope: Scope, *, tx: object | None = None) -> list[SealedTemplate]:
         """Every template of the scope; inside ``tx`` the rows stay locked until it ends (an
         erasure waits, so whatever ``tx`` makes of them cannot outlive it)."""
-        query = (select(face_templates).where(_in(scope, face_templates))
+        query = (select(face_templates).where(in_scope(face_templates, scope))
                  .order_by(face_templates.c.id))
         if tx is not None:
             return self._in_tx(tx, lambda c: [self._template(r) for r in
@@ -114,7 +112,7 @@ class SqlIdentityStore:
         if not ids:
             return {}
         query = select(face_templates.c.id, face_templates.c.customer_id).where(
-            _in(scope, face_templates) & face_templates.c.id.in_(ids)
+            in_scope(face_templates, scope) & face_templates.c.id.in_(ids)
         )
         return self._read(lambda c: {r.id: r.customer_id for r in c.execute(query)})
 
@@ -124,14 +122,14 @@ class SqlIdentityStore:
 
     @staticmethod
     def _delete_templates(conn: Connection, scope: Scope, customer_id: str) -> list[str]:
-        where = _in(scope, face_templates) & (face_templates.c.customer_id == customer_id)
+        where = in_scope(face_templates, scope) & (face_templates.c.customer_id == customer_id)
         ids = [r.id for r in conn.execute(select(face_templates.c.id).where(where))]
         conn.execute(delete(face_templates).where(where))
         return ids
 
     def replace_sealed(self, scope: Scope, template_id: str, sealed: SealedBlob) -> None:
         query = update(face_templates).where(
-            _in(scope, face_templates) & (face_templates.c.id == template_id)
+            in_scope(face_templates, scope) & (face_templates.c.id == template_id)
         ).values(key_id=sealed.key_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext)
         self._write(lambda c: c.execute(query))
 
@@ -157,7 +155,7 @@ class SqlIdentityStore:
 
     def active_consent(self, scope: Scope, customer_id: str) -> ConsentRecord | None:
         query = select(face_consents).where(
-            _in(scope, face_consents) & (face_consents.c.customer_id == customer_id)
+            in_scope(face_consents, scope) & (face_consents.c.customer_id == customer_id)
             & face_consents.c.revoked_at_ms.is_(None)
         ).order_by(face_consents.c.granted_at_ms.desc())
         return self._read(lambda c: next((self._consent(r) for r in c.execute(query)), None))
@@ -173,7 +171,7 @@ class SqlIdentityStore:
 
     def touch_consent(self, scope: Scope, consent_id: str, at: datetime) -> None:
         query = update(face_consents).where(
-            _in(scope, face_consents) & (face_consents.c.id == consent_id)
+            in_scope(face_consents, scope) & (face_consents.c.id == consent_id)
         ).values(last_used_at_ms=to_ms(at))
         self._write(lambda c: c.execute(query))
 
@@ -199,7 +197,7 @@ class SqlIdentityStore:
             ids = self._delete_templates(conn, scope, customer_id)
             receipt = make_receipt(len(ids))
             conn.execute(update(face_consents).where(
-                _in(scope, face_consents) & (face_consents.c.customer_id == customer_id)
+                in_scope(face_consents, scope) & (face_consents.c.customer_id == customer_id)
                 & face_consents.c.revoked_at_ms.is_(None)
             ).values(revoked_at_ms=to_ms(receipt.deleted_at)))
             conn.execute(insert(face_deletion_receipts).values(
@@ -218,7 +216,7 @@ class SqlIdentityStore:
 
     def receipts_of(self, scope: Scope, customer_id: str) -> list[DeletionReceipt]:
         query = select(face_deletion_receipts).where(
-            _in(scope, face_deletion_receipts)
+            in_scope(face_deletion_receipts, scope)
             & (face_deletion_receipts.c.customer_id == customer_id)
         ).order_by(face_deletion_receipts.c.deleted_at_ms)
         return self._read(lambda c: [
@@ -241,7 +239,7 @@ class SqlIdentityStore:
 
     def audit_entries(self, scope: Scope, subject_id: str | None = None,
                       limit: int = 100) -> list[dict[str, Any]]:
-        where = _in(scope, face_audit)
+        where = in_scope(face_audit, scope)
         if subject_id is not None:
             where = where & (face_audit.c.subject_id == subject_id)
         query = select(face_audit).where(where).order_by(face_audit.c.at_ms.desc()).limit(limit)
@@ -263,7 +261,7 @@ class SqlIdentityStore:
 
     def get_code(self, scope: Scope, code_id: str) -> tuple[OneTimeCode, bytes] | None:
         query = select(signup_codes).where(
-            _in(scope, signup_codes) & (signup_codes.c.id == code_id)
+            in_scope(signup_codes, scope) & (signup_codes.c.id == code_id)
         )
 
         def read(c: Connection) -> tuple[OneTimeCode, bytes] | None:
@@ -312,7 +310,7 @@ class SqlIdentityStore:
 
     def count_challenges(self, scope: Scope, subject_id: str) -> int:
         query = select(func.count()).select_from(face_challenges).where(
-            _in(scope, face_challenges) & (face_challenges.c.subject_id == subject_id)
+            in_scope(face_challenges, scope) & (face_challenges.c.subject_id == subject_id)
         )
         return self._read(lambda c: int(c.execute(query).scalar_one()))
 
@@ -320,7 +318,7 @@ class SqlIdentityStore:
                          outcome: dict[str, Any]) -> bool:
         """Move an open challenge to ``state`` once; False when it was already finished."""
         query = update(face_challenges).where(
-            _in(scope, face_challenges) & (face_challenges.c.id == challenge_id)
+            in_scope(face_challenges, scope) & (face_challenges.c.id == challenge_id)
             & (face_challenges.c.state == "open")
         ).values(state=state, outcome_json=json.dumps(outcome))
         return bool(self._write(lambda c: c.execute(query).rowcount) == 1)
@@ -328,7 +326,7 @@ class SqlIdentityStore:
     # --- Happy Go -----------------------------------------------------------------------
     def active_promotion(self, scope: Scope) -> Promotion | None:
         query = select(happy_go_promotions).where(
-            _in(scope, happy_go_promotions) & happy_go_promotions.c.active.is_(True)
+            in_scope(happy_go_promotions, scope) & happy_go_promotions.c.active.is_(True)
         ).order_by(happy_go_promotions.c.created_at_ms.desc())
 
         def read(c: Connection) -> Promotion | None:
@@ -341,7 +339,7 @@ class SqlIdentityStore:
 
     def set_promotion(self, scope: Scope, promotion: Promotion | None, now_ms: int) -> None:
         def work(c: Connection) -> None:
-            c.execute(update(happy_go_promotions).where(_in(scope, happy_go_promotions))
+            c.execute(update(happy_go_promotions).where(in_scope(happy_go_promotions, scope))
                       .values(active=False))
             if promotion is not None:
                 c.execute(insert(happy_go_promotions).values(

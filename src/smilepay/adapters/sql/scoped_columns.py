@@ -2,14 +2,18 @@
 
 ``ID`` is the type of every id column; ``scope_columns`` are ``tenant_id`` and ``livemode``
 (no foreign key: the money schema's ``_scoped`` adds its own to ``tenants``); ``scoped_table``
-is a table whose primary key is ``id`` followed by those two. Column order is the one the
-migrations have always created.
+is a table whose primary key is ``id`` followed by those two; ``in_scope`` is the ``WHERE``
+on them. Column order is the one the migrations have always created.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, MetaData, String, Table
+from typing import Any
+
+from sqlalchemy import Boolean, Column, MetaData, String, Table, and_
 from sqlalchemy.sql.schema import SchemaItem
+
+from smilepay.domain.tenants import Scope
 
 ID = String(40)
 
@@ -21,3 +25,8 @@ def scope_columns() -> list[Column[object]]:
 def scoped_table(name: str, metadata: MetaData, *items: SchemaItem) -> Table:
     """``Table(name, metadata, id, tenant_id, livemode, *items)``."""
     return Table(name, metadata, Column("id", ID, primary_key=True), *scope_columns(), *items)
+
+
+def in_scope(table: Any, scope: Scope) -> Any:
+    """The rows of one tenant and mode."""
+    return and_(table.c.tenant_id == scope.tenant_id, table.c.livemode == scope.livemode)

@@ -14,12 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from smilepay.adapters.sql import schema
 from smilepay.adapters.sql.flow_schema import wallet_mandates
+from smilepay.adapters.sql.scoped_columns import in_scope as in_scope  # tx.py uses st.in_scope
 from smilepay.domain.payments import PaymentStatus
-from smilepay.domain.tenants import Scope
-
-
-def in_scope(table: Any, scope: Scope) -> Any:
-    return and_(table.c.tenant_id == scope.tenant_id, table.c.livemode == scope.livemode)
 
 
 @cache
