@@ -34,3 +34,31 @@ def test_eval_document_names_the_plot_it_wrote(data_dir: Path, tmp_path: Path) -
     assert png.stat().st_size > 10_000
     report = json.loads(out.read_text())
     assert report["plot"] == str(png)
+
+
+def test_eval_document_adapt_reports_cross_validated_maps_and_names_its_plot(
+        data_dir: Path, tmp_path: Path) -> None:
+    import smilepay.cli.eval_document_adapt  # noqa: F401  (registers the command)
+
+    source = data_dir / "celeba_wild"
+    require(all((source / p).is_dir() for p in PEOPLE), f"identities {PEOPLE} in {source}")
+    folder = tmp_path / "data" / "celeba_wild"
+    for person in PEOPLE:
+        (folder / person).mkdir(parents=True)
+        for path in sorted((source / person).iterdir())[:4]:
+            (folder / person / path.name).symlink_to(path)
+    out = tmp_path / "out" / "adapt.json"
+    result = CliRunner().invoke(app, ["eval", "document-adapt", "--data", str(tmp_path / "data"),
+                                      "--sets", "celeba_wild", "--folds", "3",
+                                      "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    png = out.with_suffix(".png")
+    assert f"wroteplot{png}" in "".join(result.output.split())
+    report = json.loads(out.read_text())
+    folds = report["fold_reports"]["fusion_fast / chip"]
+    assert [f["test_identities"] for f in folds] == [1, 1, 1]  # one identity held out each
+    assert all(f["train_pairs"] == 2 for f in folds)
+    live = report["conditions"]["fusion_fast / live"]
+    for name in ("chip, ridge map (cv)", "page, procrustes map (cv)"):
+        row = report["conditions"][f"fusion_fast / {name}"]
+        assert (row["n_genuine"], row["n_impostor"]) == (live["n_genuine"], live["n_impostor"])
