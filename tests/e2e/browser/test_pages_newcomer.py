@@ -32,6 +32,7 @@ def test_the_store_wallet_signed_out_sends_the_customer_to_sign_in(
     ("/store/gate", "/store/gate#key=tk_...&gate=gate_..."),
     ("/store/operator", "/store/operator#key=sk_...&store=st_..."),
     ("/identity/boarding", "/identity/boarding#key=tk_...&departure=dep_..."),
+    ("/identity/clock", "/identity/clock#key=tk_...&site=site_..."),
 ])
 def test_a_staff_page_without_its_fragment_says_what_its_address_needs(
     pages_shop: Shop, browse: Callable[..., Any], path: str, needs: str

@@ -133,5 +133,10 @@
   setup();
   $("start-face").addEventListener("click", startFace);
   $("manual-form").addEventListener("submit", manual);
+  if (!site || !terminalKey) {  // staff set the terminal up once; nobody punching sees an API error
+    say("This clock is not set up: open it as /identity/clock#key=tk_...&site=site_... (docs/identity.md).", "warn");
+    $("start-face").disabled = true;
+    $("manual").disabled = true;
+  }
   setInterval(sync, 2000);
 })();
