@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from smilepay.adapters.sql.identity_store import SqlIdentityStore
-from smilepay.adapters.sql.provision import create_scratch_schema, drop_schema
 from smilepay.adapters.store.qr import qr_png
 from smilepay.api.app import create_app
 from smilepay.bootstrap import Container, build_container
@@ -28,20 +27,12 @@ from store_support import PEN, SOAP, TEA, SeededStore, Sensors
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def container(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[Container]:
-    if request.param == "sqlite":
-        built = build_container(f"sqlite:///{tmp_path_factory.mktemp('store')}/money.db")
-        yield built
-        built.close()
-        return
-    base = request.getfixturevalue("postgres_url")
-    schema, url = create_scratch_schema(base)
-    built = build_container(url)
+@pytest.fixture(scope="module")
+def container(money_url: str) -> Iterator[Container]:
+    """The app's container on each engine (``money_url`` is migrated already)."""
+    built = build_container(money_url, migrate=False)
     yield built
     built.close()
-    drop_schema(base, schema)
 
 
 def bearer(key: str) -> dict[str, str]:
