@@ -129,15 +129,23 @@ def index_rebuild(
 @app.command("purge-expired")
 def purge_expired_command() -> None:
     """Erase the faces of customers whose consent retention has lapsed (run it daily, e.g.
-    from cron); prints one deletion receipt per customer."""
+    from cron); prints one deletion receipt per customer, then the gates' records (punches,
+    boarding, verifications, inactive gate templates) deleted past their retention."""
+    from smilepay.adapters.sql.gates_retention import SqlGatesRetention
     from smilepay.services.erase import purge_expired
+    from smilepay.services.gates_retention import face_audit, sweep_gates
 
     container, face = _stack()
     try:
-        receipts = purge_expired(face, container.ctx.clock.now_ms())
+        now_ms = container.ctx.clock.now_ms()
+        receipts = purge_expired(face, now_ms)
+        swept = sweep_gates(SqlGatesRetention(container.store.engine), now_ms,
+                            face_audit(face, now_ms))  # the gates' records (docs/identity.md)
     finally:
         face.close()
         container.close()
+    for what, count in swept.deleted.items():
+        console.print(f"gates: {count} {what.replace('_', ' ')} past retention deleted")
     for receipt in receipts:
         console.print(f"erased {receipt.customer_id}: {receipt.template_count} template(s), "
                       f"receipt {receipt.receipt_id}")
