@@ -118,8 +118,8 @@ def stream(app: FaceApp, session_id: str, frames: Iterator[np.ndarray], headers:
     return answer
 
 
-def sign_up(app: FaceApp, phone: str = PHONE, name: str = "Apfol") -> str:
-    """A verified customer with consent; the wallet session token."""
+def verified_signup(app: FaceApp, phone: str, name: str) -> str:
+    """A customer signed up at the terminal with the texted code; the wallet session token."""
     r = app.client.post("/v1/face/signups", json={"phone": phone}, headers=app.as_terminal())
     assert r.status_code == 200, r.text
     signup = r.json()
@@ -127,7 +127,12 @@ def sign_up(app: FaceApp, phone: str = PHONE, name: str = "Apfol") -> str:
                         json={"code": signup["test_code"], "name": name},
                         headers=app.as_terminal())
     assert r.status_code == 200, r.text
-    token = r.json()["session_token"]
+    return str(r.json()["session_token"])
+
+
+def sign_up(app: FaceApp, phone: str = PHONE, name: str = "Apfol") -> str:
+    """A verified customer with consent; the wallet session token."""
+    token = verified_signup(app, phone, name)
     text = app.client.get("/v1/face/consent_text").json()
     r = app.client.post("/v1/face/consent", json={"version": text["version"],
                                                    "digest": text["digest"]},

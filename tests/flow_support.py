@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from facepay_support import FaceApp
+from facepay_support import FaceApp, verified_signup
 
 
 def build_flow_app(url: str, tmp: Path, challenge: str = "smile", **policy: Any) -> FaceApp:
@@ -52,14 +52,7 @@ def second_terminal(app: FaceApp, name: str = "Counter 2") -> tuple[str, str]:
 
 def wallet_of(app: FaceApp, phone: str, name: str = "Ann") -> tuple[str, str]:
     """(customer id, wallet session token) of a customer signed up at the terminal."""
-    r = app.client.post("/v1/face/signups", json={"phone": phone}, headers=app.as_terminal())
-    assert r.status_code == 200, r.text
-    signup = r.json()
-    r = app.client.post(f"/v1/face/signups/{signup['id']}/verify",
-                        json={"code": signup["test_code"], "name": name},
-                        headers=app.as_terminal())
-    assert r.status_code == 200, r.text
-    token = str(r.json()["session_token"])
+    token = verified_signup(app, phone, name)
     wallet = app.client.get("/v1/face/wallet", headers=bearer(token))
     assert wallet.status_code == 200, wallet.text
     return str(wallet.json()["customer"]["id"]), token
