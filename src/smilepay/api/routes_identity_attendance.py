@@ -28,8 +28,8 @@ from smilepay.errors import InvalidInput, NotFound
 from smilepay.services import attendance as att_service
 from smilepay.services.attendance import Attendance
 from smilepay.services.attendance_reports import report, row_json, to_csv
+from smilepay.services.face_feedback import parse_capability
 from smilepay.services.face_guard import api_key_owner, open_owned_challenge
-from smilepay.services.identity_matching import gate_capability
 from smilepay.services.tenants import Caller
 
 router = APIRouter(tags=["attendance"])
@@ -151,7 +151,7 @@ def post_staff_enrolment(staff_id: str, body: StaffEnrolBody, request: Request,
     att_service.record_staff_consent(att, caller.scope, staff_id, body.consent_digest, t)
     session = open_owned_challenge(fc, caller.scope, att_service.STAFF_ENROL_PURPOSE, staff_id,
                                    caller.terminal_id, _owner(caller), t,
-                                   gate_capability(body.capability))
+                                   parse_capability(body.capability))
     return session_json(session)
 
 
@@ -181,7 +181,7 @@ def post_clock(site_id: str, request: Request, body: ClockBody | None = None,
         raise NotFound(f"expected a site of this account, got {site_id!r}", param="site")
     session = open_owned_challenge(face_of(request), caller.scope, att_service.CLOCK_PURPOSE,
                                    site_id, caller.terminal_id, _owner(caller), now_ms(request),
-                                   gate_capability((body or ClockBody()).capability))
+                                   parse_capability((body or ClockBody()).capability))
     return session_json(session)
 
 

@@ -24,8 +24,8 @@ from smilepay.errors import NotFound
 from smilepay.services import boarding as board_service
 from smilepay.services.boarding import Boarding
 from smilepay.services.face_context import now_utc
+from smilepay.services.face_feedback import parse_capability
 from smilepay.services.face_guard import api_key_owner, open_owned_challenge
-from smilepay.services.identity_matching import gate_capability
 from smilepay.services.tenants import Caller
 
 router = APIRouter(tags=["boarding"])
@@ -106,7 +106,7 @@ def post_passenger_enrolment(body: PassengerEnrolBody, request: Request,
             accepted_digest=body.consent_digest, now=now_utc(t)))
     session = open_owned_challenge(fc, who.scope, board_service.BOARD_ENROL_PURPOSE,
                                    who.customer_id, None, who.owner, t,
-                                   gate_capability(body.capability))
+                                   parse_capability(body.capability))
     return session_json(session)
 
 
@@ -139,7 +139,7 @@ def post_gate(departure_id: str, request: Request,
                        param="departure")
     session = open_owned_challenge(face_of(request), caller.scope, board_service.BOARD_PURPOSE,
                                    departure_id, caller.terminal_id, _owner(caller),
-                                   now_ms(request), gate_capability("rgb"))
+                                   now_ms(request), parse_capability("rgb"))
     return session_json(session)
 
 

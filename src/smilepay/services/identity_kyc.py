@@ -41,6 +41,7 @@ from smilepay.errors import Conflict, InvalidInput, NotFound
 from smilepay.ports.gates import GatesStore
 from smilepay.ports.money import MoneyStore, MoneyTx
 from smilepay.services.face_context import FaceContext, FrameSession, now_utc
+from smilepay.services.face_feedback import parse_capability
 from smilepay.services.face_guard import open_owned_challenge
 from smilepay.services.identity_document import (
     DocumentEntry,
@@ -49,7 +50,6 @@ from smilepay.services.identity_document import (
     document_source,
     parse_document,
 )
-from smilepay.services.identity_matching import gate_capability
 from smilepay.vision.decode import decode_image
 
 KYC_PURPOSE = "kyc"  # the challenge purpose of the selfie
@@ -108,7 +108,7 @@ def start_verification(fc: FaceContext, gates: GatesStore, scope: Scope, custome
         raise DocumentAlreadyLinked("expected a document not linked to another customer, got "
                                     "one that is", param="document")
     session = open_owned_challenge(fc, scope, KYC_PURPOSE, customer_id, None, owner, now_ms,
-                                   gate_capability(capability))
+                                   parse_capability(capability))
     verification = IdentityVerification(
         verification_id=new_id("idv", now_ms), tenant_id=scope.tenant_id,
         livemode=scope.livemode, customer_id=customer_id, status=VerificationStatus.PENDING,

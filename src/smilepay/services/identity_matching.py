@@ -19,9 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smilepay.domain.templates import SealedTemplate, Vector
-from smilepay.errors import InvalidInput
 from smilepay.ports.gates import GateTemplateStore
-from smilepay.vision.liveness.types import TerminalCapability
 
 GATE_FAR = 1e-5  # per comparison; among N candidates about N x this per probe
 
@@ -147,13 +145,3 @@ class SealedTemplateMatcher:
             return GateDecision(None, best_score, len(rows))
         return GateDecision(GateMatch(names[int(owners[best])], ids[best], best_score, threshold,
                                       margin), best_score, len(rows))
-
-
-def gate_capability(value: str) -> TerminalCapability:
-    """``rgb`` (colour frames only, e.g. a browser terminal) or ``rgb_depth`` (a 3D camera)."""
-    try:
-        return TerminalCapability(value)
-    except ValueError:
-        allowed = ", ".join(repr(c.value) for c in TerminalCapability)
-        raise InvalidInput(f"expected a capability in ({allowed}), got {value!r}",
-                           param="capability") from None
