@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from smilepay.cli.apps import eval_app
 
-console = Console()
+# shared with eval_face (eval_document_adapt imports them from here)
+from smilepay.cli.eval_face import _progress as _progress
+from smilepay.cli.eval_face import _write_json as _write_json
+from smilepay.cli.eval_face import console as console
+
 METHODS = ("document", "document_restored", "document_vs_matched_live",
            "restored_vs_matched_live")
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
-
-
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    console.print(f"wrote {path}")
 
 
 @eval_app.command("document")
