@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from smilepay.cli.apps import eval_app
-from smilepay.cli.eval_document import _progress, _write_json, console
+from smilepay.cli.eval_face import _progress, _write_json, console
 
 # (member embedder, fusion weight): the default strategy, and the same with both members
 # embedding the mirror image too (fr_feature+flip's weight is fusion_full's).
