@@ -20,7 +20,7 @@ from typing import Any
 
 import cv2
 
-from smilepay.cli.bench_payments import _free_port
+from smilepay.cli._served import free_port
 
 FRESH_S = 2.0  # reuse a pinned connection only this soon after its last answer (keep-alive 5 s)
 
@@ -126,7 +126,7 @@ def start_server(var_dir: Path, database_url: str, **extra: str) -> Server:
     seeded = smilepay(env, "demo-seed")
     assert seeded.returncode == 0, seeded.stderr[-2000:]
     keys = json.loads((var_dir / "demo-keys.json").read_text())
-    port = _free_port()
+    port = free_port()
     log = (var_dir / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "smilepay", "serve", "--port", str(port),
                                 "--workers", "2", "--no-access-log"], env=env, stdout=log,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from smilepay.cli.bench_payments import _free_port
+from smilepay.cli._served import free_port
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -148,7 +148,7 @@ def test_one_scrape_of_either_worker_reports_both(tmp_path: Path) -> None:
     keys = create_demo_merchant(container)
     container.close()
     load_or_create_secrets(tmp_path / "face-secrets.json")  # one set for both workers
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     here = Path(__file__).resolve().parent  # the workers import create_watched_app from here
     env.update({"SMILEPAY_DATABASE_URL": url, "SMILEPAY_VAR_DIR": str(tmp_path),

@@ -18,7 +18,7 @@ import cv2
 import httpx
 import pytest
 
-from smilepay.cli.bench_payments import _free_port
+from smilepay.cli._served import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def test_the_first_payment_after_a_start_is_decided_at_normal_speed(
                    capture_output=True)
     keys = json.loads((tmp_path / "demo-keys.json").read_text())
     frames = first_face_frames(data_dir / "video" / "bona_fide" / "apfol_webcam_real.webm", 8)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "smilepay", "serve", "--port", str(port),
                                "--no-access-log"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from smilepay.cli.bench_payments import _free_port
+from smilepay.cli._served import free_port
 from support import require
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ def connections_by_pid(port: int) -> collections.Counter[str]:
 
 def test_two_workers_share_a_burst_of_connections_and_stop_on_sigterm(tmp_path: Path) -> None:
     require(shutil.which("ss") is not None, "ss (iproute2) to list connections")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "smilepay", "serve", "--app",
          "smilepay.cli._bench_payments_bare:create_bare_app", "--host", "127.0.0.1",

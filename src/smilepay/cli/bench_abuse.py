@@ -19,16 +19,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +32,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from smilepay.cli._served import served
 from smilepay.cli.apps import bench_app
 
 console = Console()
@@ -44,13 +41,6 @@ FIFTY_MB = 50 * 1024 * 1024
 JPEG_12 = b"\xff\xd8\xff\xe0\x00\x10JFIF"
 KINDS = ("png_bomb_check", "png_bomb_frame", "body_50mb_no_key", "body_50mb_keyed",
          "jpeg_12_bytes")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _kib(pid: int, field: str) -> int:
@@ -74,38 +64,6 @@ def _small_jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (120, 110, 100)).save(out, "JPEG", quality=80)
     return out.getvalue()
-
-
-@contextmanager
-def _server(env: dict[str, str], ready_timeout_s: float) -> Iterator[tuple[str, int]]:
-    import httpx
-
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "smilepay", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + ready_timeout_s
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                err = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"expected the server ready, got: {err[-2000:]}")
-            time.sleep(0.5)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _raw_post(port: int, path: str, key: str | None) -> int:
@@ -183,7 +141,8 @@ def run_abuse(uploads: int, ready_timeout_s: float) -> dict[str, Any]:
         container.close()
         env = {"SMILEPAY_DATABASE_URL": url, "SMILEPAY_VAR_DIR": tmp,
                "SMILEPAY_FACE_CHALLENGE": "smile"}
-        with _server(env, ready_timeout_s) as (base, pid):
+        with served(env, ready_path="/ready", timeout_s=ready_timeout_s) as server:
+            base, pid = server.base, server.pid
             session_id = _prepare(base, keys)
             calls = _attack(base, int(base.rsplit(":", 1)[1]), keys, session_id, bomb)
             time.sleep(1.0)

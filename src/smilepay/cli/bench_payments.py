@@ -17,12 +17,9 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,53 +30,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Column, Table
 
+from smilepay.cli._served import served
 from smilepay.cli.apps import bench_app
 
 console = Console()
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _server(app_path: str, env: dict[str, str], workers: int) -> Iterator[str]:
-    import httpx
-
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "smilepay", "serve", "--app", app_path, "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                err = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"uvicorn for {app_path} did not start: {err[-2000:]}")
-            time.sleep(0.2)
-        time.sleep(0.5)  # let every worker finish start-up
-        if process.poll() is not None:
-            err = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"uvicorn for {app_path} stopped after start-up: {err[-2000:]}")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @contextmanager
@@ -157,8 +112,8 @@ def _bench_engine(engine: str, round_no: int, args: dict[str, Any], progress: Pr
             ("bare_insert", "smilepay.cli._bench_payments_bare:create_bare_app", env_bare),
         ):
             task = progress.add_task(f"{engine} round {round_no} {app}", total=1.0)
-            with _server(path, env, args["workers"]) as base:
-                results[app] = run_wrk(base, scripts[app], concurrency=args["concurrency"],
+            with served(env, app_path=path, workers=args["workers"], settle_s=0.5) as server:
+                results[app] = run_wrk(server.base, scripts[app], concurrency=args["concurrency"],
                                        duration_s=args["duration_s"], warmup_s=args["warmup_s"])
             progress.update(task, completed=1.0)
     bare = results["bare_insert"].per_s()
