@@ -57,3 +57,12 @@ def set_opencv_threads(threads: int = 1) -> None:
     import cv2
 
     cv2.setNumThreads(threads)
+
+
+def set_faiss_threads(threads: int = 1) -> None:
+    """FAISS's OpenMP threads for this process: one, like every other runtime here (a single
+    query on 2 threads was 3x slower than on 1 on these 2-core machines, ../shared INFRA.md)."""
+    import faiss
+
+    faiss.omp_set_num_threads(threads)
+
