@@ -67,8 +67,7 @@ def test_an_unpaid_intent_expires_to_canceled_with_an_event_after_the_policy_tim
     old = send(store, ctx, scope, None)
     clock.advance_s(TTL_S - 1)
     young = send(store, ctx, scope, None)
-    assert expire(store, ctx) == 0 or read(store, scope, old.id).status is PaymentStatus.\
-        REQUIRES_CONFIRMATION  # other modules' intents may expire; ours is not due yet
+    expire(store, ctx)  # other tests' intents in this database may expire; ours is not due
     assert read(store, scope, old.id).status is PaymentStatus.REQUIRES_CONFIRMATION
     clock.advance_s(1)
     assert expire(store, ctx) >= 1
