@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     allow_noncommercial_models: bool = False
     # Face recognition strategy by name (empty = the measured default, see docs/accuracy.md).
     face_strategy: str = ""
-    threads: int = 1
     # How long a worker trusts a key it has checked (0 = check every call in the database);
     # another worker's revocation takes effect within this time (services.tenants.CallerCache).
     auth_cache_ms: int = Field(default=1000, ge=0, le=60_000)
