@@ -161,7 +161,8 @@ def build_face_context(identity: SqlIdentityStore, settings: FaceSettings | None
         or str(app.var_dir / "face-index"),
         gallery_nprobe=app.gallery_nprobe,
         gallery_ivf_from=settings.exact_below or app.gallery_ivf_from,
-        gallery_ef_search=app.gallery_ef_search, redis_url=app.redis_url)
+        gallery_ef_search=app.gallery_ef_search,
+        gallery_ef_construction=app.gallery_ef_construction, redis_url=app.redis_url)
     engine = identity.engine
     gallery = build_gallery(gallery_settings, engine, found.key_ring, app.var_dir)
     store = build_sessions(gallery_settings, engine)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from smilepay.adapters.gallery.faiss_shard import Shard, ivf_lists_for
-from smilepay.adapters.gallery.settings import GallerySettings, chosen_gallery
+from smilepay.adapters.gallery.settings import chosen_gallery
 from smilepay.adapters.gallery.validate import check_entries, check_query
 from smilepay.domain.tenants import Scope
 from smilepay.errors import InvalidInput
@@ -75,10 +75,10 @@ def test_entries_and_queries_are_checked() -> None:
 
 def test_the_gallery_follows_the_database_unless_configured() -> None:
     sqlite = create_engine("sqlite://")
-    assert chosen_gallery(GallerySettings(gallery=""), sqlite) == "faiss"
-    assert chosen_gallery(GallerySettings(gallery="Milvus"), sqlite) == "milvus"
+    assert chosen_gallery("", sqlite) == "faiss"
+    assert chosen_gallery("Milvus", sqlite) == "milvus"
     with pytest.raises(InvalidInput):
-        chosen_gallery(GallerySettings(gallery="qdrant"), sqlite)
+        chosen_gallery("qdrant", sqlite)
 
 
 def test_sessions_keep_json_numbers_never_bytes() -> None:
