@@ -159,6 +159,26 @@ def post_device(store_id: str, body: DeviceIn, request: Request,
         zone=body.zone))
 
 
+@api.post("/stores/{store_id}/devices/{device_id}/rotate_secret")
+def post_rotate_device_secret(store_id: str, device_id: str, request: Request,
+                              caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    """A new ``secret`` for the device, in this answer only; the old one is refused from now
+    on (load the new one into the device, then its messages are accepted again)."""
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_admin.rotate_device_secret(
+        tx, caller.scope, rt.sctx.money.clock.now_ms(), store_id, device_id))
+
+
+@api.post("/stores/{store_id}/devices/{device_id}/revoke")
+def post_revoke_device(store_id: str, device_id: str, request: Request,
+                       caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    """The device's messages are refused from now on (a lost or retired device); its secret
+    is dropped. Add a new device to replace it."""
+    rt = runtime(request)
+    return rt.unit.run(lambda tx: store_admin.revoke_device(
+        tx, caller.scope, rt.sctx.money.clock.now_ms(), store_id, device_id))
+
+
 @api.post("/stores/{store_id}/slots")
 def post_slot(store_id: str, body: SlotIn, request: Request,
               caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 core's transaction inside the same database transaction), and a gate identifier.
 
 Rows are plain dicts keyed by column name; ``table`` is a store table's short name
-(``trips``, ``events``, ...). The SQL adapter is ``adapters.sql.store_repo``.
+(``trips``, ``events``, ...). The SQL adapter is ``adapters.sql.store_repo``. A device's
+secret is sealed with ``StoreTx.device_keys`` (never stored in clear).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from smilepay.domain.tenants import Scope
+from smilepay.ports.identity import KeyRing
 from smilepay.ports.money import MoneyTx
 
 T = TypeVar("T")
@@ -23,6 +25,12 @@ class StoreTx(Protocol):
 
     @property
     def money(self) -> MoneyTx: ...
+
+    @property
+    def device_keys(self) -> KeyRing:
+        """The key ring that seals the devices' secrets at rest
+        (``services.store_device_secrets``)."""
+        ...
 
     def insert(self, table: str, row: Row) -> None: ...
     def insert_ignore(self, table: str, rows: Sequence[Row]) -> int:

@@ -1,10 +1,10 @@
 """Setting a store up: the store, its gates (each tied to a terminal), devices with their own
-secrets, shelf slots, and the catalogue imported from CSV."""
+secrets (sealed at rest; rotated or revoked here), shelf slots, and the catalogue imported
+from CSV."""
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 
 from smilepay.domain.ids import new_id
@@ -12,8 +12,9 @@ from smilepay.domain.money import check_amount_minor, parse_currency
 from smilepay.domain.store.catalogue import Product, parse_catalogue_csv
 from smilepay.domain.store.sgtin import check_gtin14
 from smilepay.domain.tenants import Scope, Terminal
-from smilepay.errors import InvalidInput, NotFound
+from smilepay.errors import Conflict, InvalidInput, NotFound
 from smilepay.ports.store import Row, StoreTx
+from smilepay.services import store_device_secrets as device_secrets
 
 DEVICE_KINDS = ("rfid", "shelf", "presence", "camera")
 GATE_KINDS = ("entry", "exit")
@@ -73,18 +74,69 @@ def add_gate(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, kind: str
 
 def add_device(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, kind: str,
                zone: str) -> Row:
-    """A device with its own secret (returned here once: it signs the device's messages)."""
+    """A device with its own secret (returned here once: it signs the device's messages). The
+    row keeps it sealed (``services.store_device_secrets``), never in clear."""
     get_store(tx, scope, store_id)
     if kind not in DEVICE_KINDS:
         raise InvalidInput(f"expected a device kind in {DEVICE_KINDS}, got another value",
                            param="kind")
     row = {"id": new_id("dev", now_ms), "tenant_id": scope.tenant_id,
            "livemode": scope.livemode, "store_id": store_id, "kind": kind, "zone": _zone(zone),
-           "secret": secrets.token_hex(32), "last_seen_ms": now_ms, "watermark_ms": None,
-           "silent_alerted": False,
-           "created_at_ms": now_ms}
-    tx.insert("devices", row)
-    return row
+           "last_seen_ms": now_ms, "watermark_ms": None, "silent_alerted": False,
+           "revoked_at_ms": None, "created_at_ms": now_ms}
+    secret = device_secrets.new_device_secret()
+    tx.insert("devices", {**row, **device_secrets.sealed_columns(tx.device_keys, row, secret)})
+    return {**row, "secret": secret}
+
+
+def get_device(tx: StoreTx, scope: Scope, store_id: str, device_id: str, *,
+               for_update: bool = False) -> Row:
+    get_store(tx, scope, store_id)
+    device = tx.one("devices", for_update=for_update, id=device_id, store_id=store_id,
+                    tenant_id=scope.tenant_id, livemode=scope.livemode)
+    if device is None:
+        raise NotFound("expected a device of this store, got an unknown one", param="device")
+    return device
+
+
+def rotate_device_secret(tx: StoreTx, scope: Scope, now_ms: int, store_id: str,
+                         device_id: str) -> Row:
+    """A new secret for an active device (returned here once); the old one signs nothing from
+    the moment this commits."""
+    device = get_device(tx, scope, store_id, device_id, for_update=True)
+    if device["revoked_at_ms"] is not None:
+        raise Conflict("expected an active device, got a revoked one (add a new device)",
+                       param="device")
+    secret = device_secrets.new_device_secret()
+    tx.update("devices", {"id": device_id},
+              device_secrets.sealed_columns(tx.device_keys, device, secret))
+    device_secrets.forget(device_id)
+    return {**device_secrets.public_view(device), "secret": secret}
+
+
+def revoke_device(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, device_id: str
+                  ) -> Row:
+    """The device's messages are rejected from the moment this commits; its sealed secret is
+    dropped (revoking again changes nothing)."""
+    device = get_device(tx, scope, store_id, device_id, for_update=True)
+    if device["revoked_at_ms"] is None:
+        device = {**device, **device_secrets.no_secret(), "revoked_at_ms": now_ms}
+        tx.update("devices", {"id": device_id},
+                  {**device_secrets.no_secret(), "revoked_at_ms": now_ms})
+    device_secrets.forget(device_id)
+    return device_secrets.public_view(device)
+
+
+def reseal_device_secrets(tx: StoreTx) -> int:
+    """After a key ring ``rotate``: move every device secret sealed under an older key to the
+    active one (before that key is retired); how many moved."""
+    moved = 0
+    for device in tx.rows("devices", revoked_at_ms=None):
+        columns = device_secrets.reseal(tx.device_keys, device)
+        if columns is not None:
+            tx.update("devices", {"id": device["id"]}, columns)
+            moved += 1
+    return moved
 
 
 def add_slot(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, device_id: str,

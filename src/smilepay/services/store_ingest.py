@@ -4,9 +4,12 @@ A message is a topic and a payload. Topics (QoS 1):
 ``smilepay/{tenant}/stores/{store}/{kind}/{source}`` with kind ``rfid`` (source: the reader),
 ``shelf`` (the slot), ``presence`` (the zone) or ``heartbeat`` (the device). The payload is
 ``<mac>.<json>``: ``mac`` the hex HMAC-SHA256, under the device's own secret, of
-``topic + "\\n" + json``; ``json`` is ``{"device": id, "events": [...]}``. A batch of messages
-is written in one transaction; duplicates (same device and event id) are dropped by the
-table's unique key; the caller acknowledges the messages only after this returns.
+``topic + "\\n" + json``; ``json`` is ``{"device": id, "events": [...]}``. The secret is
+kept sealed in the device's row and opened here (``services.store_device_secrets``, cached);
+a revoked device, or one whose sealed secret does not open for it, has every message
+rejected. A batch of messages is written in one transaction; duplicates (same device and
+event id) are dropped by the table's unique key; the caller acknowledges the messages only
+after this returns.
 A message that fails its checks is rejected (counted, never retried), never half-applied.
 """
 
@@ -26,6 +29,7 @@ from smilepay.domain.store.attribution import PresenceAction
 from smilepay.domain.store.errors import DeviceAuthFailed
 from smilepay.errors import InvalidInput
 from smilepay.ports.store import Row, StoreTx, StoreUnit
+from smilepay.services import store_device_secrets as device_secrets
 
 log = logging.getLogger("smilepay.store.ingest")
 
@@ -166,8 +170,8 @@ def ingest_messages(unit: StoreUnit, messages: Sequence[tuple[str, bytes]], now_
                 if device is None or device["store_id"] != match["store"] \
                         or device["tenant_id"] != match["tenant"]:
                     raise DeviceAuthFailed("expected a device of this store, got an unknown one")
-                want = hmac.new(device["secret"].encode(), topic.encode() + b"\n" + text,
-                                hashlib.sha256).hexdigest()
+                key = device_secrets.device_key(tx.device_keys, device)
+                want = hmac.new(key, topic.encode() + b"\n" + text, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(want.encode(), mac.encode()):
                     raise DeviceAuthFailed("expected a message signed by its device, got a bad MAC")
                 _check_topic_source(match["kind"], match["source"], device, slots)
@@ -225,7 +229,7 @@ def alert_lagging_devices(unit: StoreUnit, store_id: str, silence_ms: int = SILE
         devices = tx.rows("devices", store_id=store_id)
         reference_ms = max((d["watermark_ms"] or 0 for d in devices), default=0)
         for device in devices:
-            if device["silent_alerted"]:
+            if device["silent_alerted"] or device["revoked_at_ms"] is not None:
                 continue
             mark = device["watermark_ms"]
             if mark is None or mark >= reference_ms - silence_ms:

@@ -17,6 +17,8 @@ from sqlalchemy.sql.dml import ReturningInsert
 from smilepay.adapters.sql import store_schema as s
 from smilepay.adapters.sql.engine import TransactionRunner
 from smilepay.adapters.sql.tx import SqlMoneyTx
+from smilepay.adapters.store.device_keys import configured_key_ring
+from smilepay.ports.identity import KeyRing
 from smilepay.ports.store import StoreTx
 
 T = TypeVar("T")
@@ -44,10 +46,17 @@ def _where(table: Table, where: dict[str, Any]) -> Any:
 
 
 class SqlStoreTx:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection,
+                 device_keys: Callable[[], KeyRing] = configured_key_ring) -> None:
         self.conn = conn
         self.money = SqlMoneyTx(conn)
         self._pg = conn.dialect.name == "postgresql"
+        self._device_keys = device_keys
+
+    @property
+    def device_keys(self) -> KeyRing:
+        """The unit's key ring (by default the install's, ``configured_key_ring``)."""
+        return self._device_keys()
 
     def insert(self, table: str, row: Row) -> None:
         self.conn.execute(insert(_table(table)), [row])
@@ -109,18 +118,28 @@ class SqlStoreTx:
     def silent_devices(self, before_ms: int) -> list[Row]:
         d = s.devices
         stmt = select(d).where(d.c.silent_alerted.is_(False), d.c.last_seen_ms.is_not(None),
-                               d.c.last_seen_ms < before_ms)
+                               d.c.last_seen_ms < before_ms, d.c.revoked_at_ms.is_(None))
         return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
 
 class SqlStoreUnit:
-    def __init__(self, engine: Engine) -> None:
+    """``device_keys`` seals the devices' secrets; without one, the install's key ring (the
+    face secrets file, ``adapters.store.device_keys``), loaded on first use."""
+
+    def __init__(self, engine: Engine, device_keys: KeyRing | None = None) -> None:
         self.engine = engine
         self._runner = TransactionRunner(engine)
+        self._device_keys = device_keys
+
+    @property
+    def device_keys(self) -> KeyRing:
+        if self._device_keys is None:
+            self._device_keys = configured_key_ring()
+        return self._device_keys
 
     def run(self, work: Callable[[StoreTx], T], *, write: bool = True) -> T:
         def in_tx(conn: Connection) -> T:
-            tx = SqlStoreTx(conn)
+            tx = SqlStoreTx(conn, lambda: self.device_keys)
             result = work(tx)
             tx.money.finish()
             return result

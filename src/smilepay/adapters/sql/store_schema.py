@@ -1,4 +1,5 @@
-"""The checkout-free store's tables. Created by migration ``store_0001`` (branch "store").
+"""The checkout-free store's tables. Created by migration ``store_0001`` (branch "store");
+``store_0002`` sealed the devices' secrets.
 
 Every row carries ``tenant_id`` and ``livemode``; times are integer ms since the epoch.
 Sensor events are one wide table: the unique key (store, device, event id) drops a
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -49,7 +51,13 @@ devices = scoped_table(
     Column("store_id", ID, nullable=False),
     Column("kind", String(16), nullable=False),  # rfid | shelf | presence | camera
     Column("zone", String(40), nullable=False),  # "tunnel" for the exit tunnel's readers
-    Column("secret", String(64), nullable=False),  # HMAC key of its messages (shown once)
+    # the HMAC key of its messages (shown once), sealed: AES-256-GCM under the install's key
+    # ring, bound to tenant, mode, store and device (services.store_device_secrets; migration
+    # store_0002); NULL once revoked. Never in clear.
+    Column("secret_key_id", String(40)),
+    Column("secret_nonce", LargeBinary(16)),
+    Column("secret_ciphertext", LargeBinary),
+    Column("revoked_at_ms", BigInteger),  # a revoked device's messages are rejected
     Column("last_seen_ms", BigInteger),  # server time of its last message
     Column("watermark_ms", BigInteger),  # the latest device time it has reported
     Column("silent_alerted", Boolean, nullable=False),
