@@ -44,6 +44,7 @@ from smilepay.bootstrap import Container, build_container
 from smilepay.config import get_settings
 from smilepay.domain.store.sgtin import encode_sgtin96
 from smilepay.ports.store import Row
+from smilepay.services import store_admin
 from smilepay.services import store_device_secrets as device_secrets
 from smilepay.services.context import FixedClock, MoneyContext
 from smilepay.services.phones import DEV_ONLY_MASTER_KEY, PhoneCipher
@@ -199,6 +200,24 @@ def test_a_tampered_or_moved_sealed_secret_refuses_the_device(
     assert ingest_messages(unit, [(shelf_topic, weighed)], 1).inserted == 1
 
 
+def test_a_key_ring_rotation_reseals_the_secrets_and_the_devices_keep_working(
+        store: SqlMoneyStore) -> None:
+    keys = AesGcmKeyRing.generate()
+    own = SqlStoreUnit(store.engine, keys)
+    shop = seed_store(store, own, MoneyContext(FixedClock(), PhoneCipher(DEV_ONLY_MASTER_KEY)))
+    old_key = keys.active_key_id
+    keys.rotate()
+    done = own.run(store_admin.reseal_device_secrets)
+    assert done.moved == 3  # the other devices in this database are sealed by other rings
+    assert {shop.reader["id"], shop.shelf["id"], shop.presence["id"]}.isdisjoint(done.unopened)
+    keys.retire(old_key)
+    rows = raw_devices(store.engine, shop.store["id"])
+    assert {r["secret_key_id"] for r in rows} == {keys.active_key_id}
+    assert ingest_messages(own, [rfid(shop, shop.reader["secret"], [read(1, 10)])],
+                           1).inserted == 1
+    assert own.run(store_admin.reseal_device_secrets).moved == 0
+
+
 @pytest.fixture(scope="module")
 def container(money_url: str) -> Iterator[Container]:
     built = build_container(money_url, migrate=False)
@@ -264,6 +283,14 @@ def test_rotation_and_revocation_through_the_api_and_the_http_batch(
     assert row["secret_ciphertext"] is None and row["secret_key_id"] is None
     again = client.post(f"/v1/stores/{sid}/devices/{device['id']}/rotate_secret", headers=auth)
     assert again.status_code == 409
+
+    shelf = client.post(f"/v1/stores/{sid}/devices", headers=auth,
+                        json={"kind": "shelf", "zone": "aisle1"}).json()
+    assert client.post(f"/v1/stores/{sid}/devices/{shelf['id']}/revoke",
+                       headers=auth).status_code == 200
+    slot = client.post(f"/v1/stores/{sid}/slots", headers=auth, json={
+        "device": shelf["id"], "zone": "aisle1", "gtin": "80614141123458"})
+    assert slot.status_code == 404 and "active shelf device" in slot.text
 
 
 OLD_DEVICES = MetaData()

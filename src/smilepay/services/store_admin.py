@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from smilepay.domain.ids import new_id
 from smilepay.domain.money import check_amount_minor, parse_currency
 from smilepay.domain.store.catalogue import Product, parse_catalogue_csv
+from smilepay.domain.store.errors import DeviceAuthFailed
 from smilepay.domain.store.sgtin import check_gtin14
 from smilepay.domain.tenants import Scope, Terminal
 from smilepay.errors import Conflict, InvalidInput, NotFound
@@ -127,24 +128,36 @@ def revoke_device(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, device_
     return device_secrets.public_view(device)
 
 
-def reseal_device_secrets(tx: StoreTx) -> int:
-    """After a key ring ``rotate``: move every device secret sealed under an older key to the
-    active one (before that key is retired); how many moved."""
-    moved = 0
+@dataclass(frozen=True)
+class Resealed:
+    moved: int  # secrets now under the active key
+    unopened: list[str]  # devices whose sealed secret did not open (left as they were)
+
+
+def reseal_device_secrets(tx: StoreTx) -> Resealed:
+    """After a key ring ``rotate``: move every active device's secret sealed under an older
+    key to the active one (run before that key is retired). A secret that does not open
+    (tampered, or sealed by another key ring) is left alone and named in ``unopened``."""
+    moved, unopened = 0, []
     for device in tx.rows("devices", revoked_at_ms=None):
-        columns = device_secrets.reseal(tx.device_keys, device)
+        try:
+            columns = device_secrets.reseal(tx.device_keys, device)
+        except DeviceAuthFailed:
+            unopened.append(device["id"])
+            continue
         if columns is not None:
             tx.update("devices", {"id": device["id"]}, columns)
+            device_secrets.forget(device["id"])
             moved += 1
-    return moved
+    return Resealed(moved, unopened)
 
 
 def add_slot(tx: StoreTx, scope: Scope, now_ms: int, store_id: str, *, device_id: str,
              zone: str, gtin: str) -> Row:
     get_store(tx, scope, store_id)
     device = tx.one("devices", id=device_id, store_id=store_id)
-    if device is None or device["kind"] != "shelf":
-        raise NotFound("expected a shelf device of this store, got an unknown one",
+    if device is None or device["kind"] != "shelf" or device["revoked_at_ms"] is not None:
+        raise NotFound("expected an active shelf device of this store, got an unknown one",
                        param="device")
     gtin = check_gtin14(gtin)
     if tx.one("products", store_id=store_id, gtin=gtin) is None:
