@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -127,3 +128,61 @@ class Sensors:
     def heartbeat(self, at_ms: int) -> tuple[str, bytes]:
         return self._message(self.shop.reader, "heartbeat", self.shop.reader["id"],
                              [{"at_ms": at_ms}])
+
+
+def store_by_api(client: Any, secret_key: str, scope: Scope, terminal_id: str, *,
+                 hold_minor: int = 2000, auto_refund_max_minor: int = 500) -> SeededStore:
+    """A store set up as its merchant does it (the public API with the secret key): the
+    catalogue (Tea, Pen, Soap), a tunnel RFID reader, a shelf and a presence sensor (their
+    secrets from the answers), a slot per product; ``terminal_id`` stands for both the entry
+    and the exit terminal (the caller adds the gates)."""
+    headers = {"Authorization": f"Bearer {secret_key}"}
+
+    def post(path: str, body: dict[str, object]) -> Row:
+        r = client.post(path, headers=headers, json=body)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    store = post("/v1/stores", {"name": "Corner", "currency": "EUR",
+                                "entry_hold_minor": hold_minor,
+                                "auto_refund_max_minor": auto_refund_max_minor})
+    base = f"/v1/stores/{store['id']}"
+    post(f"{base}/catalogue", {"csv": catalogue_csv([TEA, PEN, SOAP])})
+    reader = post(f"{base}/devices", {"kind": "rfid", "zone": "tunnel"})
+    shelf = post(f"{base}/devices", {"kind": "shelf", "zone": "aisle1"})
+    presence = post(f"{base}/devices", {"kind": "presence", "zone": "aisle1"})
+    slots = {p.gtin: post(f"{base}/slots", {"device": shelf["id"], "zone": "aisle1",
+                                            "gtin": p.gtin}) for p in (TEA, PEN, SOAP)}
+    return SeededStore(scope, secret_key, store, reader, shelf, presence, slots, terminal_id,
+                       terminal_id)
+
+
+def publish_over_mqtt(unit: SqlStoreUnit, scope: Scope, store_id: str,
+                      messages: Sequence[tuple[str, bytes]], now_ms: Callable[[], int]
+                      ) -> list[str]:
+    """``messages`` published to the local Mosquitto and consumed into the database by the
+    ingest consumer (``services.store_ingest.ingest_messages``, which checks each device's
+    signature), as the store's devices and the ingest worker do; waits until all are in.
+    Returns the reasons of the messages the ingest rejected (none expected)."""
+    from smilepay.adapters.mqtt.consumer import MqttIngestConsumer, MqttPublisher
+    from smilepay.services.store_ingest import ingest_messages
+
+    rejected: list[str] = []
+
+    def handle(batch: Sequence[tuple[str, bytes]]) -> None:
+        rejected.extend(ingest_messages(unit, batch, now_ms()).rejected)
+
+    consumer = MqttIngestConsumer(handle, client_id=f"smilepay-test-{secrets.token_hex(4)}",
+                                  topic=f"smilepay/{scope.tenant_id}/stores/{store_id}/#")
+    consumer.start()
+    publisher = MqttPublisher()
+    try:
+        for topic, payload in messages:
+            publisher.publish(topic, payload)
+        publisher.flush()
+        assert wait_for(lambda: consumer.committed_messages >= len(messages))
+    finally:
+        publisher.close()
+        consumer.stop()
+        consumer.forget_session()
+    return rejected

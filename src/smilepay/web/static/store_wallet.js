@@ -1,5 +1,5 @@
-// The wallet's store part: the entry QR code (drawn by the server with segno), trips with
-// their receipt lines, a dispute button per line, paying a store debt.
+// The wallet's store part: the entry QR code (drawn by the server with segno), trips (visits)
+// with their receipt lines and total, a dispute button per line, paying a store debt.
 // The wallet session comes from the wallet page (localStorage) or #token=ws_...
 "use strict";
 (function () {
@@ -37,7 +37,9 @@
   async function dispute(line, reason) {
     try {
       const d = await SmileApi.post("/v1/wallet/store/lines/" + encodeURIComponent(line) + "/dispute", { reason });
-      showMessage(message, d.status === "refunded" ? "Refunded." : "Sent to the store's staff.", "info");
+      showMessage(message, d.status === "refunded"
+        ? "Refunded: " + formatMoney(d.amount_minor, "EUR") + " is back in your wallet."
+        : "Sent to the store's staff: they will look at it.", "info");
       message.hidden = false;
       loadTrips();
     } catch (err) { fail(err); }
@@ -52,17 +54,56 @@
     } catch (err) { fail(err); }
   }
 
+  const REASONS = [["item_not_taken", "I did not take it"], ["wrong_quantity", "Wrong quantity"],
+                   ["wrong_price", "Wrong price"], ["damaged", "Damaged"], ["other", "Other"]];
+  const DISPUTES = { queued: "Sent to the store's staff", refunded: "Refunded", rejected: "Refused by the store" };
+  const STATUSES = {
+    authorised: "In the store", in_store: "In the store", exiting: "Leaving",
+    charged: "Paid", review: "Paid · some items are being checked", debt: "Not fully paid",
+    canceled: "Cancelled",
+  };
+
+  function lineState(line) {
+    if (line.dispute === "refunded" || (!line.dispute && line.refunded_minor)) {
+      return "Refunded " + formatMoney(line.refunded_minor, "EUR");
+    }
+    return DISPUTES[line.dispute] || "Sent to the store's staff";
+  }
+
   function lineRow(line) {
-    const reason = el("select", {}, ...["item_not_taken", "wrong_quantity", "wrong_price", "damaged", "other"]
-      .map((r) => el("option", { value: r }, r.replace(/_/g, " "))));
-    const action = line.dispute
-      ? el("span", { class: "dispute-state" }, "Dispute: " + line.dispute)
+    const reason = el("select", { "aria-label": "What is wrong" },
+      ...REASONS.map(([value, text]) => el("option", { value }, text)));
+    const action = line.dispute || line.refunded_minor
+      ? el("span", { class: "dispute-state" }, lineState(line))
       : el("span", {}, reason, " ", el("button", { class: "secondary dispute",
           onclick: () => dispute(line.id, reason.value) }, "Dispute"));
     return el("tr", { "data-line": line.id }, el("td", {}, line.quantity + " × " + line.name),
-              el("td", {}, formatMoney(line.amount_minor, "EUR")),
-              el("td", {}, line.refunded_minor ? "refunded " + formatMoney(line.refunded_minor, "EUR") : ""),
+              el("td", { class: "nowrap" }, formatMoney(line.amount_minor, "EUR")),
               el("td", {}, action));
+  }
+
+  function tripBox(t) {
+    const when = formatTime(Math.floor(t.created_at_ms / 1000));
+    const refunded = t.lines.reduce((sum, line) => sum + line.refunded_minor, 0);
+    const box = el("div", { class: "trip", "data-trip": t.id, "data-status": t.status },
+      el("h3", {}, "Trip on " + when + " · " + (STATUSES[t.status] || "In progress")));
+    if (t.debt_minor > 0) box.append(el("button", { onclick: () => payDebt(t.id) }, "Pay " + formatMoney(t.debt_minor, "EUR")));
+    if (t.lines.length) {
+      const foot = [el("tr", { class: "total" }, el("td", {}, el("strong", {}, "Total paid")),
+                       el("td", { class: "nowrap" }, el("strong", {}, formatMoney(t.charged_minor, "EUR"))),
+                       el("td", {}))];
+      if (refunded) {
+        foot.push(el("tr", {}, el("td", {}, "Refunded to your wallet"),
+                     el("td", { class: "nowrap" }, formatMoney(refunded, "EUR")), el("td", {})));
+      }
+      box.append(el("table", {}, el("tbody", {}, ...t.lines.map(lineRow)), el("tfoot", {}, ...foot)));
+    } else if (t.status === "charged") {
+      box.append(el("p", { class: "muted" }, "Nothing taken: nothing paid."));
+    } else if (t.status === "authorised" || t.status === "in_store") {
+      box.append(el("p", { class: "muted" }, "Your receipt appears here when you leave."));
+    }
+    box.append(el("p", { class: "muted" }, "Reference for the store's staff: ", el("span", { class: "id" }, t.id)));
+    return box;
   }
 
   async function loadTrips() {
@@ -71,15 +112,50 @@
       const node = document.getElementById("trips");
       node.replaceChildren();
       if (!trips.length) { node.append(el("p", { class: "muted" }, "No store trips yet.")); return; }
-      for (const t of trips) {
-        const box = el("div", { class: "trip", "data-trip": t.id, "data-status": t.status },
-          el("h3", {}, "Trip " + t.id + " · " + t.status + " · " + formatMoney(t.charged_minor, "EUR")));
-        if (t.debt_minor > 0) box.append(el("button", { onclick: () => payDebt(t.id) }, "Pay " + formatMoney(t.debt_minor, "EUR")));
-        box.append(el("table", {}, el("tbody", {}, ...t.lines.map(lineRow))));
-        node.append(box);
-      }
+      for (const t of trips) node.append(tripBox(t));
     } catch (err) { fail(err); }
   }
+
+  // store entry by face: a consent of its own (the payment face template, used at the gates)
+  const faceCard = document.getElementById("face-gates");
+  const faceOn = document.getElementById("face-gates-on");
+  const faceOff = document.getElementById("face-gates-off");
+  const faceState = document.getElementById("face-gates-state");
+  let faceDigest = null;
+
+  async function loadFaceGates() {
+    try {
+      const [text, consents, wallet] = await Promise.all([
+        SmileApi.get("/v1/identity/consent_text/store_entry"), SmileApi.get("/v1/identity/consents"),
+        SmileApi.get("/v1/face/wallet")]);
+      faceDigest = text.digest;
+      document.getElementById("face-gates-text").textContent = text.body;
+      const on = consents.data.some((c) => c.purpose === "store_entry" && c.active);
+      const enrolled = wallet.face && wallet.face.templates > 0;
+      faceState.textContent = on
+        ? (enrolled ? "On: the store's gates can recognise you." : "On, but no face is enrolled: enrol your face first.")
+        : (enrolled ? "Off: show your entry code at the gates." : "Off. Enrol your face for payments first.");
+      faceOn.hidden = on;
+      faceOn.disabled = !enrolled;
+      faceOff.hidden = !on;
+      faceCard.hidden = false;
+    } catch (err) {
+      faceCard.hidden = true; // a server without the face engine: the entry code only
+    }
+  }
+
+  faceOn.addEventListener("click", async () => {
+    try {
+      await SmileApi.post("/v1/wallet/store/face_consent", { digest: faceDigest });
+      await loadFaceGates();
+    } catch (err) { fail(err); }
+  });
+  faceOff.addEventListener("click", async () => {
+    try {
+      await SmileApi.del("/v1/identity/consents/store_entry");
+      await loadFaceGates();
+    } catch (err) { fail(err); }
+  });
 
   document.getElementById("new-code").addEventListener("click", newCode);
   if (!SmileApi.key) {
@@ -91,5 +167,6 @@
     return;
   }
   SmileMoney.load().catch(() => null).then(loadTrips);
+  loadFaceGates();
   setInterval(loadTrips, 5000);
 })();
