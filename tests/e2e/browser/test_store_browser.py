@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from e2e.browser.feeds import make_y4m
+from e2e.browser.pages_support import BROKEN_WORDS_JS, OVERFLOW_JS, PHONE_SIZE
 from smilepay.adapters.sql.identity_store import SqlIdentityStore
 from smilepay.adapters.sql.store_repo import SqlStoreUnit
 from smilepay.api.app import create_app
@@ -171,6 +172,10 @@ def test_qr_entry_mqtt_picks_face_exit_pays_receipt_and_refund(
         assert pen_row.locator(".dispute-state").inner_text() == "Refunded €1.20"
         assert wallet.inner_text("#message") == "Refunded: €1.20 is back in your wallet."
         shoot(wallet, "store-wallet-refunded")
+        wallet.set_viewport_size({"width": PHONE_SIZE[0], "height": PHONE_SIZE[1]})
+        shoot(wallet, "store-wallet-refunded-phone")
+        assert wallet.evaluate(OVERFLOW_JS) <= 0  # nothing runs off a phone's screen
+        assert wallet.evaluate(BROKEN_WORDS_JS) == []
         lines = world.client.get("/v1/wallet/store/trips",
                                  headers=wallet_key).json()["data"][0]["lines"]
         assert sorted((x["name"], x["refunded_minor"]) for x in lines) == \
