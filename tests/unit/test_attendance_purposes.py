@@ -96,7 +96,8 @@ def test_a_ticket_is_consumed_once() -> None:
 
 
 def test_boarding_window_and_fare() -> None:
-    departure = Departure("dep_1", "train", NOW, NOW + timedelta(minutes=30), fare_minor=450)
+    departure = Departure("dep_1", "train", NOW, NOW + timedelta(minutes=30), fare_minor=450,
+                          fare_currency="EUR")
     check_open(departure, NOW)
     with pytest.raises(BoardingClosed):
         check_open(departure, NOW + timedelta(minutes=30))

@@ -3,7 +3,9 @@
 The operator (secret key) opens departures, issues tickets and reads the gate's rates; a
 passenger (wallet session) consents to boarding and enrols a boarding template; the gate
 (terminal key) runs the liveness challenge and boards by face among that departure's ticket
-holders, or by the ticket's QR code.
+holders, or by the ticket's QR code. A departure with a fare charges it to the passenger's
+wallet when the ticket is consumed (both in one transaction); a wallet that cannot pay keeps
+the gate shut and answers ``boarded: false``, ``state: fare_declined`` with what to do.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from smilepay.api.built_once import built_once
 from smilepay.api.routes_face import WalletCaller, face_of, now_ms, require_wallet, session_json
 from smilepay.domain.consent import ConsentRequired
 from smilepay.domain.ids import new_id
-from smilepay.domain.purposes import Purpose, grant_purpose_consent, require_consent
+from smilepay.domain.money import MAX_AMOUNT_MINOR
+from smilepay.domain.purposes import (
+    Purpose,
+    grant_purpose_consent,
+    purpose_text,
+    require_consent,
+)
 from smilepay.errors import NotFound
 from smilepay.services import boarding as board_service
 from smilepay.services.boarding import Boarding
@@ -43,7 +51,8 @@ def boarding_of(request: Request) -> Boarding:
         engine = container.store.engine
         templates = SqlGateTemplates(engine)
         return Boarding(SqlBoarding(engine), templates, SqlGatesStore(engine),
-                        SealedTemplateMatcher(templates, face_of(request).open_vector))
+                        SealedTemplateMatcher(templates, face_of(request).open_vector),
+                        container.ctx)
 
     return built_once(container, "boarding", build)
 
@@ -53,6 +62,11 @@ class DepartureBody(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     opens_ms: int = Field(gt=0)
     closes_ms: int = Field(gt=0)
+    fare_minor: int = Field(default=0, ge=0, le=MAX_AMOUNT_MINOR,
+                            description="charged to the passenger's wallet on boarding, in "
+                                        "minor units of fare_currency; 0: free")
+    fare_currency: str | None = Field(default=None, min_length=3, max_length=3,
+                                      description="ISO 4217; required when fare_minor > 0")
 
 
 @router.post("/departures")
@@ -61,9 +75,11 @@ def post_departure(body: DepartureBody, request: Request,
     d = board_service.add_departure(
         boarding_of(request), caller.scope, body.kind, body.name,
         datetime.fromtimestamp(body.opens_ms / 1000, UTC),
-        datetime.fromtimestamp(body.closes_ms / 1000, UTC), now_ms(request))
+        datetime.fromtimestamp(body.closes_ms / 1000, UTC), now_ms(request), body.fare_minor,
+        body.fare_currency)
     return {"id": d.departure_id, "object": "departure", "kind": d.kind, "name": body.name,
-            "opens_ms": body.opens_ms, "closes_ms": body.closes_ms}
+            "opens_ms": body.opens_ms, "closes_ms": body.closes_ms,
+            "fare_minor": d.fare_minor, "fare_currency": d.fare_currency}
 
 
 class TicketBody(BaseModel):
@@ -96,9 +112,12 @@ class PassengerEnrolBody(BaseModel):
 def post_passenger_enrolment(body: PassengerEnrolBody, request: Request,
                              who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     board, fc, t = boarding_of(request), face_of(request), now_ms(request)
-    try:
-        require_consent(board.consents.purpose_consents(who.scope, who.customer_id),
-                        who.customer_id, Purpose.BOARDING)
+    try:  # a grant on an older text (before fares were charged) is renewed with this one
+        current = require_consent(board.consents.purpose_consents(who.scope, who.customer_id),
+                                  who.customer_id, Purpose.BOARDING)
+        if current.version != purpose_text(Purpose.BOARDING).version:
+            raise ConsentRequired("expected a grant of the current boarding text, got an "
+                                  "older one", purpose=Purpose.BOARDING.value)
     except ConsentRequired:
         board.consents.add_purpose_consent(who.scope, grant_purpose_consent(
             consent_id=new_id("pcon", t), tenant_id=who.scope.tenant_id,

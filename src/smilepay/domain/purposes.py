@@ -55,11 +55,15 @@ PURPOSE_TEXTS: dict[Purpose, ConsentText] = {
                       "site, method) and the scores of each face decision. No photos."),
         retention_days=180, how_to_delete=_DELETE),
     Purpose.BOARDING: ConsentText(
-        version="2026-12-boarding-v1",
+        version="2026-12-boarding-v2",
         purpose=("Board a departure you hold a ticket for by looking at the gate camera. The "
-                 "gate searches only the passengers of that departure."),
+                 "gate searches only the passengers of that departure. When the departure has "
+                 "a fare (a taxi ride, a shuttle), boarding it, by face or by the ticket's QR "
+                 "code, charges that fare to your SmilePay wallet, once per ticket; if the "
+                 "wallet can't pay, the gate stays shut and you pay another way."),
         what_is_kept=("An encrypted face template for boarding only, and per ticket whether it "
-                      "was used, when, and by face or QR code. No photos."),
+                      "was used, when, by face or QR code, and the payment of its fare. No "
+                      "photos."),
         retention_days=365, how_to_delete=_DELETE),
     Purpose.IDENTITY_VERIFICATION: ConsentText(
         version="2026-12-identity-v1",

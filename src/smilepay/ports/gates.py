@@ -3,8 +3,8 @@ gates' sealed templates, attendance records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
 from smilepay.domain.attendance import Punch, Shift, StaffMember
 from smilepay.domain.boarding import BoardMethod, Departure, GateAttempt, Ticket
@@ -12,6 +12,9 @@ from smilepay.domain.documents.verification import IdentityVerification
 from smilepay.domain.purposes import Purpose, PurposeConsent
 from smilepay.domain.templates import SealedTemplate
 from smilepay.domain.tenants import Scope
+from smilepay.ports.money import MoneyTx
+
+T = TypeVar("T")
 
 
 class GatesStore(Protocol):
@@ -58,7 +61,30 @@ class AttendanceRecords(Protocol):
     def approve(self, scope: Scope, punch_id: str, manager_id: str) -> bool: ...
 
 
+class BoardingTx(Protocol):
+    """One boarding decision's transaction: the ticket, the passenger's boarding consent and
+    the money core's writes (the fare) commit together or not at all."""
+
+    @property
+    def money(self) -> MoneyTx: ...
+    def valid_ticket(self, scope: Scope, ticket_id: str) -> Ticket | None:
+        """The ticket if still valid, locked until the commit (two gates, one ticket)."""
+        ...
+    def boarding_consent(self, scope: Scope, customer_id: str) -> tuple[str, str] | None:
+        """(id, text version) of the customer's latest active boarding consent."""
+        ...
+    def consume(self, scope: Scope, ticket: Ticket) -> bool: ...
+    def add_attempt(self, scope: Scope, attempt_id: str, departure_id: str,
+                    attempt: GateAttempt, ticket_id: str | None, score: float | None,
+                    at_ms: int) -> None: ...
+    def set_attempt_method(self, scope: Scope, attempt_id: str, method: BoardMethod,
+                           ticket_id: str) -> bool: ...
+
+
 class BoardingRecords(Protocol):
+    def run(self, work: Callable[[BoardingTx], T]) -> T:
+        """``work`` in one write transaction (re-run whole on a transient conflict)."""
+        ...
     def add_departure(self, scope: Scope, d: Departure, name: str) -> None: ...
     def get_departure(self, scope: Scope, departure_id: str) -> Departure | None: ...
     def add_ticket(self, scope: Scope, ticket: Ticket, qr_hash: str) -> None: ...

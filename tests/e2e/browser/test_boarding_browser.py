@@ -2,7 +2,8 @@
 feed of the person of ``pad_apfol``, enrolled for boarding from their photos, holding a
 ticket): they board by face; at the gate again their face finds no valid ticket and the used
 ticket's QR code is refused; a fellow passenger boards with the QR code; the rates count the
-captured faces and the matches apart."""
+captured faces and the matches apart. At a taxi's gate (a fare), a wallet that cannot pay
+keeps the gate shut and says what to do; topped up, the same QR code boards and pays."""
 
 from __future__ import annotations
 
@@ -75,14 +76,20 @@ def test_board_by_face_then_qr_fallbacks(tmp_path: Path, feed: Callable[..., Pat
     dep = client.post("/v1/identity/departures", json={
         "kind": "train", "name": "G7", "opens_ms": now - 60_000,
         "closes_ms": now + 3_600_000}, headers=merchant).json()["id"]
-    ids = []
+    taxi = client.post("/v1/identity/departures", json={
+        "kind": "taxi", "name": "Cab 4", "opens_ms": now - 60_000, "closes_ms": now + 3_600_000,
+        "fare_minor": 1250, "fare_currency": "EUR"}, headers=merchant).json()["id"]
+    ids, tokens = [], []
     for phone in ("+4915100000031", "+4915100000032"):
         token = sign_up(world, phone=phone)
         wallet = client.get("/v1/face/wallet", headers={"Authorization": f"Bearer {token}"})
         ids.append(wallet.json()["customer"]["id"])
-    enrol_passenger(world, ids[0], data_dir)
+        tokens.append(token)
+    enrol_passenger(world, ids[0], data_dir)  # and their boarding consent
     tickets = [client.post(f"/v1/identity/departures/{dep}/tickets", json={"customer": c},
                            headers=merchant).json() for c in ids]
+    ride = client.post(f"/v1/identity/departures/{taxi}/tickets", json={"customer": ids[0]},
+                       headers=merchant).json()
     camera = feed(REAL, "apfol_real_15fps")
     with LiveServer(world.client.app) as server:
         browser, page = launch_page(playwright_driver, camera, server.url)
@@ -101,6 +108,23 @@ def test_board_by_face_then_qr_fallbacks(tmp_path: Path, feed: Callable[..., Pat
                 page.fill("#qr", tickets[1]["qr"])
                 page.click("#board-qr")
                 page.wait_for_selector("#result[data-kind=qr]")
+                page.goto(f"{server.url}/identity/boarding#key={world.keys.terminal_key}"
+                          f"&departure={taxi}")  # the taxi: the wallet is empty
+                page.reload()  # a new hash alone does not load the page again
+                page.fill("#qr", ride["qr"])
+                page.click("#board-qr")
+                page.wait_for_selector("#result[data-kind=fare_declined]")
+                assert "can't pay the 12.50 EUR fare" in page.inner_text("#message")
+                assert "pay the driver" in page.inner_text("#message")
+                page.screenshot(path=str(SCREENSHOTS / "boarding_fare_declined.png"),
+                                full_page=True)
+                r = client.post("/v1/face/wallet/topups", json={"amount_minor": 2000},
+                                headers={"Authorization": f"Bearer {tokens[0]}"})
+                assert r.status_code == 200, r.text
+                page.fill("#qr", ride["qr"])
+                page.click("#board-qr")
+                page.wait_for_selector("#result[data-kind=qr]")
+                assert "12.50 EUR paid" in page.inner_text("#message"), console
         finally:
             browser.close()
     rates = client.get(f"/v1/identity/departures/{dep}/rates", headers=merchant).json()

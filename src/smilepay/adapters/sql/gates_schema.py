@@ -1,7 +1,8 @@
 """Tables of the identity gates: consent per purpose, identity verifications (KYC), the gates'
 own sealed templates, attendance (sites, staff, shifts, punches) and boarding (departures,
-tickets, gate attempts). Migrations ``identity_0001`` and ``identity_0002`` (branch
-``identity``). Every row carries ``tenant_id``
+tickets, gate attempts). Migrations ``identity_0001``, ``identity_0002`` and ``identity_0003``
+(a departure's fare currency, a ticket's fare payment; branch ``identity``). Every row carries
+``tenant_id``
 and ``livemode``; times are integer ms. No column can hold a picture or a document number:
 a verification keeps its outcome, scores, document type and country, the number as a keyed
 hash (HMAC-SHA256) and the birth year.
@@ -125,6 +126,7 @@ departures = scoped_table(
     Column("opens_ms", BigInteger, nullable=False),
     Column("closes_ms", BigInteger, nullable=False),
     Column("fare_minor", BigInteger, nullable=False),
+    Column("fare_currency", String(3)),  # identity_0003; set when fare_minor > 0
 )
 
 tickets = scoped_table(
@@ -135,6 +137,7 @@ tickets = scoped_table(
     Column("qr_hash", String(64), nullable=False),
     Column("consumed_at_ms", BigInteger),
     Column("method", String(8)),
+    Column("fare_payment_id", ID),  # identity_0003: the payment intent that charged the fare
     Index("ix_tickets_departure", "tenant_id", "livemode", "departure_id"),
     Index("ux_tickets_qr", "qr_hash", unique=True),
 )

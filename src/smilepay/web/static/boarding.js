@@ -1,5 +1,7 @@
 // Boarding gate: board by face among this departure's passengers, or by the ticket's QR code
-// (which also closes the attempt whose face failed). Set-up: #key=tk_...&departure=dep_...
+// (which also closes the attempt whose face failed). A departure with a fare charges it to the
+// wallet on boarding; a wallet that cannot pay keeps the gate shut and the answer's message
+// says what to do (top up, or pay the driver / the staff). Set-up: #key=tk_...&departure=dep_...
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -16,6 +18,13 @@
 
   const say = (text, kind) => showMessage($("message"), text, kind);
   function result(text, kind) { const b = $("result"); b.textContent = text; b.dataset.kind = kind; b.hidden = false; }
+  // boarded: the fare paid from the wallet, when there was one
+  function welcome(a) { return a.fare ? `Have a good trip. ${a.fare.text} paid from your wallet.` : "Have a good trip."; }
+  // the wallet could not pay: the gate stays shut, the ticket stays valid
+  function fareDeclined(a) {
+    say(a.message, "error");
+    result("Not boarded: fare not paid. Pay another way or ask the staff.", "fare_declined");
+  }
 
   async function boardFace() {
     $("result").hidden = true;
@@ -43,7 +52,8 @@
     try {
       const a = await SmileApi.post(`/v1/identity/departures/${departure}/gate/${done.id}/board`, {});
       lastAttempt = a.id;
-      if (a.boarded) { say("Have a good trip.", "ok"); result("Boarded", "face"); }
+      if (a.boarded) { say(welcome(a), "ok"); result("Boarded", "face"); }
+      else if (a.state === "fare_declined") fareDeclined(a);
       else { say("We could not find your ticket by face. Scan your QR code.", "error"); result("Not recognised", "no_match"); }
     } catch (err) { say(customerMessage(err), "error"); }
     return false;
@@ -52,9 +62,10 @@
   async function boardQr(ev) {
     ev.preventDefault();
     try {
-      await SmileApi.post(`/v1/identity/departures/${departure}/qr`, { qr: $("qr").value, attempt: lastAttempt });
-      say("Have a good trip.", "ok");
-      result("Boarded", "qr");
+      const a = await SmileApi.post(`/v1/identity/departures/${departure}/qr`, { qr: $("qr").value, attempt: lastAttempt });
+      if (a.boarded) { say(welcome(a), "ok"); result("Boarded", "qr"); }
+      else if (a.state === "fare_declined") fareDeclined(a);
+      else { say("This ticket cannot board here: please ask the staff.", "error"); result("Refused", "refused"); }
     } catch (err) {
       say(customerMessage(err), "error");
       result(err.code === "ticket_already_used" ? "Ticket already used" : "Refused", "refused");
