@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smilepay.domain.store.attribution import (
+    DEFAULT_NOISE_G,
     FOREVER_MS,
     Interval,
     Pick,
@@ -15,9 +16,16 @@ from smilepay.domain.store.attribution import (
     ShelfEvent,
     attribute_picks,
     presence_intervals,
+    scale_noise_g,
     units_from_weight,
 )
-from smilepay.domain.store.reconcile import TagRead, Window, dedup_reads, reconcile_trip
+from smilepay.domain.store.reconcile import (
+    TagRead,
+    Window,
+    dedup_reads,
+    reconcile_trip,
+    settle_shared,
+)
 from smilepay.domain.store.sgtin import encode_sgtin96
 
 TEA = "80614141123458"
@@ -261,3 +269,77 @@ def test_a_tag_read_once_settles_a_shared_pick_nobody_else_can_claim_any_more() 
     assert reconcile_trip(W, passes, shared).lines == ()
     basket = reconcile_trip(W, passes, shared, exited=frozenset({"B"}))
     assert basket.quantities() == {TEA: 1} and basket.resolved_picks == ("shared",)
+
+
+def test_the_scales_noise_is_told_by_heavy_items_only() -> None:
+    heavy = [(-500 + d, 500) for d in (3, -3, 2, -2, 4, -4, 1, -1, 3, -3, 2, -2)]
+    assert 2.5 < scale_noise_g(heavy) < 4.0  # median left-over 2.5 g x 1.4826
+    # a 12 g item's left-over folds onto another count: it says nothing of the noise
+    assert scale_noise_g(heavy[:4] + [(-31, 12)] * 20) == DEFAULT_NOISE_G
+    assert scale_noise_g([(-500, 500)] * 20) == 1.0  # never under a gram
+
+
+def test_a_count_the_scales_noise_cannot_tell_apart_is_left_to_the_tags() -> None:
+    """34 g off a shelf of 12 g items: 3 units 2 g off, or 2 units 10 g off. Under 3 g of
+    noise 2 units is not 10,000 times less likely: no count. Under 1 g it is: 3 units."""
+    assert units_from_weight(-34, 12) == 3  # without the noise: the old tolerance only
+    assert units_from_weight(-34, 12, noise_g=3.0) is None
+    assert units_from_weight(-12, 12, noise_g=3.0) is None  # 12 g is 4 noises: too light
+    assert units_from_weight(-34, 12, noise_g=1.0) == 3
+    assert units_from_weight(-506, 500, noise_g=3.0) == 1
+    assert units_from_weight(-31, 25, noise_g=2.0) == 1  # 6 g off: 3 noises, no other count
+    assert units_from_weight(-31, 25) is None
+    shelf = [ShelfEvent("s", "slot", "z", TEA, 12, -34, 1_000)]
+    alone = [Interval("A", "z", 0, 5_000)]
+    assert attribute_picks(shelf, alone, noise_g=3.0)[0].weight_ok is False
+    assert attribute_picks(shelf, alone, noise_g=1.0)[0].units == 3
+
+
+def test_sure_tags_settle_a_shared_take_of_unknown_units_beside_a_whole_one() -> None:
+    """Three sure tags; the trip shared a 1-unit take and one the weight could not count
+    with another trip: both are its (its tags prove three left with it)."""
+    raw = [r for k in (1, 2, 3) for r in reads(epc(TEA, k), 11_000 + 100 * k, n=4)]
+    passes, _ = dedup_reads(raw)
+    whole = pick("whole", TEA, 1, "A", "B")
+    odd = Pick("odd", "slot", TEA, 0, False, 5, ("A", "B"), delta_g=-31)
+    basket = reconcile_trip(W, passes, [whole, odd])
+    assert basket.quantities() == {TEA: 3} and set(basket.resolved_picks) == {"whole", "odd"}
+    assert basket.review == ()
+
+
+def test_a_shared_take_of_unknown_units_with_no_sure_tag_goes_to_review_uncharged() -> None:
+    """Ambiguous: the other trip is still in the store and this trip's tag was read once (a
+    cross-read looks so), or not at all: nobody is charged, the tag waits for staff."""
+    odd = Pick("odd", "slot", TEA, 0, False, 5, ("A", "B"), delta_g=-31)
+    other = pick("other", TEA, 1, "A", "C")
+    once, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=1))
+    basket = reconcile_trip(W, once, [odd, other])
+    assert basket.lines == () and basket.resolved_picks == ()
+    assert [r.reason for r in basket.review] == ["tag_without_pick"]
+    untagged = reconcile_trip(W, [], [odd, other])
+    assert untagged.lines == () and untagged.resolved_picks == () and untagged.review == ()
+    # once every other candidate has left, its own tag settles it
+    left = reconcile_trip(W, once, [odd, other], exited=frozenset({"B", "C"}))
+    assert left.quantities() == {TEA: 1}
+
+
+def test_tags_settle_the_takes_nobody_else_can_claim_before_an_exact_contested_one() -> None:
+    """Two sure tags. Three 1-unit takes shared with B, who left without claiming them, and a
+    2-unit take shared with C, still in the store. The 2-unit take would explain both tags,
+    but then B's three takes would have to be B's with three tags missed: the tags settle
+    two of B's, and C's take is left for C."""
+    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=4) + reads(epc(TEA, 2), 11_200, n=4))
+    picks = [pick(f"b{k}", TEA, 1, "A", "B") for k in range(3)] + [pick("c", TEA, 2, "A", "C")]
+    basket = reconcile_trip(W, passes, picks, exited=frozenset({"B"}))
+    assert basket.quantities() == {TEA: 2}
+    assert "c" not in basket.resolved_picks and len(basket.resolved_picks) == 2
+
+
+def test_settle_shared_explains_most_tags_within_what_is_sure() -> None:
+    picks = [pick("one", TEA, 1, "A", "B"), pick("two", TEA, 2, "A", "B"),
+             pick("three", TEA, 3, "A", "B")]
+    assert [p.event_id for p in settle_shared("A", picks, 3, 3)] == ["three"]
+    assert [p.event_id for p in settle_shared("A", picks, 3, 2)] == ["two"]
+    assert settle_shared("A", picks, 3, 0) == []  # no sure tag: a contested take stays open
+    # once B has left, any own tag settles them; the most tags explained still wins
+    assert {p.event_id for p in settle_shared("A", picks, 3, 0, frozenset({"B"}))} == {"three"}

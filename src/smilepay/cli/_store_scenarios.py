@@ -1,6 +1,7 @@
-"""The shipped scenarios, made by the seeded generator: ``busy_hour`` (the issue's goals) and
+"""The shipped scenarios, made by the seeded generator: ``busy_hour`` (the issue's goals),
 ``noisy`` (more misses, cross-reads, duplicates and reordering, a reader outage, thefts,
-tailgaters and wallets that cannot pay)."""
+tailgaters and wallets that cannot pay) and ``hard`` (the busy hour made harder for the
+method: more tag misses, stronger and more frequent cross-reads, busier shelf bays)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ def scenario_json(kind: str, seed: int) -> dict[str, Any]:
                              "outage_start_s": 1200, "outage_s": 120, "thefts": 3,
                              "tailgate_rate": 0.03, "broke_share": 0.03,
                              "put_back_rate": 0.15})
+    elif kind == "hard":
+        chosen = Scenario(**{**asdict(base), "products": products, "zones": ZONES,
+                             "name": kind, "shoppers_per_hour": 300, "group_share": 0.2,
+                             "dwell_s": (15, 60), "tag_miss_rate": 0.05,
+                             "cross_read_rate": 0.03, "cross_rssi": (-70.0, 5.0),
+                             "cross_reads": (1, 3), "weight_noise_g": 3.0,
+                             "put_back_rate": 0.12, "duplicate_rate": 0.05,
+                             "reorder_rate": 0.1, "reorder_max_ms": 5_000})
     else:
-        raise ValueError(f"expected busy_hour or noisy, got {kind!r}")
+        raise ValueError(f"expected busy_hour, noisy or hard, got {kind!r}")
     return asdict(chosen)

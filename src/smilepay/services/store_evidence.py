@@ -15,6 +15,7 @@ from smilepay.domain.store.attribution import (
     ShelfEvent,
     attribute_picks,
     presence_intervals,
+    scale_noise_g,
 )
 from smilepay.domain.store.reconcile import TagPass, TagRead, Window, dedup_reads
 from smilepay.ports.store import Row, StoreTx
@@ -23,6 +24,7 @@ TUNNEL = "tunnel"
 LOOKBACK_MS = 30_000
 SLACK_MS = 500
 READ_GAP_MS = 5_000  # reads of one tag closer than this are one pass
+NOISE_LOOKBACK_MS = 600_000  # the shelf scales' noise is estimated over this much before
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Evidence:
     picks: list[Pick]  # those naming the trip
     invalid_reads: int
     all_picks: list[Pick]  # every pick around the trip's stay
+    noise_g: float | None = None  # the shelf scales' noise the picks were counted with
 
 
 def presence_events(rows: list[Row]) -> list[PresenceEvent]:
@@ -67,7 +70,8 @@ def gather(tx: StoreTx, store_id: str, trip_id: str) -> Evidence:
                                             window.end_ms + READ_GAP_MS)
                  if r["source"] in readers]
         passes, invalid = dedup_reads(reads, gap_ms=READ_GAP_MS)
-    shelf_rows = tx.events_between(store_id, "shelf", span_start, span_end)
+    # the span's weight changes make the picks; those of the minutes before tell the noise
+    shelf_rows = tx.events_between(store_id, "shelf", span_start - NOISE_LOOKBACK_MS, span_end)
     slots = {s["id"]: s for s in tx.rows_in("slots", "id",
                                             sorted({r["source"] for r in shelf_rows}))}
     weights = {p["gtin"]: p["unit_weight_g"] for p in tx.rows_in(
@@ -76,10 +80,12 @@ def gather(tx: StoreTx, store_id: str, trip_id: str) -> Evidence:
                         slots[r["source"]]["zone"], slots[r["source"]]["gtin"],
                         weights.get(slots[r["source"]]["gtin"], 0), r["delta_g"], r["at_ms"])
              for r in shelf_rows if r["source"] in slots]
-    every = attribute_picks(shelf, presence_intervals(around, since), SLACK_MS)
+    noise = scale_noise_g((e.delta_g, e.unit_weight_g) for e in shelf)
+    every = attribute_picks([e for e in shelf if e.at_ms >= span_start],
+                            presence_intervals(around, since), SLACK_MS, noise)
     picks = [p for p in every if trip_id in p.candidates]
     others = [w for t, w in windows.items() if t != trip_id]
-    return Evidence(window, passes, others, picks, invalid, every)
+    return Evidence(window, passes, others, picks, invalid, every, noise)
 
 
 def sensors_caught_up(tx: StoreTx, store_id: str, trip_id: str) -> bool:

@@ -144,6 +144,9 @@ def _reconcile(tx: StoreTx, sctx: StoreContext, scope: Scope, store_id: str, tri
 def decide_exit(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, trip_id: str
                 ) -> ExitDecision:
     gate = _exit_gate(tx, scope, gate_id)
+    # one exit of a store at a time: which candidates of a shared pick have left (and so
+    # whether this trip is the last of them) is what the decisions before this one left
+    tx.one("stores", for_update=True, id=gate["store_id"])
     trip = get_trip(tx, scope, trip_id, lock=True)
     if trip.store_id != gate["store_id"]:
         raise NotFound("expected a trip of this store, got an unknown one", param="trip")

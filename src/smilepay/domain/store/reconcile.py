@@ -8,11 +8,14 @@ strongest read. ``reconcile_trip`` then decides, per GTIN, for the trip in the t
 - its own tags: strong passes whose peak lies in its tunnel window and no other trip's;
 - a tag-less pick is charged by its weight (the tag was missed, or the item has none);
 - own tags beyond the picks first resolve ambiguous picks (several trips in the zone) that
-  name this trip, never one of more units than the tags left unexplained, and only as many
+  name this trip, never more units than the tags left unexplained, and only as many
   as there are confident tags (read ``CONFIDENT_READS`` times by two antennas or more: a
   neighbour's item read across the tunnel is read a few times by one or two), unless every
-  other candidate has left without claiming the pick; any tags still unexplained go to
-  review, never charged;
+  other candidate has left without claiming the pick (``settle_shared``: of the sets of
+  shared takes that fit, the one explaining most tags, then the one taking most units
+  nobody else can claim any more); a shared take whose weight fit no whole number of units
+  takes the sure tags still unexplained; any tags still unexplained go to review, never
+  charged;
 - a tag read in two trips' windows belongs where it was read strongest;
 - weak passes (below ``strong_rssi``: a neighbour's basket read across the tunnel) are not this
   trip's evidence; they only lend serials to tag-less picks of a later trip (the cross-read
@@ -38,6 +41,7 @@ from smilepay.domain.store.sgtin import decode_sgtin96
 
 STRONG_RSSI_DBM = -65.0
 CONFIDENT_READS = 3
+MAX_SETTLE_PICKS = 12  # shared takes of one GTIN a trip's tags are matched against at once
 
 
 @dataclass(frozen=True)
@@ -218,15 +222,13 @@ def reconcile_trip(
         # the larger ones; never one of more units than the unexplained tags
         ranked = sorted(e.ambiguous, key=lambda p: (
             sum(c not in exited and c != trip for c in p.candidates), -p.units, p.at_ms))
-        exact = [p for p in ranked if p.units == budget]
-        for pick in exact[:1] + [p for p in ranked if p not in exact[:1]]:
-            # every other candidate has left without claiming it: any own tag may settle it
-            alone = all(c == trip or c in exited for c in pick.candidates)
-            if 0 < pick.units <= (need if alone else budget):
-                resolved.append(pick.event_id)
-                via_ambiguous += pick.units
-                need -= pick.units
-                budget = min(need, budget if alone else budget - pick.units)
+        chosen = settle_shared(trip, [p for p in ranked if p.weight_ok], need, budget, exited)
+        for pick in chosen:
+            resolved.append(pick.event_id)
+            via_ambiguous += pick.units
+        need -= via_ambiguous
+        budget = min(need, budget - sum(p.units for p in chosen
+                                        if not _alone(p, trip, exited)))
         if budget > 0 and len(ranked) == 1 and not via_ambiguous:
             # one shared take names this trip, and this trip's sure tags of the GTIN still
             # unexplained: it took them (one weight change is one person's take); its units
@@ -235,6 +237,18 @@ def reconcile_trip(
             resolved.append(ranked[0].event_id)
             via_ambiguous += units
             need -= units
+            budget = 0
+        for pick in ranked:
+            # a shared take whose weight fit no whole number of units (it took some): the
+            # trip's sure tags still unexplained are its units (any own tag once every other
+            # candidate has left); the tags say how many, the take only that they could
+            alone = all(c == trip or c in exited for c in pick.candidates)
+            units = need if alone else budget
+            if not pick.weight_ok and units > 0 and pick.event_id not in resolved:
+                resolved.append(pick.event_id)
+                via_ambiguous += units
+                need -= units
+                budget = 0
         # its own take of unknown units (the weight fit no whole number): its tags say how many
         via_weight = max(0, need) if e.uncertain else 0
         if e.uncertain and not via_weight:
@@ -258,6 +272,36 @@ def reconcile_trip(
         lines.append(Line(gtin, quantity, epcs, evidence))
     return Basket(trip, tuple(lines), tuple(review), tuple(resolved), tuple(cross), ignored,
                   tuple(epc for line in lines for epc in line.epcs))
+
+
+def _alone(pick: Pick, trip: str, exited: frozenset[str]) -> bool:
+    """Every other candidate of the pick has left without claiming it."""
+    return all(c == trip or c in exited for c in pick.candidates)
+
+
+def settle_shared(trip: str, picks: list[Pick], need: int, budget: int,
+                  exited: frozenset[str] = frozenset(), *, most: int = MAX_SETTLE_PICKS
+                  ) -> list[Pick]:
+    """The shared takes (whole units) the trip's unexplained tags settle: of every set whose
+    units fit (the takes some other candidate may still claim at most ``budget``, the sure
+    tags; all of them at most ``need``, every own tag), the one explaining most tags; among
+    those, the one leaving fewest units of takes nobody else can claim any more (their
+    other candidates left without claiming them: unless this trip took them, someone's tag
+    was missed), then the fewest takes, then the earliest in ``picks``' order. Only the
+    first ``most`` takes are looked at (every set of them is tried)."""
+    picks = picks[:most]
+    best: tuple[int, int, int, tuple[int, ...]] | None = None
+    chosen: list[Pick] = []
+    for mask in range(1, 1 << len(picks)):
+        idx = [i for i in range(len(picks)) if mask >> i & 1]
+        units = sum(picks[i].units for i in idx)
+        orphans = sum(picks[i].units for i in idx if _alone(picks[i], trip, exited))
+        if units > need or units - orphans > budget:
+            continue
+        key = (units, orphans, -len(idx), tuple(-i for i in idx))
+        if best is None or key > best:
+            best, chosen = key, [picks[i] for i in idx]
+    return chosen
 
 
 def swappable_picks(trip_id: str, gtin: str, picks: Iterable[Pick], taken: dict[str, str]
