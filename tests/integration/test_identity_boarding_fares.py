@@ -162,6 +162,31 @@ def test_a_wallet_that_cannot_pay_keeps_the_gate_shut(world: FaceApp) -> None:
     assert (rates["travellers"], rates["boarded_by_qr"]) == (1, 1)  # one traveller, closed
 
 
+def test_staff_board_a_ticket_paid_another_way(world: FaceApp) -> None:
+    dep = departure(world, 1250)
+    customer, token = passenger(world, "+4915100000110", 0)  # an empty wallet
+    tk = ticket(world, dep, customer)
+    refused = qr(world, dep, tk["qr"]).json()
+    assert not refused["boarded"] and refused["fallback"] == "staff"
+    path = f"/v1/identity/departures/{dep}/tickets/{tk['id']}/board"
+    assert world.client.post(path, json={}, headers=world.as_terminal()).status_code in (
+        401, 403)  # not the gate: the operator's key
+    r = world.client.post(path, json={"attempt": refused["id"]}, headers=world.as_merchant())
+    assert r.status_code == 200, r.text
+    boarded = r.json()  # cash to the driver: nothing charged, the ticket closed
+    assert boarded["boarded"] and boarded["method"] == "staff"
+    assert boarded["fare"]["status"] == "paid_elsewhere" and boarded["fare"]["payment"] is None
+    used = stored_ticket(world, tk["id"])
+    assert used.status.value == "consumed" and used.fare_payment_id is None
+    assert balance(world, token) == 0 and ledger_total(world) == 0
+    assert qr(world, dep, tk["qr"]).status_code == 409  # it can neither board nor pay again
+    again = world.client.post(path, json={}, headers=world.as_merchant())
+    assert again.status_code == 409
+    rates = world.client.get(f"/v1/identity/departures/{dep}/rates",
+                             headers=world.as_merchant()).json()
+    assert (rates["travellers"], rates["boarded_by_staff"], rates["boarded_by_qr"]) == (1, 1, 0)
+
+
 def test_a_wallet_in_another_currency_cannot_pay(world: FaceApp) -> None:
     dep = departure(world, 700, "GBP", kind="shuttle")
     customer, token = passenger(world, "+4915100000103", 5000)  # euros only

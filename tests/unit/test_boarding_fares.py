@@ -12,6 +12,7 @@ from smilepay.domain.boarding import (
     BoardMethod,
     Departure,
     Fare,
+    GateAttempt,
     Ticket,
     consent_covers_fares,
     consume,
@@ -19,6 +20,7 @@ from smilepay.domain.boarding import (
     fare_due,
     fare_key,
     fare_refusal,
+    gate_rates,
 )
 from smilepay.domain.purposes import Purpose, purpose_text
 from smilepay.errors import InvalidInput
@@ -95,3 +97,11 @@ def test_only_a_consent_text_that_names_fares_authorises_one() -> None:
     assert "fare" in text.purpose and "wallet" in text.purpose
     assert consent_covers_fares(text.version)
     assert not consent_covers_fares("2026-12-boarding-v1")  # said nothing of fares
+
+
+def test_staff_boardings_are_counted_apart() -> None:
+    rates = gate_rates([GateAttempt(True, True, None),  # matched, the wallet could not pay
+                        GateAttempt(False, False, BoardMethod.STAFF),
+                        GateAttempt(True, True, BoardMethod.FACE)])
+    assert (rates.travellers, rates.boarded_by_staff, rates.boarded_by_face) == (3, 1, 1)
+    assert rates.boarded_by_qr == 0 and rates.match_rate == 1.0

@@ -96,6 +96,19 @@ def post_ticket(departure_id: str, body: TicketBody, request: Request,
             "customer": ticket.customer_id, "status": ticket.status.value, "qr": token}
 
 
+class StaffBoardBody(BaseModel):
+    attempt: str | None = Field(default=None, max_length=40,
+                                description="the gate attempt that was turned away, if any")
+
+
+@router.post("/departures/{departure_id}/tickets/{ticket_id}/board")
+def post_staff_board(departure_id: str, ticket_id: str, body: StaffBoardBody, request: Request,
+                     caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:
+    """Staff board a ticket by hand (its fare, if any, paid another way: not charged)."""
+    return board_service.board_by_staff(face_of(request), boarding_of(request), caller.scope,
+                                        departure_id, ticket_id, now_ms(request), body.attempt)
+
+
 @router.get("/departures/{departure_id}/rates")
 def get_rates(departure_id: str, request: Request,
               caller: Caller = Depends(require_secret_key)) -> dict[str, Any]:

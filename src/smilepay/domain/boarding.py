@@ -33,6 +33,7 @@ class BoardingClosed(SmilePayError):
 class BoardMethod(StrEnum):
     FACE = "face"
     QR = "qr"
+    STAFF = "staff"  # by hand, the fare (if any) paid another way (cash to the driver)
 
 
 class TicketStatus(StrEnum):
@@ -179,6 +180,7 @@ class GateRates:
     matched: int
     boarded_by_face: int
     boarded_by_qr: int
+    boarded_by_staff: int = 0
 
     @property
     def capture_rate(self) -> float:
@@ -197,4 +199,5 @@ def gate_rates(attempts: Sequence[GateAttempt]) -> GateRates:
         travellers=len(attempts), captured=sum(a.captured for a in attempts),
         matched=sum(a.matched for a in attempts),
         boarded_by_face=sum(a.method is BoardMethod.FACE for a in attempts),
-        boarded_by_qr=sum(a.method is BoardMethod.QR for a in attempts))
+        boarded_by_qr=sum(a.method is BoardMethod.QR for a in attempts),
+        boarded_by_staff=sum(a.method is BoardMethod.STAFF for a in attempts))

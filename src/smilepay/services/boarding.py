@@ -207,6 +207,40 @@ def board_by_qr(fc: FaceContext, board: Boarding, scope: Scope, departure_id: st
             "customer": ticket.customer_id, "fare": settled.fare_json()}
 
 
+def board_by_staff(fc: FaceContext, board: Boarding, scope: Scope, departure_id: str,
+                   ticket_id: str, now_ms: int, attempt_id: str | None = None
+                   ) -> dict[str, Any]:
+    """The staff fallback (operator key): board a ticket by hand, its fare (if any) paid
+    another way, so nothing is charged; the ticket is consumed, so it can neither board nor be
+    charged again. ``attempt_id``: the gate attempt that was turned away, now closed."""
+    departure = _departure(board, scope, departure_id)
+    check_open(departure, now_utc(now_ms))
+    ticket = board.records.get_ticket(scope, ticket_id)
+    if ticket is None or ticket.departure_id != departure_id:
+        raise NotFound(f"expected a ticket of this departure, got {ticket_id!r}",
+                       param="ticket")
+    consume(ticket, now_utc(now_ms), BoardMethod.STAFF)  # TicketAlreadyUsed if used
+
+    def attempt(tx: BoardingTx, boarded: bool) -> None:
+        if attempt_id is not None:
+            tx.set_attempt_method(scope, attempt_id, BoardMethod.STAFF, ticket_id)
+
+    settled = settle_ticket(board, scope, departure, ticket_id, BoardMethod.STAFF, now_ms,
+                            attempt)
+    fare = settled.fare
+    fc.audit(scope, "board_staff", "accepted",
+             ("fare_paid_elsewhere",) if fare is not None else (), ticket.customer_id, now_ms,
+             {"departure": departure_id, "ticket": ticket_id,
+              "fare_minor": None if fare is None else fare.amount_minor,
+              "fare_currency": None if fare is None else fare.currency})
+    return {"object": "boarding_attempt", "id": attempt_id, "boarded": True,
+            "state": "boarded", "method": "staff", "ticket": ticket_id,
+            "customer": ticket.customer_id,
+            "fare": None if fare is None else {
+                "amount_minor": fare.amount_minor, "currency": fare.currency,
+                "text": fare.text, "payment": None, "status": "paid_elsewhere"}}
+
+
 @dataclass(frozen=True)
 class Settled:
     """A ticket's boarding decided in one transaction: boarded (ticket consumed, fare charged
@@ -248,9 +282,12 @@ def settle_ticket(board: Boarding, scope: Scope, departure: Departure, ticket_id
 
     ``TicketAlreadyUsed`` (nothing written) when the ticket was consumed meanwhile (a retry, a
     second gate) or its fare was charged already; a declined fare returns ``Settled`` with
-    ``boarded`` False: the failed payment and the attempt are recorded, the ticket is not."""
+    ``boarded`` False: the failed payment and the attempt are recorded, the ticket is not.
+    Staff (``BoardMethod.STAFF``) board by hand: the fare was paid another way, nothing is
+    charged."""
     fare = fare_due(departure)
-    if fare is not None and board.money is None:
+    charge = fare is not None and method is not BoardMethod.STAFF
+    if charge and board.money is None:
         raise RuntimeError("expected the money core's context for a departure with a fare")
 
     def work(tx: BoardingTx) -> Settled:
@@ -259,7 +296,7 @@ def settle_ticket(board: Boarding, scope: Scope, departure: Departure, ticket_id
             raise TicketAlreadyUsed("expected a valid ticket, got one used meanwhile",
                                     ticket_id=ticket_id)
         payment = consent = None
-        if fare is not None and board.money is not None:
+        if charge and fare is not None and board.money is not None:
             found = tx.boarding_consent(scope, ticket.customer_id)
             if found is None or not consent_covers_fares(found[1]):
                 attempt(tx, False)
@@ -313,4 +350,5 @@ def rates(board: Boarding, scope: Scope, departure_id: str) -> dict[str, Any]:
     return {"object": "gate_rates", "departure": departure_id, "travellers": found.travellers,
             "captured": found.captured, "matched": found.matched,
             "capture_rate": found.capture_rate, "match_rate": found.match_rate,
-            "boarded_by_face": found.boarded_by_face, "boarded_by_qr": found.boarded_by_qr}
+            "boarded_by_face": found.boarded_by_face, "boarded_by_qr": found.boarded_by_qr,
+            "boarded_by_staff": found.boarded_by_staff}
