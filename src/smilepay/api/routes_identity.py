@@ -19,10 +19,12 @@ from smilepay.api.routes_identity_attendance import pages as clock_pages
 from smilepay.api.routes_identity_attendance import router as attendance_router
 from smilepay.api.routes_identity_boarding import boarding_of
 from smilepay.api.routes_identity_boarding import router as boarding_router
+from smilepay.api.store_face import store_entry_templates
 from smilepay.domain.purposes import Purpose, parse_purpose, purpose_text
 from smilepay.errors import InvalidInput
 from smilepay.ports.gates import GatesStore
 from smilepay.services import identity_kyc
+from smilepay.services.erase import erase_purpose_templates
 from smilepay.services.identity_document import MAX_DOCUMENT_BYTES, DocumentEntry
 
 api = APIRouter(prefix="/v1/identity", tags=["identity"])
@@ -55,7 +57,8 @@ def get_consents(request: Request, who: WalletCaller = Depends(require_wallet)) 
 def delete_consent(purpose: str, request: Request,
                    who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     """Revoke one purpose and erase what it kept: identity verification its outcomes, boarding
-    its face template; the other purposes are not touched. (Staff erase attendance through
+    its face template, store entry its copy of the payment template; the other purposes (and
+    the payment templates) are not touched. (Staff erase attendance through
     ``DELETE /v1/identity/staff/{id}/face``: staff are not wallet customers.)"""
     chosen = parse_purpose(purpose)
     if chosen is Purpose.PAYMENT:
@@ -72,6 +75,9 @@ def delete_consent(purpose: str, request: Request,
         removed = board.templates.delete_of(who.scope, chosen, who.customer_id)
         board.matcher.forget(removed)
         erased = len(removed)
+    elif chosen is Purpose.STORE_ENTRY:  # the gates' copy of the payment face
+        erased = len(erase_purpose_templates(store_entry_templates(container_of(request)),
+                                             who.scope, who.customer_id, chosen))
     face_of(request).audit(who.scope, "purpose_erase", "accepted", (), who.customer_id, t,
                            {"purpose": chosen.value, "consents_revoked": revoked,
                             "records_erased": erased})

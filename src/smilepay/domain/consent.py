@@ -67,8 +67,32 @@ CONSENT_TEXTS: dict[str, ConsentText] = {
             "storage and from the search index at once and you get a deletion receipt."
         ),
     ),
+    # v2: v1 said "Your face is used for nothing else"; store entry (a purpose of its own) can
+    # now keep a copy of this template, on its own consent. A grant on v1 stays valid for
+    # payment (nothing about payment changed); new grants are on v2.
+    "2026-12-face-pay-v2": ConsentText(
+        version="2026-12-face-pay-v2",
+        purpose=(
+            "Pay at SmilePay terminals of this merchant by looking at the camera and confirming "
+            "with your phone number. Your face template is used for nothing else unless you "
+            "turn on another use yourself (such as entering stores by face): that use asks "
+            "for its own consent and keeps its own copy."
+        ),
+        what_is_kept=(
+            "Encrypted face templates (numbers computed from your face, not photos), the model "
+            "that made them, and a log of each face decision with its scores. No photos are "
+            "kept; camera frames are dropped right after they are processed."
+        ),
+        retention_days=365,
+        how_to_delete=(
+            "Press 'Erase my face' on your wallet page at any time. Your payment templates are "
+            "removed from storage and from the search index at once and you get a deletion "
+            "receipt. Copies kept for another use you turned on stay until you turn that use "
+            "off (for store entry: on your wallet's store page)."
+        ),
+    ),
 }
-CURRENT_CONSENT_VERSION = "2026-11-face-pay-v1"
+CURRENT_CONSENT_VERSION = "2026-12-face-pay-v2"
 
 
 def consent_text(version: str = CURRENT_CONSENT_VERSION) -> ConsentText:

@@ -74,11 +74,32 @@ PURPOSE_TEXTS: dict[Purpose, ConsentText] = {
                       "document image nor the selfie is kept."),
         retention_days=3 * 365, how_to_delete=_DELETE),
     Purpose.STORE_ENTRY: ConsentText(
-        version="2026-12-store-entry-v1",
-        purpose="Enter a checkout-free store by looking at the entrance camera.",
-        what_is_kept="An encrypted face template for store entry only. No photos.",
-        retention_days=365, how_to_delete=_DELETE),
+        version="2026-12-store-entry-v2",
+        purpose=("Use your face at the gates of this merchant's checkout-free stores: at the "
+                 "entry gate it opens your trip (and places the entry hold on your wallet); at "
+                 "the exit gate it finds your trip, and your wallet pays for what you took. "
+                 "The gates compare your face only with the customers who turned this on. "
+                 "Without it, show the entry code from your wallet at the gates."),
+        what_is_kept=("A copy of the face template you enrolled for payments, encrypted and "
+                      "kept apart for store gates only: erasing your payment face does not "
+                      "remove it, and turning this off does not remove your payment face. "
+                      "The scores of each gate decision. No photos."),
+        retention_days=365,
+        how_to_delete=("Turn off 'Let the store's gates recognise you' on your wallet's store "
+                       "page at any time: the copy is removed at once and the gates stop "
+                       "recognising you (your entry code still works); your other purposes "
+                       "are not touched.")),
 }
+
+# Store-entry texts that say what the gates do (a copy of the payment template, kept for the
+# gates; entry AND exit). A grant on the first text ("2026-12-store-entry-v1", which named the
+# entrance only and promised a template of its own that the code never made) names nobody at
+# a gate: the customer is asked to renew it on the wallet's store page, which makes the copy.
+STORE_FACE_VERSIONS = frozenset({"2026-12-store-entry-v2"})
+
+
+def store_consent_current(version: str) -> bool:
+    return version in STORE_FACE_VERSIONS
 
 
 @dataclass(frozen=True)

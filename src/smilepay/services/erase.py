@@ -1,6 +1,8 @@
 """Erase: revoking consent deletes a customer's templates from the store and the gallery in one
 transaction (no worker matches them once it commits) and returns a deletion receipt;
-``purge_expired`` does the same when retention has lapsed.
+``purge_expired`` does the same when retention has lapsed. Those are the payment templates:
+``erase_purpose_templates`` erases one other purpose's gate templates (store entry's copy,
+boarding's), and leaves the payment templates and the other purposes'.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from datetime import timedelta
 from smilepay.domain.consent import CONSENT_TEXTS, DeletionReceipt, make_deletion_receipt
 from smilepay.domain.identity import AuditEntry
 from smilepay.domain.ids import new_id
+from smilepay.domain.purposes import Purpose
 from smilepay.domain.tenants import Scope
+from smilepay.errors import InvalidInput
+from smilepay.ports.gates import GateTemplateStore
 from smilepay.services.face_context import FaceContext, now_utc
 
 
@@ -48,3 +53,13 @@ def purge_expired(fc: FaceContext, now_ms: int) -> list[DeletionReceipt]:
             receipts.append(erase_face(fc, scope, consent.customer_id, now_ms,
                                        reason="retention_expired"))
     return receipts
+
+
+def erase_purpose_templates(templates: GateTemplateStore, scope: Scope, customer_id: str,
+                            purpose: Purpose) -> list[str]:
+    """Delete the customer's gate templates of ``purpose`` only; the ids deleted (for the
+    matchers to forget). Payment templates are ``erase_face``'s."""
+    if purpose is Purpose.PAYMENT:
+        raise InvalidInput("expected a purpose other than payment (erase_face erases payment "
+                           "templates), got payment", param="purpose")
+    return templates.delete_of(scope, purpose, customer_id)

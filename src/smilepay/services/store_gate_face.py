@@ -5,22 +5,33 @@
   capability). The gate sends its camera frames (one every 0.6 s) with the session the first
   answer named, and shows the prompt until the challenge is passed or failed. The session
   belongs to the gate (``gate:<id>``): no other caller can feed or read it.
-- **Who**: the passed challenge's probe is searched in the gallery (``FaceContext.search``:
-  the scope's "pay" templates: store entry reuses the payment template, under a consent of
-  its own); only customers holding an active ``store_entry`` purpose consent can be named
-  (``GatesStore.with_active_consent``), at the payment's 1:1 threshold.
-- **False match**: the face is compared with every template of the scope's gallery, so the
-  decision-level bound is ``domain.false_match`` at the match's score over the gallery's size.
-  Above the policy's ``false_match_target`` the gate asks for the phone's last four digits
-  (keypad): the candidates are then the customers sharing them, and the named customer must be
-  one of them. Still above the target, or the digits name nobody matched: not recognised.
+- **Templates of its own**: store entry is a purpose of its own (``Purpose.STORE_ENTRY``). When
+  the customer turns it on (``grant_store_face``), each of their payment templates is opened
+  and sealed again under a new id as a ``store_entry`` gate template: a copy, kept apart.
+  Erasing the payment face leaves the copy (the gates still know the customer); revoking store
+  entry deletes the copy (``services.erase.erase_purpose``) and leaves the payment face.
+- **Who**: the passed challenge's probe is compared with the store-entry templates of the
+  scope whose customer holds an active ``store_entry`` consent on a text that covers the gates
+  (``domain.purposes.STORE_FACE_VERSIONS``), read at every decision (an erased copy or a
+  revoked consent is never matched), at the payment's 1:1 threshold. The same applies at the
+  entry gate (opens a trip) and the exit gate (names the trip to charge).
+- **False match**: the decision-level bound is ``domain.false_match`` at the match's score over
+  the number of store-entry templates compared. Above the policy's ``false_match_target`` the
+  gate asks for the phone's last four digits (keypad): the candidates are then the customers
+  sharing them, and the named customer must be one of them. Still above the target, or the
+  digits name nobody matched: not recognised.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
+import numpy as np
+
+from smilepay.domain.consent import ConsentRequired
 from smilepay.domain.false_match import FalseMatch, decision_false_match
 from smilepay.domain.identity import (
     AuditValue,
@@ -29,16 +40,26 @@ from smilepay.domain.identity import (
     best_per_customer,
     decide_identity,
 )
-from smilepay.domain.purposes import Purpose
+from smilepay.domain.ids import new_id
+from smilepay.domain.purposes import (
+    STORE_FACE_VERSIONS,
+    Purpose,
+    PurposeConsent,
+    grant_purpose_consent,
+    require_consent,
+    store_consent_current,
+)
+from smilepay.domain.templates import SealedTemplate, Vector
 from smilepay.domain.tenants import Scope
-from smilepay.errors import InvalidInput, NotFound
-from smilepay.ports.gates import GatesStore
+from smilepay.errors import Conflict, InvalidInput, NotFound
+from smilepay.ports.gallery import GalleryMatch
+from smilepay.ports.gates import GatesStore, GateTemplateStore
 from smilepay.ports.money import MoneyStore, MoneyTx
 from smilepay.ports.store import GateFrame, GateIdentity
 from smilepay.services.attendance import passed_probe
 from smilepay.services.context import MoneyContext
 from smilepay.services.customers import find_customers_by_last4
-from smilepay.services.face_context import FaceContext, FrameSession
+from smilepay.services.face_context import FaceContext, FrameSession, now_utc
 from smilepay.services.face_frames import add_frame
 from smilepay.services.face_guard import open_owned_challenge
 from smilepay.services.face_policy import threshold_for
@@ -55,13 +76,96 @@ def gate_bound(rows: Sequence[tuple[float, float]], score: float, compared: int
     return decision_false_match(rows, score, compared)
 
 
+class StoreEntryTemplates(GateTemplateStore, Protocol):
+    def candidates(self, scope: Scope, versions: Iterable[str]) -> list[tuple[str, str]]:
+        """(template id, customer id) of the store-entry templates a gate may compare with:
+        their customer holds an active store-entry consent on one of ``versions``."""
+        ...
+
+
+NO_PAYMENT_FACE = ("Enrol your face for payments first: the store's gates use a copy of "
+                   "that face.")
+
+
+def grant_store_face(fc: FaceContext, gates: GatesStore, templates: GateTemplateStore,
+                     scope: Scope, customer_id: str, digest: str, now_ms: int
+                     ) -> tuple[PurposeConsent, int]:
+    """Turn store entry by face on: a grant of the current store-entry text (a grant on an
+    older text is renewed), then a copy of each payment template sealed under its own id as a
+    ``store_entry`` template (replacing an earlier copy: the current payment face). With no
+    payment face and no earlier copy nothing is recorded (``Conflict``). The copies made."""
+    payment = fc.identity.templates_of(scope, customer_id)
+    kept = templates.ids_for(scope, Purpose.STORE_ENTRY, [customer_id])
+    if not payment and not kept:
+        raise Conflict(NO_PAYMENT_FACE, param="face")
+    try:
+        record = require_consent(gates.purpose_consents(scope, customer_id), customer_id,
+                                 Purpose.STORE_ENTRY)
+        current = store_consent_current(record.version)
+    except ConsentRequired:
+        current = False
+    if not current:
+        record = grant_purpose_consent(
+            consent_id=new_id("pcon", now_ms), tenant_id=scope.tenant_id,
+            customer_id=customer_id, purpose=Purpose.STORE_ENTRY, accepted_digest=digest,
+            now=now_utc(now_ms))
+        gates.add_purpose_consent(scope, record)
+    if not payment:  # erased for payment since: the earlier copy stays the gates' face
+        return record, 0
+    copies = [fc.seal(scope, customer_id, fc.open_vector(t), t.model_id, t.quality, now_ms)
+              for t in payment]
+    templates.delete_of(scope, Purpose.STORE_ENTRY, customer_id)
+    for copy in copies:
+        templates.add(copy, Purpose.STORE_ENTRY)
+    fc.audit(scope, "store_face_copy", "accepted", (), customer_id, now_ms,
+             {"templates": len(copies), "consent_version": record.version})
+    return record, len(copies)
+
+
+class _Vectors:
+    """The store-entry templates' opened vectors by template id (a template never changes;
+    ids are never reused). Each decision keeps only the current candidates: an erased copy
+    leaves memory at the next decision and is never compared before (membership is read)."""
+
+    def __init__(self, templates: GateTemplateStore,
+                 open_vector: Callable[[SealedTemplate], Vector]) -> None:
+        self.templates, self.open_vector = templates, open_vector
+        self._by_id: dict[str, tuple[str, Vector]] = {}  # id -> (model id, vector)
+        self._lock = threading.Lock()
+
+    def search(self, candidates: Sequence[tuple[str, str]], model_id: str, probe: Vector,
+               k: int) -> tuple[list[GalleryMatch], int]:
+        """The best ``k`` of the candidates of ``model_id`` for ``probe``, and how many were
+        compared."""
+        with self._lock:
+            known = dict(self._by_id)
+        missing = [t for t, _ in candidates if t not in known]
+        for found in self.templates.get_many(missing):
+            known[found.template_id] = (found.model_id, self.open_vector(found))
+        current = {t: known[t] for t, _ in candidates if t in known}
+        with self._lock:
+            self._by_id = current
+        pairs = [(t, c) for t, c in candidates
+                 if t in current and current[t][0] == model_id
+                 and current[t][1].shape == probe.shape]
+        if not pairs:
+            return [], 0
+        matrix = np.stack([current[t][1] for t, _ in pairs]).astype(np.float32)
+        scores = matrix @ probe.astype(np.float32)
+        order = np.argsort(-scores)[:k]
+        return [GalleryMatch(pairs[i][0], pairs[i][1], float(scores[i])) for i in order], \
+            len(pairs)
+
+
 class FaceGateIdentifier:
     """``GateIdentifier`` on the face engine (module docstring)."""
 
-    def __init__(self, fc: FaceContext, gates: GatesStore, money_store: MoneyStore,
-                 money_ctx: MoneyContext, now_ms: Callable[[], int]) -> None:
-        self.fc, self.gates, self.now_ms = fc, gates, now_ms
+    def __init__(self, fc: FaceContext, gates: GatesStore, templates: StoreEntryTemplates,
+                 money_store: MoneyStore, money_ctx: MoneyContext,
+                 now_ms: Callable[[], int]) -> None:
+        self.fc, self.gates, self.templates, self.now_ms = fc, gates, templates, now_ms
         self.money_store, self.money_ctx = money_store, money_ctx
+        self._vectors = _Vectors(templates, fc.open_vector)
 
     def identify(self, scope: Scope, gate_id: str, frames: Sequence[GateFrame], *,
                  session: str | None = None, digits: str | None = None) -> GateIdentity:
@@ -101,16 +205,14 @@ class FaceGateIdentifier:
             return GateIdentity("not_live")
         probe, model_id = found
         policy = self.fc.policy
-        hits = self.fc.search(scope, model_id, probe)
-        allowed = self.gates.with_active_consent(scope, Purpose.STORE_ENTRY,
-                                                 {h.customer_id for h in hits})
-        candidates = best_per_customer(
-            [Candidate(h.template_id, h.score) for h in hits if h.customer_id in allowed],
-            {h.template_id: h.customer_id for h in hits})
+        members = self.templates.candidates(scope, STORE_FACE_VERSIONS)
+        hits, searched = self._vectors.search(members, model_id, probe, policy.search_k)
+        candidates = best_per_customer([Candidate(h.template_id, h.score) for h in hits],
+                                       {h.template_id: h.customer_id for h in hits})
         threshold, _ = threshold_for(model_id, policy.match_far,
                                      policy.fallback_match_threshold)
         ids = [c.customer_id for c in candidates]
-        compared = max(1, self.fc.gallery.size(scope, model_id))
+        compared = max(1, searched)
         owners: set[str] = set(ids)
         if digits is not None:
             owners, compared = self._digit_owners(scope, digits, ids)

@@ -116,7 +116,8 @@
     } catch (err) { fail(err); }
   }
 
-  // store entry by face: a consent of its own (the payment face template, used at the gates)
+  // store entry by face: a consent of its own; turning it on seals a copy of the payment face
+  // for the gates (entry and exit), turning it off erases that copy (the payment face stays)
   const faceCard = document.getElementById("face-gates");
   const faceOn = document.getElementById("face-gates-on");
   const faceOff = document.getElementById("face-gates-off");
@@ -130,14 +131,18 @@
         SmileApi.get("/v1/face/wallet")]);
       faceDigest = text.digest;
       document.getElementById("face-gates-text").textContent = text.body;
-      const on = consents.data.some((c) => c.purpose === "store_entry" && c.active);
+      const mine = consents.data.filter((c) => c.purpose === "store_entry" && c.active);
+      const on = mine.some((c) => c.version === text.version);
+      const older = !on && mine.length > 0; // agreed to an earlier text: the gates ignore it
       const enrolled = wallet.face && wallet.face.templates > 0;
       faceState.textContent = on
-        ? (enrolled ? "On: the store's gates can recognise you." : "On, but no face is enrolled: enrol your face first.")
-        : (enrolled ? "Off: show your entry code at the gates." : "Off. Enrol your face for payments first.");
+        ? "On: the store's gates can recognise you at the entry and at the exit."
+        : older
+          ? "Paused: this text changed since you agreed. Read it and agree again to use your face at the gates."
+          : (enrolled ? "Off: show your entry code at the gates." : "Off. Enrol your face for payments first.");
       faceOn.hidden = on;
-      faceOn.disabled = !enrolled;
-      faceOff.hidden = !on;
+      faceOn.disabled = !on && !enrolled;
+      faceOff.hidden = !on && !older;
       faceCard.hidden = false;
     } catch (err) {
       faceCard.hidden = true; // a server without the face engine: the entry code only
