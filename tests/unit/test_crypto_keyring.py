@@ -97,3 +97,31 @@ def test_tenant_rotations_are_cached_and_distinct_per_tenant() -> None:
     a = rot.matrix("acct_a", 1)
     assert rot.matrix("acct_a", 1) is a
     assert not np.allclose(a, rot.matrix("acct_b", 1))
+
+
+
+_OPEN_RING = """
+import json, sys
+from pathlib import Path
+from smilepay.adapters.crypto import load_or_create_secrets
+ring = load_or_create_secrets(Path(sys.argv[1])).key_ring
+print(json.dumps({kid: key.hex() for kid, key in ring.export_keys().items()}))
+"""
+
+
+def test_processes_creating_the_secrets_file_at_once_end_on_the_same_keys(tmp_path: Path) -> None:
+    """Workers starting together on a fresh install: one file wins, nobody seals with keys that
+    are not on disk (before, each wrote its own set over the other's)."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "fresh" / "face-secrets.json"
+    started = [subprocess.Popen([sys.executable, "-c", _OPEN_RING, str(path)],
+                                stdout=subprocess.PIPE, text=True) for _ in range(6)]
+    rings = [json.loads(p.communicate(timeout=120)[0]) for p in started]
+    on_disk = {kid: key.hex()
+               for kid, key in load_or_create_secrets(path).key_ring.export_keys().items()}
+    assert all(ring == on_disk for ring in rings)
+    assert [p.name for p in path.parent.iterdir()] == ["face-secrets.json"]  # no drafts left
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -159,12 +160,27 @@ def save_secrets(path: Path, found: Secrets) -> None:
     write_file_atomically(path, json.dumps(payload).encode(), mode=0o600)
 
 
+def _create_exclusively(path: Path) -> None:
+    """Write a fresh set beside ``path`` and hard-link it into place, which fails if the name
+    exists: two processes starting together (``serve --workers 2``, a migration beside a
+    server) end up on the same keys instead of one overwriting the other's."""
+    fresh = Secrets(AesGcmKeyRing.generate(), secrets.token_bytes(32), secrets.token_bytes(32))
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
+    save_secrets(draft, fresh)  # 0600, fsynced
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first: its keys win
+    finally:
+        draft.unlink(missing_ok=True)
+
+
 def load_or_create_secrets(path: Path) -> Secrets:
-    """The key ring and rotation secret in ``path``; a fresh set is created on first use."""
+    """The key ring and rotation secret in ``path``; a fresh set is created on first use
+    (exclusively: the file another process created at the same moment wins)."""
     if not path.exists():
-        fresh = Secrets(AesGcmKeyRing.generate(), secrets.token_bytes(32), secrets.token_bytes(32))
-        save_secrets(path, fresh)
-        return fresh
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_exclusively(path)
     try:
         payload = json.loads(path.read_text())
         keys = {kid: base64.b64decode(v) for kid, v in payload["keys"].items()}

@@ -9,12 +9,10 @@ workers starting together end up on the same keys. Keys are never logged.
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 from pathlib import Path
 
-from smilepay.adapters.crypto import AesGcmKeyRing, Secrets, load_or_create_secrets, save_secrets
+from smilepay.adapters.crypto import AesGcmKeyRing, load_or_create_secrets
 from smilepay.config import Settings, get_settings
 
 _LOCK = threading.Lock()
@@ -26,26 +24,12 @@ def secrets_path(settings: Settings | None = None) -> Path:
     return Path(found.face().secrets_file or found.var_dir / "face-secrets.json").resolve()
 
 
-def _create_exclusively(path: Path) -> None:
-    fresh = Secrets(AesGcmKeyRing.generate(), secrets.token_bytes(32), secrets.token_bytes(32))
-    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
-    save_secrets(draft, fresh)  # 0600, fsynced
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass  # another process made it first: its keys win
-    finally:
-        draft.unlink(missing_ok=True)
-
-
 def configured_key_ring(settings: Settings | None = None) -> AesGcmKeyRing:
     """The install's key ring (created on first use), the same object for every caller."""
     path = secrets_path(settings)
     with _LOCK:
         ring = _RINGS.get(path)
         if ring is None:
-            if not path.exists():
-                _create_exclusively(path)
-            ring = load_or_create_secrets(path).key_ring
+            ring = load_or_create_secrets(path).key_ring  # created exclusively if missing
             _RINGS[path] = ring
         return ring
