@@ -1,9 +1,12 @@
 """Standing authorisations (mandates) and who may authorise a payment.
 
-A customer's wallet is debited in one of two ways only: through the face flow at a terminal
-(liveness, 1:N match, phone factor), or by the merchant's server (secret key) under a mandate
-the customer granted on the wallet page. A mandate is recorded, listed and revocable; a
-revoked one never authorises again. A terminal key never confirms a payment by customer id.
+A customer's wallet is debited only with an authorisation the customer gave and the system
+recorded: the face flow at a terminal (liveness, 1:N match, phone factor); the merchant's
+server (secret key) under a mandate the customer granted on the wallet page; a store trip's
+hold, placed when the customer entered with the wallet's code or face under store-entry
+consent; or a fare, authorised by the passenger's ticket and boarding consent (the payment
+names both). A mandate is recorded, listed and revocable; a revoked one never authorises
+again. A terminal key never confirms a payment by customer id.
 """
 
 from __future__ import annotations
