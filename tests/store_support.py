@@ -42,13 +42,14 @@ class SeededStore:
 
 
 def seed_store(money: SqlMoneyStore, unit: SqlStoreUnit, ctx: MoneyContext, *,
-               hold_minor: int = 2000, auto_refund_max_minor: int = 500) -> SeededStore:
+               hold_minor: int = 2000, auto_refund_max_minor: int = 500,
+               currency: str = "EUR") -> SeededStore:
     merchant = seed_merchant(money, ctx, f"Store {secrets.token_hex(3)}")
     scope = merchant.scope
 
     def work(tx: StoreTx) -> SeededStore:
         now = ctx.clock.now_ms()
-        store = create_store(tx, scope, now, name="Corner", currency="EUR",
+        store = create_store(tx, scope, now, name="Corner", currency=currency,
                              entry_hold_minor=hold_minor,
                              auto_refund_max_minor=auto_refund_max_minor)
         import_catalogue(tx, scope, store["id"], catalogue_csv([TEA, PEN, SOAP]))

@@ -124,10 +124,17 @@ def _decision(d: GateDecision) -> dict[str, Any]:
     return {"object": "gate_decision", **asdict(d)}
 
 
-def _exit_view(d: ExitDecision) -> dict[str, Any]:
+def _exit_view(decided: tuple[ExitDecision, Row]) -> dict[str, Any]:
+    d, store = decided  # the store: its name and currency on the receipt
     return {"object": "gate_decision", "open": d.open, "display": d.display,
-            "reason": d.reason, "trip": store_views.trip_view(d.trip, d.lines),
+            "reason": d.reason, "trip": store_views.trip_view(d.trip, d.lines, store),
             "review": d.review}
+
+
+def _exit_in_store(tx: StoreTx, rt: StoreRuntime, caller: Caller, gate_id: str,
+                   trip_id: str) -> tuple[ExitDecision, Row]:
+    decided = decide_exit(tx, rt.sctx, caller.scope, gate_id, trip_id)
+    return decided, store_admin.get_store(tx, caller.scope, decided.trip["store_id"])
 
 
 @api.post("/stores")
@@ -275,8 +282,8 @@ def post_exit(gate_id: str, body: ExitIn, request: Request,
         if trip_id is None:
             return _decision(GateDecision(False, "Please see staff", "not_recognised"))
     named = trip_id
-    return _exit_view(_at_gate(rt, caller, gate_id, lambda tx: decide_exit(
-        tx, rt.sctx, caller.scope, gate_id, named)))
+    return _exit_view(_at_gate(rt, caller, gate_id, lambda tx: _exit_in_store(
+        tx, rt, caller, gate_id, named)))
 
 
 def _trip_in_store(rt: StoreRuntime, caller: Caller, gate_id: str, customer: str
@@ -348,11 +355,12 @@ def post_pay_debt(trip_id: str, request: Request,
                   who: WalletCaller = Depends(require_wallet)) -> dict[str, Any]:
     rt = runtime(request)
 
-    def work(tx: StoreTx) -> ExitDecision:
+    def work(tx: StoreTx) -> tuple[ExitDecision, Row]:
         trip = tx.one("trips", id=trip_id, customer_id=who.customer_id)
         if trip is None:
             raise NotFound(f"expected a trip of yours, got {trip_id!r}", param="trip")
-        return store_after.pay_debt(tx, rt.sctx, who.scope, trip_id)
+        paid = store_after.pay_debt(tx, rt.sctx, who.scope, trip_id)
+        return paid, store_admin.get_store(tx, who.scope, trip["store_id"])
 
     return _exit_view(rt.unit.run(work))
 

@@ -85,7 +85,7 @@
       const trip = d.trip;
       show("open", mode === "entry" ? "Welcome" : "Goodbye",
            trip && trip.lines ? items(trip.lines.length) + ", total " +
-             formatMoney(trip.charged_minor, "EUR") : "");
+             formatMoney(trip.charged_minor, trip.currency) : "");
     } else if (!typed && (d.reason === "not_recognised" || d.reason === "bad_code" || d.reason === "no_face")) {
       holdUntil = 0; // an idle gate (nobody, or a stranger): keep looking, quietly
     } else {

@@ -34,11 +34,24 @@
     } catch (err) { fail(err); }
   }
 
-  async function dispute(line, reason) {
+  // A trip's amounts are minor units of its store's currency (ISO 4217, with its exponent):
+  // 500 JPY is "¥500", 370 euro cents "€3.70".
+  function money(minor, t) {
+    const digits = t.currency_exponent;
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency: t.currency,
+        minimumFractionDigits: digits, maximumFractionDigits: digits }).format(minor / Math.pow(10, digits));
+    } catch (e) {
+      const s = String(Math.abs(minor)).padStart(digits + 1, "0");
+      return (minor < 0 ? "-" : "") + (digits ? s.slice(0, -digits) + "." + s.slice(-digits) : s) + " " + t.currency;
+    }
+  }
+
+  async function dispute(line, reason, t) {
     try {
       const d = await SmileApi.post("/v1/wallet/store/lines/" + encodeURIComponent(line) + "/dispute", { reason });
       showMessage(message, d.status === "refunded"
-        ? "Refunded: " + formatMoney(d.amount_minor, "EUR") + " is back in your wallet."
+        ? "Refunded: " + money(d.amount_minor, t) + " is back in your wallet."
         : "Sent to the store's staff: they will look at it.", "info");
       message.hidden = false;
       loadTrips();
@@ -63,22 +76,22 @@
     canceled: "Cancelled",
   };
 
-  function lineState(line) {
+  function lineState(line, t) {
     if (line.dispute === "refunded" || (!line.dispute && line.refunded_minor)) {
-      return "Refunded " + formatMoney(line.refunded_minor, "EUR");
+      return "Refunded " + money(line.refunded_minor, t);
     }
     return DISPUTES[line.dispute] || "Sent to the store's staff";
   }
 
-  function lineRow(line) {
+  function lineRow(line, t) {
     const reason = el("select", { "aria-label": "What is wrong" },
       ...REASONS.map(([value, text]) => el("option", { value }, text)));
     const action = line.dispute || line.refunded_minor
-      ? el("span", { class: "dispute-state" }, lineState(line))
+      ? el("span", { class: "dispute-state" }, lineState(line, t))
       : el("span", {}, reason, " ", el("button", { class: "secondary dispute",
-          onclick: () => dispute(line.id, reason.value) }, "Dispute"));
+          onclick: () => dispute(line.id, reason.value, t) }, "Dispute"));
     return el("tr", { "data-line": line.id }, el("td", {}, line.quantity + " × " + line.name),
-              el("td", { class: "nowrap" }, formatMoney(line.amount_minor, "EUR")),
+              el("td", { class: "nowrap" }, money(line.amount_minor, t)),
               el("td", {}, action));
   }
 
@@ -86,17 +99,17 @@
     const when = formatTime(Math.floor(t.created_at_ms / 1000));
     const refunded = t.lines.reduce((sum, line) => sum + line.refunded_minor, 0);
     const box = el("div", { class: "trip", "data-trip": t.id, "data-status": t.status },
-      el("h3", {}, "Trip on " + when + " · " + (STATUSES[t.status] || "In progress")));
-    if (t.debt_minor > 0) box.append(el("button", { onclick: () => payDebt(t.id) }, "Pay " + formatMoney(t.debt_minor, "EUR")));
+      el("h3", {}, t.store_name + " · Trip on " + when + " · " + (STATUSES[t.status] || "In progress")));
+    if (t.debt_minor > 0) box.append(el("button", { onclick: () => payDebt(t.id) }, "Pay " + money(t.debt_minor, t)));
     if (t.lines.length) {
       const foot = [el("tr", { class: "total" }, el("td", {}, el("strong", {}, "Total paid")),
-                       el("td", { class: "nowrap" }, el("strong", {}, formatMoney(t.charged_minor, "EUR"))),
+                       el("td", { class: "nowrap" }, el("strong", {}, money(t.charged_minor, t))),
                        el("td", {}))];
       if (refunded) {
         foot.push(el("tr", {}, el("td", {}, "Refunded to your wallet"),
-                     el("td", { class: "nowrap" }, formatMoney(refunded, "EUR")), el("td", {})));
+                     el("td", { class: "nowrap" }, money(refunded, t)), el("td", {})));
       }
-      box.append(el("table", {}, el("tbody", {}, ...t.lines.map(lineRow)), el("tfoot", {}, ...foot)));
+      box.append(el("table", {}, el("tbody", {}, ...t.lines.map((line) => lineRow(line, t))), el("tfoot", {}, ...foot)));
     } else if (t.status === "charged") {
       box.append(el("p", { class: "muted" }, "Nothing taken: nothing paid."));
     } else if (t.status === "authorised" || t.status === "in_store") {
@@ -171,7 +184,7 @@
     document.getElementById("new-code").disabled = true;
     return;
   }
-  SmileMoney.load().catch(() => null).then(loadTrips);
+  loadTrips();
   loadFaceGates();
   setInterval(loadTrips, 5000);
 })();
