@@ -122,14 +122,16 @@ def test_qr_entry_and_exit_charge_tags_and_tagless_picks(
     assert balance(unit, sctx, shop, who) == 4000  # the hold is placed before the door opens
     again = unit.run(lambda tx: enter_with_code(tx, sctx, shop.scope, entry, code))
     assert (again.open, again.reason) == (False, "code_used")
+    assert again.message == "This code has already been used: show a new code from your wallet."
     late = unit.run(lambda tx: issue_entry_code(tx, sctx, shop.scope, who))
     assert isinstance(sctx.money.clock, FixedClock)
     sctx.money.clock.advance_s(31)
     assert unit.run(lambda tx: enter_with_code(tx, sctx, shop.scope, entry, late)).reason \
         == "expired"
     forged = code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB")
-    assert unit.run(lambda tx: enter_with_code(tx, sctx, shop.scope, entry, forged)).reason \
-        == "bad_code"
+    bad = unit.run(lambda tx: enter_with_code(tx, sctx, shop.scope, entry, forged))
+    assert (bad.reason, bad.message) == (
+        "bad_code", "This is not a SmilePay entry code: show the entry code from your wallet.")
     trip = opened.trip_id or ""
     unit.run(lambda tx: gate_passage(tx, sctx, shop.scope, entry, trip, 1))
     tea = encode_sgtin96(TEA.gtin, 7, 1)
@@ -223,8 +225,10 @@ def test_wallet_that_cannot_pay_keeps_the_door_shut_and_debt_blocks_entry(
                                                   EntryMethod.QR))
     assert (blocked.open, blocked.reason) == (False, "unpaid_debt")
     # what the gate shows the customer: the amount as people read it, no ids, no "minor units"
-    assert blocked.message == "expected no unpaid store debt, got 4.97 EUR unpaid"
-    assert refused.message == "expected a hold of 10.00 EUR, got a refusal from the wallet"
+    assert blocked.message == ("An earlier store visit is still unpaid (4.97 EUR): pay it on "
+                               "your wallet's store page, then come in.")
+    assert refused.message == ("Your wallet could not set aside 10.00 EUR for this visit: top "
+                               "it up, then try again.")
     unit.run(lambda tx: top_up(tx.money, sctx.money, shop.scope, who, 2000, "EUR"))
     paid = leave(unit, sctx, shop, exit_, trip)
     assert (paid.open, paid.reason, paid.trip["status"]) == (True, "debt_paid", "charged")

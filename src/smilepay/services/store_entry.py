@@ -2,7 +2,10 @@
 entry hold placed before the door opens, guests, and the gates' passage counts (tailgating).
 
 A refused entry is a decision, not an error: the gate shows why and the door stays shut, and
-a failed hold stays recorded on its payment intent.
+a failed hold stays recorded on its payment intent. A decision carries a stable machine
+``reason`` (``ok``, ``bad_code``, ``expired``, ``code_used``, ``unpaid_debt``, ``trip_open``,
+``hold_failed``: what a program or the gate page branches on) and a ``message``: a plain
+sentence for the person at the gate, which may change wording.
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ class StoreContext:
 class GateDecision:
     open: bool
     display: str  # what the gate shows: "Welcome", "Please wait", "Please see staff", ...
-    reason: str  # ok, unpaid_debt, hold_failed, bad_code, ...
+    reason: str  # stable machine code: ok, unpaid_debt, hold_failed, bad_code, ...
     trip_id: str | None = None
-    message: str = ""
+    message: str = ""  # a plain sentence saying what to do (wording may change)
+
+
+NOT_A_CODE = "This is not a SmilePay entry code: show the entry code from your wallet."
 
 
 def _b64(data: bytes) -> str:
@@ -72,21 +78,23 @@ def issue_entry_code(tx: StoreTx, sctx: StoreContext, scope: Scope, customer_id:
 def redeem_entry_code(tx: StoreTx, sctx: StoreContext, scope: Scope, code: str) -> str:
     """The customer a valid, unexpired, unused code names; it is used up here."""
     if not isinstance(code, str) or len(code) > MAX_CODE_CHARS or code.count(".") != 2:
-        raise EntryRefused("expected a SmilePay entry code, got something else", reason="bad_code")
+        raise EntryRefused(NOT_A_CODE, reason="bad_code")
     prefix, payload, tag = code.strip().split(".")
     want = _b64(hmac.new(sctx.code_key, payload.encode(), hashlib.sha256).digest())
     if prefix != "SP1" or not hmac.compare_digest(want.encode(), tag.encode()):
-        raise EntryRefused("expected a code signed by SmilePay, got a bad signature",
-                           reason="bad_code")
+        raise EntryRefused(NOT_A_CODE, reason="bad_code")
     body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     if (body["t"], body["l"]) != (scope.tenant_id, scope.livemode):
-        raise EntryRefused("expected a code of this merchant, got another's", reason="bad_code")
+        raise EntryRefused("This code is for another company's stores: show the entry code "
+                           "from your wallet for this store.", reason="bad_code")
     now_ms = sctx.money.clock.now_ms()
     if now_ms > int(body["e"]):
-        raise EntryRefused("expected a fresh code (30 s), got an expired one", reason="expired")
+        raise EntryRefused("This code has expired (a code works for 30 seconds): show a new "
+                           "code from your wallet.", reason="expired")
     if tx.update("entry_codes", {"id": body["n"], "used_at_ms": None},
                  {"used_at_ms": now_ms}) != 1:
-        raise EntryRefused("expected an unused code, got one used already", reason="code_used")
+        raise EntryRefused("This code has already been used: show a new code from your "
+                           "wallet.", reason="code_used")
     return str(body["c"])
 
 
@@ -99,7 +107,8 @@ def outstanding_debt(tx: StoreTx, scope: Scope, customer_id: str) -> int:
 def _gate(tx: StoreTx, scope: Scope, gate_id: str, kind: str) -> Row:
     gate = tx.one("gates", id=gate_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     if gate is None or gate["kind"] != kind:
-        raise NotFound(f"expected an {kind} gate id, got an unknown one", param="gate")
+        raise NotFound(f"This is not one of your store's {kind} gates: check the gate's "
+                       "set-up.", param="gate")
     return gate
 
 
@@ -113,23 +122,26 @@ def authorise_entry(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str,
     debt = outstanding_debt(tx, scope, customer_id)
     if debt > 0:
         return GateDecision(False, "Please see staff", "unpaid_debt", message=(
-            f"expected no unpaid store debt, got {format_money(debt, store['currency'])} "
-            "unpaid"))
+            f"An earlier store visit is still unpaid ({format_money(debt, store['currency'])})"
+            ": pay it on your wallet's store page, then come in."))
     open_trips = [t for t in tx.rows("trips", store_id=store["id"], customer_id=customer_id)
                   if TripStatus(t["status"]) in IN_PROGRESS]
     if open_trips:
         return GateDecision(False, "Please see staff", "trip_open", open_trips[0]["id"],
-                            "expected no trip in progress, got one")
+                            "Your visit to this store has already started: staff can help "
+                            "you at the gate.")
     intent = create_payment(tx.money, sctx.money, scope, amount_minor=store["entry_hold_minor"],
                             currency=store["currency"], capture_method=CaptureMethod.MANUAL,
                             customer_id=customer_id, description=f"Store {store['name']}")
     held = confirm_payment(tx.money, sctx.money, scope, intent.id)
     if held.status is not PaymentStatus.REQUIRES_CAPTURE:
+        amount = format_money(store["entry_hold_minor"], store["currency"])
         alert(tx, scope, store["id"], "entry_hold_failed", customer_id,
-              f"entry hold failed: {held.last_error_code}", now_ms)
+              f"The customer's wallet could not set aside the entry amount of {amount}: "
+              "the gate stayed shut.", now_ms)
         return GateDecision(False, "Please see staff", "hold_failed", message=(
-            f"expected a hold of {format_money(store['entry_hold_minor'], store['currency'])}"
-            ", got a refusal from the wallet"))
+            f"Your wallet could not set aside {amount} for this visit: top it up, then try "
+            "again."))
     trip = trip_row(scope, store["id"], customer_id, method, held.id,
                     store["entry_hold_minor"], now_ms)
     tx.insert("trips", trip)
@@ -140,10 +152,11 @@ def enter_with_code(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str,
                     ) -> GateDecision:
     try:
         customer_id = redeem_entry_code(tx, sctx, scope, code)
-    except (EntryRefused, ValueError, KeyError) as exc:
-        reason = exc.details.get("reason", "bad_code") if isinstance(exc, EntryRefused) \
-            else "bad_code"
-        return GateDecision(False, "Please see staff", str(reason), message=str(exc)[:200])
+    except EntryRefused as exc:
+        return GateDecision(False, "Please see staff", str(exc.details.get("reason", "bad_code")),
+                            message=exc.message)
+    except (ValueError, KeyError):  # signed by us yet unreadable: never shown as it is
+        return GateDecision(False, "Please see staff", "bad_code", message=NOT_A_CODE)
     return authorise_entry(tx, sctx, scope, gate_id, customer_id, EntryMethod.QR)
 
 
@@ -158,17 +171,18 @@ def gate_passage(tx: StoreTx, sctx: StoreContext, scope: Scope, gate_id: str, tr
     is now in the store; more people than the trip authorised raise a tailgating alert."""
     if isinstance(people_seen, bool) or not isinstance(people_seen, int) \
             or not 0 <= people_seen <= 50:
-        raise InvalidInput("expected people_seen in 0..50, got another value",
+        raise InvalidInput("Send people_seen as a whole number from 0 to 50.",
                            param="people_seen")
     gate = tx.one("gates", id=gate_id, tenant_id=scope.tenant_id, livemode=scope.livemode)
     if gate is None:
-        raise NotFound("expected a gate id, got an unknown one", param="gate")
+        raise NotFound("This is not one of your store's gates: check the gate's set-up.",
+                       param="gate")
     trip = get_trip(tx, scope, trip_id, lock=True)
     now_ms = sctx.money.clock.now_ms()
     if people_seen > trip.people:
         alert(tx, scope, gate["store_id"], "tailgating", gate_id,
-              f"{people_seen} crossed {gate['kind']} gate for trip {trip.id} "
-              f"authorised for {trip.people}", now_ms)
+              f"{people_seen} people crossed the {gate['kind']} gate for trip {trip.id}, "
+              f"which lets in {trip.people}.", now_ms)
     if gate["kind"] == "entry" and trip.status is TripStatus.AUTHORISED:
         return save_trip(tx, move_trip(trip, TripStatus.IN_STORE, now_ms))
     return as_row(trip)
