@@ -11,6 +11,8 @@ receipt is on the wallet page and a line disputed there is refunded.
 The staff fallback: the exit gate cannot see the customer (a blank camera), staff type the
 trip number (a wrong one first: the gate says so in words) and the trip pays.
 
+A store in JPY: the wallet's store page names the store and shows yen without decimals.
+
 Chromium takes one fake camera per browser process: each camera is a browser of its own.
 """
 
@@ -249,4 +251,66 @@ def test_staff_type_the_trip_at_the_exit_when_the_camera_cannot_see_the_customer
     assert wallet.text_content(".dispute-state") in ("Refunded €1.20", "Refunded €2.50")
     lines = unit.run(lambda tx: tx.rows("lines", trip_id=trip), write=False)
     assert sorted(line["refunded_minor"] for line in lines) in ([0, 120], [0, 250])
+    container.close()
+
+
+def test_a_jpy_stores_receipt_on_the_wallet_page_has_yen_without_decimals(
+        tmp_path: Path, serve: Callable[[Any], Any], open_browser: Callable[[Path, str], Any],
+        shoot: Callable[[Any, str], Path]) -> None:
+    """A store in JPY (no minor unit): the wallet's store page names the store and shows ¥250,
+    ¥120, "Total paid ¥370" and the refund "¥120", never a decimal or a euro sign."""
+    import httpx
+
+    from smilepay.services.store_ingest import ingest_messages
+
+    container = build_container(f"sqlite:///{tmp_path}/store.db")
+    server = serve(create_app(container))
+    unit = SqlStoreUnit(container.store.engine)
+    shop = seed_store(container.store, unit, container.ctx, hold_minor=1000,
+                      auto_refund_max_minor=500, currency="JPY")
+    scope = shop.scope
+
+    def setup(tx: StoreTx) -> tuple[str, str, str, str, str]:
+        now = container.ctx.clock.now_ms()
+        entry = add_gate(tx, scope, now, shop.store["id"], kind="entry",
+                         terminal_id=shop.entry_terminal)["id"]
+        exit_ = add_gate(tx, scope, now, shop.store["id"], kind="exit",
+                         terminal_id=shop.exit_terminal)["id"]
+        entry_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.entry_terminal).raw
+        exit_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.exit_terminal).raw
+        who = create_customer(tx.money, container.ctx, scope, "+4915199887755").id
+        top_up(tx.money, container.ctx, scope, who, 5000, "JPY")
+        return entry, exit_, entry_key, exit_key, who
+
+    entry, exit_, entry_key, exit_key, who = unit.run(setup)
+    token = "ws_" + secrets.token_urlsafe(24)
+    now = container.ctx.clock.now_ms()
+    SqlIdentityStore(container.store.engine).add_wallet_session(
+        scope, hash_token(token), who, now, now + 3_600_000)
+    code = httpx.post(f"{server.url}/v1/wallet/store/entry_code", json={},
+                      headers={"Authorization": f"Bearer {token}"}).json()["code"]
+    opened = httpx.post(f"{server.url}/v1/store_gates/{entry}/entry", json={"code": code},
+                        headers={"Authorization": f"Bearer {entry_key}"}).json()
+    assert opened["open"], opened
+    trip = opened["trip_id"]
+    assert ingest_messages(unit, tea_and_pen(shop, trip), 1).rejected == []
+    left = httpx.post(f"{server.url}/v1/store_gates/{exit_}/exit", json={"trip": trip},
+                      headers={"Authorization": f"Bearer {exit_key}"}).json()
+    assert (left["open"], left["trip"]["currency"]) == (True, "JPY"), left
+
+    wallet = open_browser(blank_feed(tmp_path), server.url)
+    wallet.goto(f"{server.url}/store/wallet#token={token}")
+    receipt = wallet.locator(f"[data-trip='{trip}']")
+    receipt.locator("tr[data-line]").nth(1).wait_for()
+    text = receipt.inner_text()
+    assert receipt.locator("h3").inner_text().startswith("Corner · Trip on ")
+    assert "Total paid\t¥370" in text and "¥250" in text and "¥120" in text
+    assert "." not in text.split("Total paid")[1].split("\n")[0]  # no decimals
+    assert "€" not in text and "EUR" not in text
+    pen_row = receipt.locator("tr[data-line]", has_text="Pen")
+    pen_row.locator("button.dispute").click()
+    pen_row.locator(".dispute-state").wait_for()
+    assert pen_row.locator(".dispute-state").inner_text() == "Refunded ¥120"
+    assert wallet.inner_text("#message") == "Refunded: ¥120 is back in your wallet."
+    shoot(wallet, "store-wallet-receipt-jpy")
     container.close()
