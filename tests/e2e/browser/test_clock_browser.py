@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from e2e.browser.conftest import SCREENSHOTS, collecting_console, launch_page
+from e2e.browser.pages_support import OVERFLOW_JS, PHONE_SIZE, Shop, text_of, wait_until
 from facepay_support import build_face_app
 from support import require
 
@@ -211,3 +212,51 @@ def test_clock_in_out_and_an_offline_pin_punch(
     assert {p.staff_id for p in punches[:2]} == {staff["id"]}
     assert punches[2].staff_id != staff["id"] and not punches[2].counts  # waits for a manager
     assert not punches[2].flagged  # synced within the window
+
+
+WRONG_PIN = "That PIN is not right. Try again or ask your manager."
+
+
+def test_a_wrong_pin_reads_the_same_whoever_it_might_be_and_never_shows_server_words(
+        pages_shop: Shop, browse: Callable[..., Any]) -> None:
+    """A wrong PIN, a PIN too short for the server, another site's PIN and a wrong badge all
+    read as one plain sentence (nothing tells whether such a staff member exists); the PIN is
+    masked, every control is labelled, and nothing runs off a phone. The right PIN punches."""
+    with pages_shop.api() as api:
+        here = api.post("/v1/identity/sites", json={"name": "Depot"}).json()
+        there = api.post("/v1/identity/sites", json={"name": "Harbour"}).json()
+        r = api.post("/v1/identity/staff", json={"site": here["id"], "name": "Bea",
+                                                 "pin": "5678", "badge": "BADGE-77"})
+        assert r.status_code == 200, r.text
+        r = api.post("/v1/identity/staff", json={"site": there["id"], "name": "Cem",
+                                                 "pin": "2468"})
+        assert r.status_code == 200, r.text
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/identity/clock#key={pages_shop.world.keys.terminal_key}"
+              f"&site={here['id']}")
+    page.wait_for_selector("#manual:enabled")
+    assert page.get_attribute("#secret", "type") == "password"
+    for control in ("method", "secret"):
+        assert page.locator(f"label[for={control}]").count() == 1, control
+    assert not page.is_visible("#queue-note")  # nothing waiting: no "0" to puzzle over
+    assert "site_" not in text_of(page, "header")
+
+    def punch(method: str, secret: str) -> str:
+        page.select_option("#method", method)
+        page.fill("#secret", secret)
+        page.evaluate("() => { const m = document.getElementById('message');"
+                      " m.className = 'message'; m.textContent = ''; }")
+        page.click("#manual")
+        wait_until(lambda: page.is_visible("#message.error, #message.ok"), "the answer",
+                   page=page)
+        return text_of(page, "#message")
+
+    shown = {secret: punch("pin", secret) for secret in ("0000", "12", "2468")}
+    assert shown == {"0000": WRONG_PIN, "12": WRONG_PIN, "2468": WRONG_PIN}
+    assert page.is_hidden("#result")
+    assert page.evaluate("document.activeElement.id") == "secret"
+    assert punch("badge", "NO-SUCH-BADGE") == ("That badge code is not right. "
+                                                "Try again or ask your manager.")
+    assert punch("pin", "5678") == "Thank you."
+    assert "Clocked in" in text_of(page, "#result")
+    assert page.evaluate(OVERFLOW_JS) <= 0

@@ -19,10 +19,29 @@
     terminalKey = localStorage.getItem("smilepay.terminalKey");
     site = localStorage.getItem("smilepay.clockSite");
     SmileApi.key = terminalKey;
-    $("site").textContent = site ? "Site " + site : "No site set (#site=...)";
+    $("site").textContent = "Staff clock";
+    if (site) $("site").dataset.site = site;
   }
 
   function say(text, kind) { showMessage($("message"), text, kind); }
+
+  // What staff at the clock can act on, for an API error: never the server's wording, and a
+  // wrong PIN or badge reads the same whoever's it might have been (no hint who exists).
+  const WRONG_SECRET = {
+    pin: "That PIN is not right. Try again or ask your manager.",
+    badge: "That badge code is not right. Try again or ask your manager.",
+  };
+  const SET_UP_AGAIN = "This clock is not set up right. Ask your manager to set it up again.";
+
+  function clockMessage(err, method) {
+    if (err && err.status === 0) return err.message;
+    if (err && (err.param === "pin" || err.param === "badge" || err.param === "secret" || err.param === "method")) {
+      return WRONG_SECRET[method] || WRONG_SECRET[err.param] || WRONG_SECRET.pin;
+    }
+    if (err && (err.status === 401 || err.status === 403 || err.param === "site")) return SET_UP_AGAIN;
+    const text = customerMessage(err);
+    return /^expected\b|_/.test(text) ? "Something went wrong. Try again or ask your manager." : text;
+  }
 
   function result(text, kind) {
     const box = $("result");
@@ -45,7 +64,7 @@
       if (!cameraOpen) { $("video").hidden = false; await camera.open(); cameraOpen = true; }
       session = await SmileApi.post(`/v1/identity/sites/${site}/clock`, {});
     } catch (err) {
-      say(customerMessage(err), "error");
+      say(clockMessage(err), "error");
       $("start-face").disabled = false;
       return;
     }
@@ -60,7 +79,7 @@
       answer = await SmileApi.request("POST", `/v1/face/sessions/${session.id}/frames`, frame.blob,
         { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
     } catch (err) {
-      say(customerMessage(err) + " Use your PIN or badge.", "error");
+      say(clockMessage(err) + " Use your PIN or badge.", "error");
       $("start-face").disabled = false;
       return false;
     }
@@ -73,7 +92,7 @@
       const p = await SmileApi.post(`/v1/identity/sites/${site}/clock/${done.id}/punch`, { idempotency_key: SmileApi.newKey() });
       if (p.object === "punch") { say("Thank you.", "ok"); punched(p); }
       else { say("We could not recognise you. Use your PIN or badge.", "error"); result("Not recognised", "no_match"); }
-    } catch (err) { say(customerMessage(err), "error"); }
+    } catch (err) { say(clockMessage(err), "error"); }
     return false;
   }
 
@@ -88,6 +107,7 @@
 
   function showQueue() {
     $("queued").textContent = String(queue.length);
+    $("queue-note").hidden = !queue.length;
     $("online").dataset.online = queue.length ? "no" : "yes";
     $("online").textContent = queue.length ? "Offline: punches wait" : "";
   }
@@ -100,7 +120,12 @@
       punched(await SmileApi.post(`/v1/identity/sites/${site}/punches`, item, { timeoutMs: SEND_TIMEOUT_MS }));
       say("Thank you.", "ok");
     } catch (err) {
-      if (err.status !== 0) { say(customerMessage(err), "error"); return; }
+      if (err.status !== 0) {
+        say(clockMessage(err, item.method), "error");
+        $("result").hidden = true;
+        $("secret").focus();
+        return;
+      }
       item.device_at_ms = Date.now();
       item.signature = await sign(item);
       queue.push(item);
@@ -119,7 +144,7 @@
           await SmileApi.post(`/v1/identity/sites/${site}/punches`, queue[0], { timeoutMs: SEND_TIMEOUT_MS });
         } catch (err) {
           if (err.status === 0) return;  // still offline
-          say("A saved punch was refused: " + customerMessage(err), "error");
+          say("A saved punch was refused: " + clockMessage(err, queue[0].method), "error");
         }
         queue.shift();
         showQueue();
@@ -130,7 +155,16 @@
     }
   }
 
+  function showMethod() {
+    const pin = $("method").value === "pin";
+    $("secret-label").textContent = pin ? "My PIN" : "My badge code";
+    $("secret").inputMode = pin ? "numeric" : "text";
+    $("manual").textContent = pin ? "Clock in or out with my PIN" : "Clock in or out with my badge";
+  }
+
   setup();
+  showMethod();
+  $("method").addEventListener("change", showMethod);
   $("start-face").addEventListener("click", startFace);
   $("manual-form").addEventListener("submit", manual);
   if (!site || !terminalKey) {  // staff set the terminal up once; nobody punching sees an API error
