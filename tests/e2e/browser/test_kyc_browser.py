@@ -14,6 +14,7 @@ import cv2
 import pytest
 
 from e2e.browser.conftest import SCREENSHOTS, LiveServer, collecting_console, launch_page
+from e2e.browser.pages_support import OVERFLOW_JS, PHONE_SIZE, Shop, text_of, wait_until
 from facepay_support import build_face_app, sign_up
 from support import require
 
@@ -97,3 +98,63 @@ def test_kyc_page_verifies_the_owner_and_refuses_a_stranger(
         finally:
             browser.close()
     world.close()
+
+
+@pytest.mark.parametrize("token", [None, "ws_no_such_session_0123456789"],
+                         ids=["no-session", "ended-session"])
+def test_signed_out_the_kyc_page_shows_only_the_sign_in(
+        pages_shop: Shop, browse: Callable[..., Any], token: str | None) -> None:
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/identity/kyc" + (f"#token={token}" if token else ""))
+    page.wait_for_selector("#kyc-page[data-state=signed_out]")
+    assert page.is_visible("#signin")
+    assert page.get_attribute("#signin a", "href") == "/enrol"
+    assert [f.get_attribute("id") for f in page.query_selector_all("form") if f.is_visible()] == []
+    assert [i.get_attribute("id") for i in page.query_selector_all("input, select, video")
+            if i.is_visible()] == []
+    assert page.is_hidden("#consent-text")
+    assert text_of(page, "#message") == ("Your session has ended. Please sign in again." if token
+                                         else "You are not signed in.")
+    assert page.evaluate("localStorage.getItem('smilepay.wallet')") is None
+    assert page.evaluate(OVERFLOW_JS) <= 0
+
+
+def test_the_kyc_page_says_in_words_what_is_wrong_with_a_typed_document(
+        pages_shop: Shop, browse: Callable[..., Any]) -> None:
+    """Only the chosen document's fields show, each labelled; a wrong length is caught on the
+    page, a number or MRZ the server refuses reads in plain words (no "expected", no "MRZ")."""
+    token = sign_up(pages_shop.world, phone="+4915100000031")
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/identity/kyc#token={token}")
+    page.wait_for_selector("#kyc-page[data-state=ready]")
+    assert page.is_visible("#number") and page.is_hidden("#mrz1") and page.is_hidden("#mrz2")
+    page.check("#consent-box")
+
+    def refused(number: str = "", line1: str = "", line2: str = "") -> str:
+        page.evaluate("() => { const m = document.getElementById('message');"
+                      " m.className = 'message'; m.textContent = ''; }")
+        if number:
+            page.fill("#number", number)
+        else:
+            page.fill("#mrz1", line1)
+            page.fill("#mrz2", line2)
+        page.click("#start")
+        wait_until(lambda: page.is_visible("#message.error"), "the refusal", page=page)
+        assert page.get_attribute("#kyc", "data-state") == "document"
+        assert page.is_hidden("#video")  # no camera for a bad document
+        shown = text_of(page, "#message")
+        assert "expected" not in shown and "MRZ" not in shown and "MOD" not in shown, shown
+        return shown
+
+    assert refused("12345") == ("A resident identity card number has 18 characters; "
+                                "you typed 5.")
+    assert refused("110105194912310020").startswith("This card number is not right")
+    page.select_option("#doc-type", "passport")
+    assert page.is_hidden("#number") and page.is_visible("#mrz1") and page.is_visible("#mrz2")
+    for field in ("mrz1", "mrz2"):
+        assert page.locator(f"label[for={field}]").count() == 1, field
+    assert refused(line1="P<UTOERIKSSON<<ANNA<MARIA", line2="x").startswith("Line 1 has 25")
+    assert refused(line1="P<UTOERIKSSON<<ANNA<MARIA".ljust(44, "<"),
+                   line2="L898902C36UTO7408122F1204159ZE184226B<<<<<11").startswith(
+        "These passport lines are not right")
+    assert page.evaluate(OVERFLOW_JS) <= 0
