@@ -57,3 +57,46 @@ def test_the_camera_check_says_what_it_saw_in_words_on_a_phone(
     assert result.startswith("Largest face: ") and result.endswith(" pixels wide."), result
     assert "{" not in result
     assert page.evaluate(OVERFLOW_JS) <= 0
+
+
+def test_a_kiosk_with_a_refused_key_tells_the_staff_not_the_customer_to_sign_in(
+    pages_shop: Shop, browse: Callable[..., Any]
+) -> None:
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/kiosk#key=tk_test_revoked0000000000000")
+    page.wait_for_selector("#message.error")
+    assert text_of(page, "#message") == ("This kiosk is not set up right. Staff: open it again "
+                                         "from the dashboard's terminal link.")
+    assert text_of(page, "#merchant") == "Not connected"
+    assert page.evaluate(OVERFLOW_JS) <= 0
+
+
+def test_enrol_with_a_refused_key_or_too_many_wrong_codes_says_what_to_do(
+    pages_shop: Shop, browse: Callable[..., Any]
+) -> None:
+    page = browse(pages_shop.url, PHONE_SIZE)
+    page.goto(f"{pages_shop.url}/enrol#key=tk_test_revoked0000000000000")
+    page.fill("#phone", "+4915112340041")
+    page.click("#send-code")
+    page.wait_for_selector("#message.error")
+    assert text_of(page, "#message") == ("This sign-up page is not set up right. Ask the shop "
+                                         "staff to open it again.")
+    page.goto("about:blank")  # a new load: only the fragment would differ
+    page.goto(f"{pages_shop.url}/enrol#key={pages_shop.world.keys.terminal_key}")
+    page.fill("#phone", "+4915112340042")
+    page.click("#send-code")
+    page.wait_for_selector("#step-code:not([hidden])")
+    shown = []
+    for _ in range(7):
+        page.evaluate("() => { document.getElementById('message').className = 'message'; }")
+        page.fill("#code", "000000")
+        page.click("#verify")
+        page.wait_for_selector("#message.error")
+        shown.append(text_of(page, "#message"))
+    assert shown[0] == "That code is not right. Check the message and try again."
+    assert shown[-1].startswith("Too many wrong codes."), shown
+    assert not any("expected" in line for line in shown), shown
+    page.click("#new-code")
+    page.wait_for_selector("#step-phone:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "phone"
+    assert page.evaluate(OVERFLOW_JS) <= 0

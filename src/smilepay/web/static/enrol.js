@@ -19,6 +19,19 @@
     for (const s of ["step-phone", "step-code", "step-consent", "step-face", "step-done"]) $(s).hidden = s !== id;
   }
 
+  // What a customer can act on, for an API error (the server's own words are for developers).
+  function enrolMessage(err) {
+    if (err && err.status === 401 && SmileApi.key === terminalKey) {
+      return "This sign-up page is not set up right. Ask the shop staff to open it again.";
+    }
+    if (err && err.code === "rate_limited") return "Too many tries for now. Wait a few minutes and try again.";
+    if (err && err.param === "code" && /too many/i.test(err.message || "")) {
+      return "Too many wrong codes. Press \u201cSend a new code\u201d and use the new one.";
+    }
+    const text = customerMessage(err);
+    return /^expected\b/.test(text) ? GENERIC_PROBLEM : text;
+  }
+
   function asTerminal() { SmileApi.key = terminalKey; }
   function asWallet() { SmileApi.key = localStorage.getItem("smilepay.wallet"); }
 
@@ -36,7 +49,7 @@
       show("step-code");
       showMessage(message, "Enter the code from the message.", "info");
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
     }
   });
 
@@ -53,8 +66,16 @@
       show("step-consent");
       showMessage(message, login.created ? "Phone verified: your wallet is ready." : "Welcome back.", "ok");
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
     }
+  });
+
+  $("new-code").addEventListener("click", () => {
+    signup = null;
+    $("code").value = "";
+    show("step-phone");
+    showMessage(message, "Check your phone number and ask for a new code.", "info");
+    $("phone").focus();
   });
 
   $("consent-box").addEventListener("change", () => { $("consent-ok").disabled = !$("consent-box").checked; });
@@ -66,7 +87,7 @@
       show("step-face");
       showMessage(message, "Consent recorded. Opening the camera...", "ok");
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
       return;
     }
     try {
@@ -76,7 +97,7 @@
       $("start-face").disabled = false;
       showMessage(message, "Consent recorded. Now your face: press Start and follow the prompts.", "ok");
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
     }
   });
 
@@ -91,14 +112,14 @@
     try {
       session = await SmileApi.post("/v1/face/enrolments", null);
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
       $("start-face").disabled = false;
       return;
     }
     drawSteps(session.steps, 0);
     showMessage(message, session.prompts[0], "info");
     camera.stream_frames(sendFrame, FRAMES_PER_S, (err) => {
-      showMessage(message, customerMessage(err) + " Press Start to try again.", "error");
+      showMessage(message, enrolMessage(err) + " Press Start to try again.", "error");
       $("start-face").disabled = false;
     });
   });
@@ -109,7 +130,7 @@
       answer = await SmileApi.request("POST", "/v1/face/sessions/" + session.id + "/frames", frame.blob,
         { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
       $("start-face").disabled = false;
       return false;
     }
@@ -137,7 +158,7 @@
       show("step-done");
       showMessage(message, "You can now pay with a smile.", "ok");
     } catch (err) {
-      showMessage(message, customerMessage(err), "error");
+      showMessage(message, enrolMessage(err), "error");
       $("start-face").disabled = false;
     }
   }

@@ -57,10 +57,20 @@
         toWaiting("Waiting for the next payment…");
       }
     } catch (err) {
-      setState("error", customerMessage(err), "error");
+      setState("error", kioskMessage(err), "error");
     } finally {
       polling = false;
     }
+  }
+
+  // A refused terminal key is for the staff, not "you are signed out" for the customer.
+  function kioskMessage(err) {
+    if (err && err.status === 401) {
+      $("merchant").textContent = "Not connected";
+      return "This kiosk is not set up right. Staff: open it again from the dashboard's terminal link.";
+    }
+    const text = customerMessage(err);
+    return /^expected\b/.test(text) ? GENERIC_PROBLEM : text;
   }
 
   function stopCheck() {
@@ -85,7 +95,7 @@
       $("retry").hidden = true;
       return;
     }
-    setState("error", customerMessage(err), "error");
+    setState("error", kioskMessage(err), "error");
     $("retry").hidden = false;
   }
 
@@ -133,7 +143,7 @@
         { headers: { "X-Capture-Ms": String(frame.capturedAtMs) } });
     } catch (err) {
       if (mine !== generation) return false;
-      setState("error", customerMessage(err), "error");
+      setState("error", kioskMessage(err), "error");
       $("retry").hidden = false;
       return false;
     }
@@ -191,7 +201,7 @@
         $("retry").hidden = false;
       }
     } catch (err) {
-      setState("error", customerMessage(err), "error");
+      setState("error", kioskMessage(err), "error");
       $("retry").hidden = false;
     } finally {
       $("pay").disabled = false;
