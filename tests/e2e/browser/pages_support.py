@@ -42,6 +42,10 @@ BROKEN_WORDS_JS = """() => {
   return broken;
 }"""
 OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Boxes that scroll sideways inside the page (a table wider than its card), by their heading.
+SCROLLING_TABLES_JS = """() => Array.from(document.querySelectorAll('.table-wrap, section.card'))
+  .filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1)
+  .map((e) => ((e.closest('section') || e).querySelector('h2') || e).textContent)"""
 
 
 @dataclass

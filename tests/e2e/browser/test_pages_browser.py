@@ -22,6 +22,7 @@ from e2e.browser.pages_support import (
     DESKTOP,
     OVERFLOW_JS,
     PHONE_SIZE,
+    SCROLLING_TABLES_JS,
     Shop,
     no_one_feed,
     text_of,
@@ -146,6 +147,26 @@ def test_the_dashboard_reads_well_at_every_width(
         assert part in audit, (part, audit)
     assert page.evaluate(BROKEN_WORDS_JS) == []
     assert page.evaluate(OVERFLOW_JS) <= 0, "the page scrolls sideways"
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    assert page.evaluate(SCROLLING_TABLES_JS) == [], "a table scrolls inside its card"
+    if size == PHONE_SIZE:  # one labelled block per payment, not a squeezed table
+        assert page.get_attribute(f"{row} td:nth-child(5)", "data-label") == "Customer"
+        assert page.evaluate("getComputedStyle(document.querySelector('#payments td'))"
+                             ".display") != "table-cell"
+        assert page.evaluate("document.querySelector('#payments').closest('table').tHead"
+                             ".getBoundingClientRect().height") <= 1  # kept for screen readers
+
+
+def test_the_dashboard_refuses_a_webhook_to_this_machine_in_plain_words(
+    pages_shop: Shop, browse: Callable[..., Any]
+) -> None:
+    page = dashboard(browse, pages_shop)
+    page.fill("#webhook-url", "http://127.0.0.1:9/hooks")
+    page.click("#webhook-form button")
+    page.wait_for_selector("#message.error")
+    shown = text_of(page, "#message")
+    assert shown.startswith("Enter a public https web address"), shown
+    assert "expected" not in shown and "loopback" not in shown
 
 
 def test_signed_out_the_dashboard_and_the_wallet_show_only_the_sign_in(

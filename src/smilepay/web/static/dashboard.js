@@ -15,13 +15,28 @@
   const STATUS_TEXT = { requires_confirmation: "waiting", requires_capture: "authorised",
     processing: "processing", succeeded: "succeeded", failed: "failed", canceled: "canceled" };
   const CHECKS = { pay: "Face match (payment)", liveness_pay: "Liveness (payment)",
-    liveness_enrol: "Liveness (enrolment)", enrol: "Enrolment", consent: "Consent" };
+    liveness_enrol: "Liveness (enrolment)", enrol: "Enrolment", consent: "Consent",
+    signup_code: "Sign-up code", clock: "Staff clock (face)", clock_manual: "Staff clock (PIN or badge)",
+    clock_approve: "Staff clock (manager approval)", kyc: "Identity check", board: "Boarding (face)",
+    board_qr: "Boarding (pass)", mandate: "Payment mandate", purpose_erase: "Data erased",
+    retention: "Data retention" };
 
   function cell(c) { return el("td", {}, c); }
   function row(...cells) { return el("tr", {}, ...cells.map(cell)); }
   function id(text) { return el("span", { class: "id" }, text || ""); }
   function badge(status) { return el("span", { class: "badge " + status }, STATUS_TEXT[status] || status); }
   const list = async (path) => (await SmileApi.get(path)).data;
+
+  // Each cell names its column (data-label): a narrow screen shows a row as a labelled block.
+  function labelCells(tbody) {
+    const heads = Array.from(tbody.closest("table").querySelectorAll("thead th"), (th) => th.textContent);
+    for (const tr of tbody.rows) {
+      Array.from(tr.cells).forEach((td, i) => {
+        if (td.colSpan === 1 && heads[i]) td.dataset.label = heads[i];
+        td.classList.toggle("blank", !td.textContent.trim());
+      });
+    }
+  }
   let customers = new Map();
 
   function customerLabel(customerId) {
@@ -98,10 +113,31 @@
     const decision = el("span", { class: "badge " + (a.decision === "accepted" || a.decision === "passed" || a.decision === "granted" ? "succeeded" : "failed") }, a.decision);
     return row(formatTime(a.at_ms / 1000), CHECKS[a.kind] || readable(a.kind), decision,
       a.reasons.length ? a.reasons.map(readable).join("; ") : "—", scoreLines(a),
-      (a.values && a.values.model_id) || "", id(a.subject && a.subject.startsWith("pi_") ? a.subject : ""));
+      id((a.values && a.values.model_id) || ""), id(a.subject && a.subject.startsWith("pi_") ? a.subject : ""));
   }
 
   function currency() { return $("currency").value || "EUR"; }
+
+  // A refusal in words a merchant can act on; the API's own wording ("expected X, got Y") is for
+  // developers and stays in the API docs.
+  const PARAM_TEXT = {
+    url: "Enter a public https web address (an address on this machine or a private network cannot receive events).",
+    name: "Enter a name for the terminal (up to 100 characters).",
+    amount_minor: "This amount is too large or cannot be used here.",
+    cap_minor: "Enter a cap above zero.",
+    max_discount_bps: "Enter a discount between 0 and 50 %.",
+    currency: "This currency cannot be used here.",
+    terminal: "Choose one of your terminals.",
+  };
+
+  function merchantMessage(err) {
+    if (!err || !(err instanceof ApiError)) return (err && err.message) || "Something went wrong. Try again.";
+    if (err.status === 0) return err.message;
+    if (err.status === 401) return "This secret key was not accepted. Sign in again.";
+    if (PARAM_TEXT[err.param]) return PARAM_TEXT[err.param];
+    if (err.status >= 500) return "Something went wrong on the server. Try again in a moment.";
+    return /^expected\b/.test(err.message) ? "This was refused: check the form and try again." : err.message;
+  }
 
   async function refund(p) {
     const left = p.amount_captured_minor - p.amount_refunded_minor;
@@ -113,7 +149,7 @@
         reason: "requested_by_customer" }, { idempotent: true });
       showMessage(message, "Refunded.", "ok");
       await load();
-    } catch (err) { showMessage(message, err.message, "error"); }
+    } catch (err) { showMessage(message, merchantMessage(err), "error"); }
   }
 
   async function cancel(p) {
@@ -121,7 +157,7 @@
       await SmileApi.post("/v1/payment_intents/" + p.id + "/cancel", null, { idempotent: true });
       showMessage(message, "Payment of " + formatMoney(p.amount_minor, p.currency) + " canceled.", "ok");
       await load();
-    } catch (err) { showMessage(message, err.message, "error"); }
+    } catch (err) { showMessage(message, merchantMessage(err), "error"); }
   }
 
   function paymentRow(p, terminalNames) {
@@ -167,15 +203,18 @@
       drawChart(payments, currency());
       $("payments").replaceChildren(...tableRows(payments, (p) => paymentRow(p, terminalNames), "No payments yet.", 7));
       $("refunds").replaceChildren(...tableRows(refunds, (r) => row(formatTime(r.created), formatMoney(r.amount_minor, r.currency), id(r.payment_intent), readable(r.reason)), "No refunds yet.", 4));
+      labelCells($("payments"));
+      labelCells($("refunds"));
       const chosen = $("terminal").value;
       $("terminal").replaceChildren(...terminals.map((t) => el("option", { value: t.id }, t.name)));
       if (chosen) $("terminal").value = chosen;
-      $("terminals").replaceChildren(...terminals.map((t) => row(el("span", { class: "nowrap" }, t.name), id(t.id),
+      $("terminals").replaceChildren(...terminals.map((t) => row(el("span", {}, t.name, el("br"), id(t.id)),
         el("button", { class: "secondary small", onclick: () => kioskLink(t) }, "Kiosk link"))));
       $("keys").replaceChildren(...keys.map((k) => row(k.kind || k.type || "", id(k.display_prefix || k.prefix || k.id),
         k.revoked || k.revoked_at ? "revoked" : "active")));
       $("webhooks").replaceChildren(...tableRows(hooks, (h) => row(id(h.url), (h.enabled_events || []).join(", ")), "No webhook endpoints yet.", 2));
       $("audit").replaceChildren(...tableRows(audit, auditRow, "No face decisions yet.", 7));
+      labelCells($("audit"));
       $("promo-cap-label").textContent = "Cap per payment (" + currency() + ")";
       $("dashboard").dataset.state = "ready";
       if (message.classList.contains("info") || message.classList.contains("warn")) showMessage(message, "Up to date.", "ok");
@@ -188,7 +227,7 @@
         showMessage(message, "This secret key was not accepted. Sign in again.", "error");
         return;
       }
-      showMessage(message, err.message, "error");
+      showMessage(message, merchantMessage(err), "error");
     }
   }
 
@@ -199,7 +238,7 @@
       const url = location.origin + "/kiosk#key=" + raw;
       $("kiosk-link").replaceChildren("New key for " + t.name + " (shown once): ", el("a", { href: url, class: "id" }, url));
       await load();
-    } catch (err) { showMessage(message, err.message, "error"); }
+    } catch (err) { showMessage(message, merchantMessage(err), "error"); }
   }
 
   $("login-form").addEventListener("submit", (ev) => {
@@ -232,7 +271,7 @@
       $("dashboard").dataset.lastPayment = p.id;
       await load();
     } catch (err) {
-      showMessage(result, err.message, "error");
+      showMessage(result, merchantMessage(err), "error");
       result.hidden = false;
     }
   });
@@ -243,7 +282,7 @@
       await SmileApi.post("/v1/terminals", { name: $("terminal-name").value }, { idempotent: true });
       $("terminal-name").value = "";
       await load();
-    } catch (err) { showMessage(message, err.message, "error"); }
+    } catch (err) { showMessage(message, merchantMessage(err), "error"); }
   });
 
   $("webhook-form").addEventListener("submit", async (ev) => {
@@ -252,7 +291,7 @@
       const h = await SmileApi.post("/v1/webhook_endpoints", { url: $("webhook-url").value }, { idempotent: true });
       $("webhook-secret").textContent = h.secret ? "Signing secret (shown once): " + h.secret : "";
       await load();
-    } catch (err) { showMessage(message, err.message, "error"); }
+    } catch (err) { showMessage(message, merchantMessage(err), "error"); }
   });
 
   $("promo-form").addEventListener("submit", async (ev) => {
@@ -264,7 +303,7 @@
         max_discount_bps: Math.round(percent * 100),
         cap_minor: SmileMoney.toMinor($("promo-cap").value, currency()) });
       showMessage(message, $("promo-active").checked ? "Happy Go promotion active." : "Happy Go promotion off.", "ok");
-    } catch (err) { showMessage(message, err.message, "error"); }
+    } catch (err) { showMessage(message, merchantMessage(err), "error"); }
   });
 
   load();
