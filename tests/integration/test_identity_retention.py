@@ -1,7 +1,7 @@
 """The gates' retention sweep on SQLite and PostgreSQL: punches past 180 days, boarding records
-past 365 days, verifications past 3 years and the templates of staff and passengers inactive
-that long are deleted; everything younger, or still in use, stays; each tenant space is audited
-with its counts only."""
+past 365 days, verifications past 3 years and the templates of staff, passengers and store
+customers (no face accepted at a store gate) inactive that long are deleted; everything
+younger, or still in use, stays; each tenant space is audited with its counts only."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def scoped(scope: Scope, row_id: str, **values: Any) -> dict[str, Any]:
 
 def seed(engine: Any, scope: Scope) -> None:
     from smilepay.adapters.sql import gates_schema as g
+    from smilepay.adapters.sql.identity_schema import face_audit
 
     def punch(row_id: str, staff: str, age_days: int) -> dict[str, Any]:
         at = NOW - age_days * DAY
@@ -70,7 +71,16 @@ def seed(engine: Any, scope: Scope) -> None:
             template("gtp_fresh", "stf_new", Purpose.ATTENDANCE, 5),  # enrolled 5 days ago
             template("gtp_pgone", "cus_gone", Purpose.BOARDING, 800),
             template("gtp_phere", "cus_here", Purpose.BOARDING, 800),
+            template("gts_gone", "cus_sgone", Purpose.STORE_ENTRY, 400),
+            template("gts_here", "cus_shere", Purpose.STORE_ENTRY, 400),
         ])
+        c.execute(insert(face_audit), [  # what the store gates decided about these faces
+            scoped(scope, f"aud_{name}", kind="store_gate", decision=decision, reasons="",
+                   subject_id=subject, at_ms=NOW - days * DAY, values_json="{}")
+            for name, subject, decision, days in (
+                ("old", "cus_sgone", "accepted", 400),  # last accepted past 365 days
+                ("refused", "cus_sgone", "refused", 3),  # a refusal is no use
+                ("new", "cus_shere", "accepted", 20))])
         c.execute(insert(g.departures), [departure("dep_old", 400), departure("dep_new", 30)])
         c.execute(insert(g.tickets), [
             ticket("tkt_old", "dep_old", "cus_gone"),  # only on a departure past 365 days
@@ -109,12 +119,14 @@ def test_the_sweep_deletes_what_is_past_retention_and_keeps_the_rest(engine: Any
     report = sweep_gates(SqlGatesRetention(engine), NOW,
                          lambda scope, counts: audited.append((scope, counts)))
     per_scope = {"punches": 1, "attendance_templates": 1, "boarding_records": 3,
-                 "boarding_templates": 1, "identity_verifications": 1}
+                 "boarding_templates": 1, "identity_verifications": 1,
+                 "store_entry_templates": 1}
     assert report.deleted == {k: 2 * v for k, v in per_scope.items()}
     assert audited == [(A, per_scope), (B, per_scope)]
     for scope in (A, B):
         assert ids(engine, g.punches, scope) == {"pun_new"}
-        assert ids(engine, g.gate_templates, scope) == {"gtp_here", "gtp_fresh", "gtp_phere"}
+        assert ids(engine, g.gate_templates, scope) == {"gtp_here", "gtp_fresh", "gtp_phere",
+                                                        "gts_here"}
         assert ids(engine, g.tickets, scope) == {"tkt_new"}
         assert ids(engine, g.gate_attempts, scope) == {"gat_new"}
         assert ids(engine, g.departures, scope) == {"dep_old", "dep_new"}  # name no person
@@ -126,7 +138,7 @@ def test_the_sweep_deletes_what_is_past_retention_and_keeps_the_rest(engine: Any
 def test_only_gate_purposes_have_an_inactivity_rule(engine: Any) -> None:
     from smilepay.adapters.sql.gates_retention import SqlGatesRetention
 
-    with pytest.raises(ValueError, match="attendance or boarding"):
+    with pytest.raises(ValueError, match="attendance, boarding or store entry"):
         SqlGatesRetention(engine).purge_inactive_templates(Purpose.IDENTITY_VERIFICATION, NOW)
 
 
@@ -146,6 +158,6 @@ def test_the_sweep_writes_counts_to_the_face_audit(tmp_path: Any) -> None:
         assert entry["decision"] == "deleted" and entry["subject"] is None
         assert entry["values"] == {"punches": 1, "attendance_templates": 1,
                                       "boarding_records": 3, "boarding_templates": 1,
-                                      "identity_verifications": 1}
+                                      "identity_verifications": 1, "store_entry_templates": 1}
     finally:
         world.close()

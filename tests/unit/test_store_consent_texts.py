@@ -35,6 +35,7 @@ def test_the_store_entry_text_names_both_gates_the_copy_and_the_way_out() -> Non
     assert "entry code" in body  # the non-face way in
     assert NON_FACE_ALTERNATIVE[Purpose.STORE_ENTRY] == "a QR code from the app"
     assert "for store entry only" not in body and "entrance camera" not in body
+    assert "365 days after a store gate last recognised you" in body  # the sweep's rule
     assert store_consent_current(text.version)
     assert not store_consent_current("2026-12-store-entry-v1")
 
@@ -59,3 +60,12 @@ def test_the_payment_text_moved_on_and_its_first_version_stays_known() -> None:
     assert "Your face is used for nothing else." in first.body
     assert first.digest != current.digest and set(CONSENT_TEXTS) == {
         "2026-11-face-pay-v1", "2026-12-face-pay-v2"}
+
+
+def test_texts_published_before_keep_their_wording_and_digest() -> None:
+    for text in (purpose_text(Purpose.BOARDING), purpose_text(Purpose.ATTENDANCE),
+                 consent_text("2026-11-face-pay-v1")):
+        assert "365 days after your last face payment" in text.body or \
+            f"{text.retention_days} days after your last face payment" in text.body
+    assert consent_text("2026-11-face-pay-v1").digest.startswith("19f1689a8a58")
+    assert purpose_text(Purpose.BOARDING).digest.startswith("0c2548d2258e")

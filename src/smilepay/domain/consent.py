@@ -32,14 +32,17 @@ class ConsentText:
     what_is_kept: str
     retention_days: int
     how_to_delete: str
+    # what the retention days count from (the texts published before this field say "your
+    # last face payment": their wording, and so their digests, are unchanged)
+    retention_since: str = "your last face payment"
 
     @property
     def body(self) -> str:
         return (
             f"Purpose: {self.purpose}\n"
             f"What we keep: {self.what_is_kept}\n"
-            f"How long: until you delete it, or {self.retention_days} days after your last "
-            f"face payment, whichever comes first.\n"
+            f"How long: until you delete it, or {self.retention_days} days after "
+            f"{self.retention_since}, whichever comes first.\n"
             f"How to delete: {self.how_to_delete}"
         )
 

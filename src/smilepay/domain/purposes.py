@@ -88,7 +88,9 @@ PURPOSE_TEXTS: dict[Purpose, ConsentText] = {
         how_to_delete=("Turn off 'Let the store's gates recognise you' on your wallet's store "
                        "page at any time: the copy is removed at once and the gates stop "
                        "recognising you (your entry code still works); your other purposes "
-                       "are not touched.")),
+                       "are not touched."),
+        retention_since=("a store gate last recognised you (counted from the day you "
+                         "turned this on until one does)")),
 }
 
 # Store-entry texts that say what the gates do (a copy of the payment template, kept for the

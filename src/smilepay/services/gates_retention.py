@@ -5,7 +5,9 @@ says (``domain.purposes.PURPOSE_TEXTS``), then deleted; run by ``smilepay purge-
   with no punch in that time;
 - boarding (365 days): tickets of departures closed that long ago, gate attempts; the boarding
   template of a passenger with no ticket on a departure closing within it;
-- identity verification (3 years): the verification outcomes.
+- identity verification (3 years): the verification outcomes;
+- store entry (365 days): the gates' copy of the payment template of a customer whose face no
+  store gate (entry or exit) accepted in that time.
 
 Each deletion is audited per tenant space with its count only (kind ``retention``).
 """
@@ -72,6 +74,8 @@ def sweep_gates(retention: GatesRetention, now_ms: int, audit: Audit) -> SweepRe
     record("boarding_templates", retention.purge_inactive_templates(Purpose.BOARDING, boarding))
     record("identity_verifications", retention.purge_verifications(
         cutoff_ms(Purpose.IDENTITY_VERIFICATION, now_ms)))
+    record("store_entry_templates", retention.purge_inactive_templates(
+        Purpose.STORE_ENTRY, cutoff_ms(Purpose.STORE_ENTRY, now_ms)))
     for scope, counts in sorted(per_scope.items(), key=lambda kv: (kv[0].tenant_id,
                                                                      kv[0].livemode)):
         audit(scope, counts)

@@ -5,8 +5,9 @@
   older than it (the departures themselves name no person and stay);
 - identity verifications created before the identity-verification retention;
 - gate templates of subjects inactive for their purpose's retention: a staff member with no
-  punch since the cut-off, a passenger with no ticket on a departure closing after it (a
-  template younger than the cut-off stays).
+  punch since the cut-off, a passenger with no ticket on a departure closing after it, a
+  customer whose face no store gate accepted since it (the ``store_gate`` audit: entry and
+  exit) (a template younger than the cut-off stays).
 
 Each call deletes in one transaction and returns the deleted rows' count per scope, for the
 audit; nothing personal is returned.
@@ -29,6 +30,7 @@ from smilepay.adapters.sql.gates_schema import (
     punches,
     tickets,
 )
+from smilepay.adapters.sql.identity_schema import face_audit
 from smilepay.domain.purposes import Purpose
 from smilepay.domain.tenants import Scope
 
@@ -74,7 +76,8 @@ class SqlGatesRetention:
 
     def purge_inactive_templates(self, purpose: Purpose, before_ms: int) -> Counts:
         """Templates of ``purpose`` made before ``before_ms`` whose subject has not used them
-        since: no punch (attendance) or no ticket on a departure closing after it (boarding)."""
+        since: no punch (attendance), no ticket on a departure closing after it (boarding), no
+        face accepted at a store gate (store entry)."""
         t = gate_templates
         if purpose is Purpose.ATTENDANCE:
             active = select(punches.c.id).where(_same_scope(punches, t)
@@ -87,8 +90,15 @@ class SqlGatesRetention:
                     _same_scope(departures, tickets)
                     & (departures.c.id == tickets.c.departure_id)
                     & (departures.c.closes_ms >= before_ms))))
+        elif purpose is Purpose.STORE_ENTRY:  # the gates' copy of the payment face
+            a = face_audit
+            active = select(a.c.id).where(_same_scope(a, t) & (a.c.subject_id == t.c.subject_id)
+                                          & (a.c.kind == "store_gate")
+                                          & (a.c.decision == "accepted")
+                                          & (a.c.at_ms >= before_ms))
         else:
-            raise ValueError(f"expected attendance or boarding, got {purpose.value}")
+            raise ValueError(f"expected attendance, boarding or store entry, got "
+                             f"{purpose.value}")
         where = ((t.c.purpose == purpose.value) & (t.c.created_at_ms < before_ms)
                  & ~exists(active))
         return self._runner.run(lambda c: _counted(c, t, where), write=True)
