@@ -343,22 +343,3 @@ def test_settle_shared_explains_most_tags_within_what_is_sure() -> None:
     assert settle_shared("A", picks, 3, 0) == []  # no sure tag: a contested take stays open
     # once B has left, any own tag settles them; the most tags explained still wins
     assert {p.event_id for p in settle_shared("A", picks, 3, 0, frozenset({"B"}))} == {"three"}
-
-
-def test_a_shared_pick_of_a_trip_that_may_wait_at_the_tunnel_door_is_not_settled_by_this_pass(
-) -> None:
-    """B shared the take and stood at no shelf bay during A's pass (it may have queued at the
-    tunnel's door, its basket read across): A's tag, however sure, does not settle the take
-    now; it waits for review (the late claim gives it to A if B's own pass does not claim
-    it). With B at a bay, or gone, the same tag settles it."""
-    passes, _ = dedup_reads(reads(epc(TEA, 1), 11_000, n=4))
-    shared = [pick("shared", TEA, 1, "A", "B")]
-    waiting = reconcile_trip(W, passes, shared, near_tunnel=frozenset({"B"}))
-    assert waiting.lines == () and waiting.resolved_picks == ()
-    assert [r.reason for r in waiting.review] == ["tag_without_pick"]
-    assert reconcile_trip(W, passes, shared).quantities() == {TEA: 1}
-    gone = reconcile_trip(W, passes, shared, exited=frozenset({"B"}))
-    assert gone.quantities() == {TEA: 1}
-    # its own take is its own, whoever waits at the door
-    own = reconcile_trip(W, passes, [pick("own", TEA, 1, "A")], near_tunnel=frozenset({"B"}))
-    assert own.quantities() == {TEA: 1}

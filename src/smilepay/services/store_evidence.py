@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smilepay.domain.store.attribution import (
-    Interval,
     Pick,
     PresenceAction,
     PresenceEvent,
@@ -37,9 +36,6 @@ class Evidence:
     invalid_reads: int
     all_picks: list[Pick]  # every pick around the trip's stay
     noise_g: float | None = None  # the shelf scales' noise the picks were counted with
-    # other candidates of its picks that stood at no shelf bay during its tunnel pass and had
-    # not passed the tunnel before it: one of them may have waited at the tunnel's door
-    near_tunnel: frozenset[str] = frozenset()
 
 
 def presence_events(rows: list[Row]) -> list[PresenceEvent]:
@@ -85,28 +81,11 @@ def gather(tx: StoreTx, store_id: str, trip_id: str) -> Evidence:
                         weights.get(slots[r["source"]]["gtin"], 0), r["delta_g"], r["at_ms"])
              for r in shelf_rows if r["source"] in slots]
     noise = scale_noise_g((e.delta_g, e.unit_weight_g) for e in shelf)
-    stays = presence_intervals(around, since)
-    every = attribute_picks([e for e in shelf if e.at_ms >= span_start], stays, SLACK_MS, noise)
+    every = attribute_picks([e for e in shelf if e.at_ms >= span_start],
+                            presence_intervals(around, since), SLACK_MS, noise)
     picks = [p for p in every if trip_id in p.candidates]
     others = [w for t, w in windows.items() if t != trip_id]
-    return Evidence(window, passes, others, picks, invalid, every, noise,
-                    _near_tunnel(window, picks, stays, windows))
-
-
-def _near_tunnel(window: Window | None, picks: list[Pick], stays: list[Interval],
-                 windows: dict[str, Window]) -> frozenset[str]:
-    """The other candidates of ``picks`` that may have stood at the tunnel's door during the
-    trip's pass: no shelf bay held them all through it, and they had not passed the tunnel
-    before it (camera tracking places a shopper at a bay; one who is at none may be queuing)."""
-    if window is None:
-        return frozenset()
-    trip = window.trip_id
-    start, end = window.start_ms - SLACK_MS, window.end_ms + SLACK_MS
-    at_bay = {i.trip_id for i in stays
-              if i.zone != TUNNEL and i.start_ms <= start and i.end_ms >= end}
-    passed = {t for t, w in windows.items() if t != trip and w.end_ms < window.start_ms}
-    named = {c for p in picks if len(p.candidates) > 1 for c in p.candidates if c != trip}
-    return frozenset(named - at_bay - passed)
+    return Evidence(window, passes, others, picks, invalid, every, noise)
 
 
 def sensors_caught_up(tx: StoreTx, store_id: str, trip_id: str) -> bool:

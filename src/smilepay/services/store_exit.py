@@ -116,8 +116,7 @@ def _reconcile(tx: StoreTx, sctx: StoreContext, scope: Scope, store_id: str, tri
         return reconcile_trip(ev.window or Window(trip_id, -2, -1), ev.passes, ev.picks,
                               others=ev.others, sold=sold,
                               taken_picks=frozenset(t for t, o in taken.items() if o != trip_id),
-                              exited=exited, near_tunnel=ev.near_tunnel - exited,
-                              slack_ms=SLACK_MS)
+                              exited=exited, slack_ms=SLACK_MS)
 
     basket = run()
     lacking = {r.gtin for r in basket.review if r.reason == "tag_without_pick"}

@@ -156,18 +156,13 @@ def reconcile_trip(
     window: Window, passes: Iterable[TagPass], picks: Iterable[Pick], *,
     others: Iterable[Window] = (), sold: frozenset[str] = frozenset(),
     taken_picks: frozenset[str] = frozenset(), exited: frozenset[str] = frozenset(),
-    near_tunnel: frozenset[str] = frozenset(),
     strong_rssi: float = STRONG_RSSI_DBM,
     slack_ms: int = 300, lookback_ms: int = 30_000,
 ) -> Basket:
     """The trip's basket. ``passes``: tunnel passes around its window; ``picks``: picks that
     name it among their candidates; ``others``: the other trips' tunnel windows;
     ``taken_picks``: ambiguous picks already given to another trip; ``exited``: trips already
-    decided (an ambiguous pick they shared is more surely this trip's); ``near_tunnel``:
-    trips still in the store that stood at no shelf bay during this trip's pass (one may
-    have waited at the tunnel's door, its basket read across: a shared pick naming one of
-    them is not settled by this pass's tags; it waits for that trip's own pass, or for the
-    late claim once every candidate has left)."""
+    decided (an ambiguous pick they shared is more surely this trip's)."""
     trip = window.trip_id
     others = [o for o in others if o.trip_id != trip]
     ev: dict[str, _Evidence] = defaultdict(_Evidence)
@@ -199,10 +194,6 @@ def reconcile_trip(
     for pick in picks:
         if trip not in pick.candidates or pick.event_id in taken_picks:
             continue
-        taking = pick.units > 0 if pick.weight_ok else pick.delta_g <= 0
-        if taking and len(pick.candidates) > 1 and \
-                any(c in near_tunnel for c in pick.candidates if c != trip):
-            continue  # its tag read here may be the waiting trip's item read across
         e = ev[pick.gtin]
         if not pick.weight_ok:
             if pick.delta_g > 0:  # something went back, how many unknown: only tags count
