@@ -264,3 +264,29 @@ def test_a_failed_check_shows_the_servers_prompt_for_its_reason(
     assert shown == customer_prompt(reasons, fallback="challenge_failed")
     assert "did not work" not in shown and "_" not in shown
     assert screen.is_visible("#retry")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE_SIZE])
+def test_a_pasted_name_of_one_long_run_wraps_inside_its_card(
+    pages_shop: Shop, browse: Callable[..., Any], size: tuple[int, int]
+) -> None:
+    """A terminal and a customer named by one 100-character run (a paste) wrap; no table
+    scrolls in its card. (Last in this module: the extra terminal would otherwise come first
+    in the point-of-sale form of the tests above.)"""
+    long_name = "Z" * 100
+    with pages_shop.api() as client:
+        named = {}
+        for path, body in (("/v1/terminals", {"name": long_name}),
+                           ("/v1/customers", {"name": long_name, "phone": "+4915112349877"})):
+            found = [x for x in client.get(f"{path}?limit=100").json()["data"]
+                     if x["name"] == long_name]  # made once for both sizes
+            if not found:
+                r = client.post(path, json=body)
+                assert r.status_code == 200, r.text
+                found = [r.json()]
+            named[path] = found[0]["id"]
+    pages_shop.create_payment(300, customer=named["/v1/customers"], terminal=None)
+    page = dashboard(browse, pages_shop, size)
+    assert long_name in text_of(page, "#terminals").replace("\n", "")
+    assert page.evaluate(SCROLLING_TABLES_JS) == [], "a table scrolls inside its card"
+    assert page.evaluate(OVERFLOW_JS) <= 0

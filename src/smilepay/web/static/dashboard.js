@@ -43,7 +43,8 @@
     if (!customerId) return "";
     const c = customers.get(customerId);
     if (!c) return "Customer";
-    return el("span", {}, c.name || "Unnamed customer", el("br"), el("span", { class: "muted" }, c.phone || ""));
+    return el("span", {}, el("span", { class: "name" }, c.name || "Unnamed customer"), el("br"),
+      el("span", { class: "muted nowrap" }, c.phone || ""));
   }
 
   function drawChart(payments, currency) {
@@ -208,7 +209,7 @@
       const chosen = $("terminal").value;
       $("terminal").replaceChildren(...terminals.map((t) => el("option", { value: t.id }, t.name)));
       if (chosen) $("terminal").value = chosen;
-      $("terminals").replaceChildren(...terminals.map((t) => row(el("span", {}, t.name, el("br"), id(t.id)),
+      $("terminals").replaceChildren(...terminals.map((t) => row(el("span", { class: "name" }, t.name, el("br"), id(t.id)),
         el("button", { class: "secondary small", onclick: () => kioskLink(t) }, "Kiosk link"))));
       $("keys").replaceChildren(...keys.map((k) => row(k.kind || k.type || "", id(k.display_prefix || k.prefix || k.id),
         k.revoked || k.revoked_at ? "revoked" : "active")));
