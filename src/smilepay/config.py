@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # and pgvector/Milvus search 400 wide; both reached recall@1 >= 0.99 on the bench
     gallery_nprobe: int = Field(default=0, ge=0)
     gallery_ivf_from: int = Field(default=50_000, ge=1)
-    gallery_ef_search: int = Field(default=400, ge=1, le=4096)
+    gallery_ef_search: int = Field(default=400, ge=1, le=1000)  # pgvector's own limit
     # HNSW build breadth of a new pgvector index / Milvus collection (performance.md)
     gallery_ef_construction: int = Field(default=128, ge=8, le=1000)
     redis_url: str = Field(default="", repr=False)

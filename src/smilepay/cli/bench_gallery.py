@@ -16,6 +16,8 @@ from smilepay.cli.apps import bench_app
 from smilepay.cli.eval_face import _progress, _write_json, console
 
 SWEEPS = {"faiss": "8,16,32,48,64,96", "pgvector": "40,100,200,400", "milvus": "32,64,128,256"}
+# the engines' own limits: pgvector's hnsw.ef_search stops at 1000
+MOST_BREADTH = {"faiss": 4096, "pgvector": 1000, "milvus": 4096}
 
 
 @bench_app.command("gallery")
@@ -50,8 +52,9 @@ def gallery(
     except ValueError as exc:
         raise typer.BadParameter(f"expected integers, got {sweep!r}",
                                  param_hint="--sweep") from exc
-    if not breadths or min(breadths) < 1 or max(breadths) > 4096:
-        raise typer.BadParameter(f"expected values in 1..4096, got {sweep!r}",
+    most = MOST_BREADTH[adapter]  # checked before the build: a late refusal wastes the build
+    if not breadths or min(breadths) < 1 or max(breadths) > most:
+        raise typer.BadParameter(f"expected values in 1..{most} for {adapter}, got {sweep!r}",
                                  param_hint="--sweep")
     settings = get_settings()
     chosen = strategy or configured_strategy()
