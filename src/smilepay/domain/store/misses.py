@@ -5,7 +5,9 @@ was not charged is put in one class, from the timeline (the simulator's ground t
   carried it, and its take of it had other trips at the shelf bay. Which of them took it is
   then told apart by nothing the sensors sent (a missed tag is as likely on either side), so
   the method leaves it to review: the price of never guessing.
-- ``tag_unread_own_pick``: the tag was not read but the trip stood alone at the bay.
+- ``tag_unread_own_pick``: the tag was not read but the trip stood alone at the bay (its
+  weight did not count it: it fit no whole number of units, or the item is too light for the
+  scales' noise to tell one unit from two).
 - ``tag_read``: every unit's tag was read strongly and it was still not charged (the method
   could have done better).
 """
