@@ -343,3 +343,22 @@ def test_settle_shared_explains_most_tags_within_what_is_sure() -> None:
     assert settle_shared("A", picks, 3, 0) == []  # no sure tag: a contested take stays open
     # once B has left, any own tag settles them; the most tags explained still wins
     assert {p.event_id for p in settle_shared("A", picks, 3, 0, frozenset({"B"}))} == {"three"}
+
+
+def test_a_pass_strong_only_in_one_read_does_not_settle_a_contested_shared_take() -> None:
+    """The hard scenario's cross-read: a waiting shopper's item read 3 times by 2 antennas,
+    once at -64.5 dBm and twice at -71. Its typical read is weak: not a sure tag. It does not
+    settle a take the other shopper may still claim (review instead, never charged); it
+    still explains a take of the trip's own, and one nobody else can claim any more."""
+    tag = epc(TEA, 1)
+    raw = [TagRead(tag, 3, -71.2, 11_000), TagRead(tag, 0, -64.5, 11_400),
+           TagRead(tag, 0, -71.7, 11_800)]
+    passes, _ = dedup_reads(raw)
+    assert passes[0].peak_rssi == -64.5 and passes[0].median_rssi == -71.2
+    shared = [pick("shared", TEA, 1, "A", "B")]
+    basket = reconcile_trip(W, passes, shared)
+    assert basket.lines == () and basket.resolved_picks == ()
+    assert [r.reason for r in basket.review] == ["tag_without_pick"]
+    assert reconcile_trip(W, passes, [pick("own", TEA, 1, "A")]).quantities() == {TEA: 1}
+    gone = reconcile_trip(W, passes, shared, exited=frozenset({"B"}))
+    assert gone.quantities() == {TEA: 1}

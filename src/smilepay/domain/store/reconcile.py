@@ -9,8 +9,9 @@ strongest read. ``reconcile_trip`` then decides, per GTIN, for the trip in the t
 - a tag-less pick is charged by its weight (the tag was missed, or the item has none);
 - own tags beyond the picks first resolve ambiguous picks (several trips in the zone) that
   name this trip, never more units than the tags left unexplained, and only as many
-  as there are confident tags (read ``CONFIDENT_READS`` times by two antennas or more: a
-  neighbour's item read across the tunnel is read a few times by one or two), unless every
+  as there are confident tags (read ``CONFIDENT_READS`` times by two antennas or more, the
+  median read as strong as ``strong_rssi``: a neighbour's item read across the tunnel is read
+  a few times by one or two, and strongly only now and then), unless every
   other candidate has left without claiming the pick (``settle_shared``: of the sets of
   shared takes that fit, the one explaining most tags, then the one taking most units
   nobody else can claim any more); a shared take whose weight fit no whole number of units
@@ -31,6 +32,7 @@ evidence supports, and what it cannot support goes to review with its reason.
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -62,6 +64,7 @@ class TagPass:
     peak_rssi: float
     reads: int
     antennas: int
+    median_rssi: float  # the pass's typical read (a single lucky read does not make it)
 
 
 def dedup_reads(reads: Iterable[TagRead], *, gap_ms: int = 2000) -> tuple[list[TagPass], int]:
@@ -96,7 +99,8 @@ def dedup_reads(reads: Iterable[TagRead], *, gap_ms: int = 2000) -> tuple[list[T
 def _fold(epc: str, gtin: str, group: list[TagRead]) -> TagPass:
     peak = max(group, key=lambda r: (r.rssi, -r.at_ms))
     return TagPass(epc, gtin, group[0].at_ms, group[-1].at_ms, peak.at_ms, peak.rssi,
-                   len(group), len({r.antenna for r in group}))
+                   len(group), len({r.antenna for r in group}),
+                   statistics.median(r.rssi for r in group))
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,8 @@ def reconcile_trip(
                 e.shared.append(p.epc)
             else:
                 e.own.append(p.epc)
-                e.confident += p.reads >= CONFIDENT_READS and p.antennas >= 2
+                e.confident += p.reads >= CONFIDENT_READS and p.antennas >= 2 \
+                    and p.median_rssi >= strong_rssi
         elif p.peak_rssi < strong_rssi and \
                 window.start_ms - lookback_ms <= p.peak_ms < window.start_ms:
             e.lent.append(p.epc)
