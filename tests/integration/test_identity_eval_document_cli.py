@@ -34,6 +34,13 @@ def test_eval_document_names_the_plot_it_wrote(data_dir: Path, tmp_path: Path) -
     assert png.stat().st_size > 10_000
     report = json.loads(out.read_text())
     assert report["plot"] == str(png)
+    # the KYC flow's gates: selfies and documents kept, each gated condition beside its live one
+    gates = report["kyc_gates"]
+    assert 0 < gates["live_photos_kept"] <= gates["live_photos"] == 9
+    assert 0 < gates["chip_kept"] <= 3 and 0 < gates["page_kept"] <= 3
+    for kind in ("chip", "page"):
+        assert (report["conditions"][f"kyc_{kind}"]["n_genuine"]
+                == report["conditions"][f"kyc_live_for_{kind}"]["n_genuine"] > 0)
 
 
 def test_eval_document_adapt_reports_cross_validated_maps_and_names_its_plot(

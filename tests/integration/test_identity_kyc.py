@@ -1,7 +1,7 @@
 """KYC with real models: a document portrait matches its owner and not others at the shipped
 document threshold; through the API a bad number is refused before any face work, the owner's
-chip portrait verifies after a live selfie, a stranger's document is refused, and only the
-outcome is kept (no image, no number)."""
+chip portrait verifies after a live selfie, a stranger's document is refused, a turned
+portrait is refused as not frontal, and only the outcome is kept (no image, no number)."""
 
 from __future__ import annotations
 
@@ -53,36 +53,69 @@ def jpeg(image: np.ndarray) -> bytes:
 
 def test_chip_portraits_match_their_owner_and_not_others(data_dir: Path) -> None:
     """Ten CelebA identities: each one's first photo as a chip portrait against every other
-    photo of the ten, at the shipped chip threshold (FAR 1e-4)."""
+    photo of the ten, at the shipped chip threshold (FAR 1e-4), both sides gated as the KYC
+    flow gates them: the live photos by the selfie's quality gate (enrolment's, near-frontal),
+    the chips by the document's pose rule."""
     from smilepay.adapters.models.pipeline_factory import load_pipeline
     from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
-    from smilepay.services.identity_document import document_calibration
+    from smilepay.evaluation.document_methods import product_gate
+    from smilepay.services.identity_document import document_calibration, document_frontal
 
     root = data_dir / "celeba_wild"
     require(root.is_dir(), f"celeba_wild at {root}")
     folders = sorted(p for p in root.iterdir() if p.is_dir())[:10]
     threshold = document_calibration(DEFAULT_STRATEGY, "chip").table.threshold_at_far(1e-4)
-    pipeline = load_pipeline(DEFAULT_STRATEGY, with_analyzer=False)
+    pipeline = load_pipeline(DEFAULT_STRATEGY)
     try:
-        def embed(image: np.ndarray) -> np.ndarray:
-            found = pipeline.analyze_frame(image, signals=False).embedding
-            assert found is not None
-            return found.vector
-
         from smilepay.vision.decode import read_image
 
-        docs, live = [], []
+        docs, live, turned, refused_live = [], [], 0, 0
         for k, folder in enumerate(folders):
             files = sorted(folder.iterdir())
-            docs.append(embed(chip_of(files[0], k)))
-            live += [(k, embed(read_image(str(p)))) for p in files[1:]]
+            chip = pipeline.analyze_frame(chip_of(files[0], k))
+            assert chip.embedding is not None
+            if not document_frontal(chip.quality):
+                turned += 1  # refused before matching: the staff check follows
+                continue
+            docs.append((k, chip.embedding.vector))
+            for path in files[1:]:
+                image = read_image(str(path))
+                if not product_gate(lambda im: pipeline.analyze_frame(im, embed=False),
+                                    image).passed:
+                    refused_live += 1
+                    continue
+                found = pipeline.analyze_frame(image).embedding
+                assert found is not None
+                live.append((k, found.vector))
     finally:
         pipeline.close()
-    genuine = [float(docs[k] @ v) for k, v in live]
-    impostor = [float(d @ v) for j, d in enumerate(docs) for k, v in live if k != j]
+    assert turned <= 2 and len(live) >= 30, (turned, len(live), refused_live)
+    genuine = [float(d @ v) for j, d in docs for k, v in live if k == j]
+    impostor = [float(d @ v) for j, d in docs for k, v in live if k != j]
     accepted = sum(s >= threshold for s in genuine) / len(genuine)
     assert accepted >= 0.7, (accepted, threshold)
     assert sum(s >= threshold for s in impostor) == 0, max(impostor)
+
+
+def test_a_turned_document_portrait_is_not_frontal_and_a_frontal_one_is(data_dir: Path) -> None:
+    """The document's pose rule on real chips: CelebA id07280's first photo (head turned by
+    about 50 degrees) fails it, id07201's (about 5 degrees) passes."""
+    from smilepay.adapters.models.pipeline_factory import load_pipeline
+    from smilepay.adapters.models.strategies import DEFAULT_STRATEGY
+    from smilepay.services.identity_document import document_frontal
+
+    root = data_dir / "celeba_wild"
+    require((root / "id07280").is_dir() and (root / "id07201").is_dir(), f"CelebA in {root}")
+    pipeline = load_pipeline(DEFAULT_STRATEGY)
+    try:
+        turned = pipeline.analyze_frame(chip_of(sorted((root / "id07280").iterdir())[0], 2),
+                                        embed=False)
+        frontal = pipeline.analyze_frame(chip_of(sorted((root / "id07201").iterdir())[0]),
+                                         embed=False)
+    finally:
+        pipeline.close()
+    assert not document_frontal(turned.quality), turned.quality
+    assert document_frontal(frontal.quality), frontal.quality
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +183,15 @@ def test_the_owner_verifies_and_a_stranger_is_refused(world: FaceApp, data_dir: 
     number = "44030419900101001" + _check("44030419900101001")
     refused = _verify(world, other, data_dir, number, chip_of(sorted(stranger.iterdir())[0]))
     assert refused["status"] == "refused" and refused["reason"] == "below_threshold", refused
+
+    # a turned portrait is refused before matching (the staff check follows)
+    third = sign_up(world, phone="+4915100000005")
+    number = "44030419900101002" + _check("44030419900101002")
+    turned = sorted((data_dir / "celeba_wild" / "id07280").iterdir())[0]
+    refused = _verify(world, third, data_dir, number, chip_of(turned, 2))
+    assert refused["status"] == "refused" and refused["reason"] == "document_not_frontal", \
+        refused
+    assert refused["score"] is None
 
     # the owner's number cannot be linked to another customer
     status, body = _start(world, other, document_type="cn_resident_id", number=NUMBER)

@@ -5,8 +5,10 @@
    already verified for another customer refused; then a liveness challenge opens, the same
    as enrolment's.
 2. The selfie frames go through ``/v1/face/sessions/{id}/frames``.
-3. ``complete_verification``: the portrait page is read, its face compared 1:1 with the
-   selfie's best frames at the document threshold; only the outcome is kept, never the image.
+3. ``complete_verification``: the portrait page is read; a face turned beyond the selfie's
+   pose limit is refused (``document_not_frontal``: the staff check follows); else its face is
+   compared 1:1 with the selfie's best frames (which passed the enrolment quality gate and are
+   near-frontal) at the document threshold; only the outcome is kept, never the image.
    A verified customer's risk limits rise to ``VERIFIED_LIMITS``.
 """
 
@@ -47,6 +49,7 @@ from smilepay.services.identity_document import (
     DocumentEntry,
     check_document_image,
     document_calibration,
+    document_frontal,
     document_source,
     parse_document,
 )
@@ -164,14 +167,16 @@ def complete_verification(fc: FaceContext, gates: GatesStore, money: MoneyStore,
     reason: str | None = None
     score: float | None = None
     try:
-        analysis = fc.pipeline.analyze_frame(image, signals=False)
+        analysis = fc.pipeline.analyze_frame(image)  # with signals: the pose decides
     except NoFaceFound:
         reason = "document_no_face"
     except AmbiguousFaces:
         reason = "document_several_faces"
     else:
         embedding = analysis.embedding
-        if embedding is None or embedding.model_id != session.model_id:
+        if not document_frontal(analysis.quality):
+            reason = "document_not_frontal"
+        elif embedding is None or embedding.model_id != session.model_id:
             reason = "model_mismatch"
         else:
             selfie = merge_embeddings([v for _, v in session.best[: fc.policy.probe_frames]],
