@@ -133,6 +133,11 @@ def document(
             {i: v for i, v in sources.items() if i in ok}, live_kyc)
         conditions[f"kyc_{kind}"] = cross_scores(
             {i: v for i, v in probes.items() if i in ok}, live_kyc)
+        # the document gate alone (every live photo): what the selfie gate adds
+        conditions[f"docgate_live_for_{kind}"] = cross_scores(
+            {i: v for i, v in sources.items() if i in ok}, live_vectors)
+        conditions[f"docgate_{kind}"] = cross_scores(
+            {i: v for i, v in probes.items() if i in ok}, live_vectors)
     report = {k: summarise(v) for k, v in conditions.items()}
     live_threshold = report["live"]["threshold_at_far"]["1e-4"]
     n_impostor = report["live"]["n_impostor"]
