@@ -95,6 +95,7 @@ def test_kyc_page_verifies_the_owner_and_refuses_a_stranger(
                 page.screenshot(path=str(SCREENSHOTS / "kyc_verified.png"), full_page=True)
                 number = "44030419900101001" + check_character("44030419900101001")
                 assert verify(page, server.url, second, number, stranger) == "refused"
+                assert page.inner_text("#message") == "The portrait did not match the selfie."
         finally:
             browser.close()
     world.close()

@@ -151,6 +151,15 @@
     return false;
   }
 
+  // why a verification was refused (the server's reason) in words the customer can act on
+  const REFUSALS = {
+    below_threshold: "The portrait did not match the selfie.",
+    document_not_frontal: "The face on the document must look straight at the camera. Take the photo again from the front, or have the document checked at a counter.",
+    document_no_face: "No face was found on the document. Take the photo again, closer and without glare.",
+    document_several_faces: "More than one face is on the photo. Take the photo of the portrait alone.",
+    model_mismatch: "Something changed on our side. Please start again.",
+  };
+
   async function upload(ev) {
     ev.preventDefault();
     const file = $("document").files[0];
@@ -168,7 +177,8 @@
         ? "Verified: your document is linked to your account."
         : "Not verified. You can try again, or have the document checked at a counter.";
       state(done.status);
-      say(done.status === "verified" ? "Done." : "The portrait did not match the selfie.", done.status === "verified" ? "ok" : "error");
+      say(done.status === "verified" ? "Done." : (REFUSALS[done.reason] || REFUSALS.below_threshold),
+        done.status === "verified" ? "ok" : "error");
     } catch (err) {
       if (err.status === 401) { signedOut("Your session has ended. Please sign in again."); return; }
       say(kycMessage(err), "error");
