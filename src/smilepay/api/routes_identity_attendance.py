@@ -217,10 +217,19 @@ def offline_signature(terminal_key: str, site_id: str, method: str, device_at_ms
                     hashlib.sha256).hexdigest()
 
 
-@router.post("/sites/{site_id}/punches")
+TOO_MANY_PINS: dict[int | str, dict[str, Any]] = {429: {
+    "description": "Too many wrong PINs or badges from this terminal or at this site in the "
+                   "last minutes: every PIN is refused, a right one too, until the window has "
+                   "passed"}}
+
+
+@router.post("/sites/{site_id}/punches", responses=TOO_MANY_PINS)
 def post_manual_punch(site_id: str, body: ManualPunchBody, request: Request,
                       credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                       caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
+    """A PIN or badge punch, manual until a manager approves it. Wrong PINs and badges are
+    counted per terminal and per site (5 per terminal, 20 per site in 15 minutes); past that,
+    429 "Too many wrong PINs. Ask your manager." until the window has passed."""
     if body.device_at_ms is not None:
         token = credentials.credentials if credentials else ""
         expected = offline_signature(token, site_id, body.method, body.device_at_ms,
@@ -231,18 +240,21 @@ def post_manual_punch(site_id: str, body: ManualPunchBody, request: Request,
                                param="signature")
     return att_service.punch_manual(face_of(request), attendance_of(request), caller.scope,
                                     site_id, body.method, body.secret, body.idempotency_key,
-                                    now_ms(request), body.device_at_ms)
+                                    now_ms(request), body.device_at_ms, terminal=_owner(caller))
 
 
 class ApproveBody(BaseModel):
     manager_pin: str = Field(min_length=4, max_length=8)
 
 
-@router.post("/punches/{punch_id}/approve")
+@router.post("/punches/{punch_id}/approve", responses=TOO_MANY_PINS)
 def post_approve(punch_id: str, body: ApproveBody, request: Request,
                  caller: Caller = Depends(require_terminal_key)) -> dict[str, Any]:
+    """A manager's approval of a manual punch, with their PIN; wrong manager PINs count with
+    the punches' wrong PINs (same limits, same 429)."""
     return att_service.approve_punch(face_of(request), attendance_of(request), caller.scope,
-                                     punch_id, body.manager_pin, now_ms(request))
+                                     punch_id, body.manager_pin, now_ms(request),
+                                     terminal=_owner(caller))
 
 
 # --- the pages: clock terminal, KYC, boarding gate -----------------------------------------------

@@ -3,13 +3,20 @@
 A failed face never creates or refuses a punch: the terminal falls back to a PIN or badge
 punch, marked manual, which counts once a manager of the same site approves it. Punches are
 idempotent (a key per punch) and a second punch within a minute is the first one.
+
+PINs are short (4 digits), so guessing is limited (``PinLimits``): wrong PINs and badges, at
+the punch and at a manager's approval alike, are counted per clock terminal and per site in the
+shared database (the flow store's rate events, ``FlowStore.take``: every worker sees one
+count). Past the limit every PIN or badge try from that terminal (or at that site) is refused
+with ``RateLimited`` (429) until the window has moved on, a right PIN included, so a lock tells
+nothing about the PIN tried. A lock is audited once (``clock_pin_lock``); no PIN is ever logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,6 +34,7 @@ from smilepay.domain.attendance import (
 )
 from smilepay.domain.identity import AuditValue
 from smilepay.domain.ids import new_id
+from smilepay.domain.mandates import RateLimited
 from smilepay.domain.purposes import Purpose, grant_purpose_consent
 from smilepay.domain.templates import merge_embeddings
 from smilepay.domain.tenants import Scope
@@ -38,6 +46,20 @@ from smilepay.services.identity_matching import GATE_FAR, CandidateMatcher
 CLOCK_PURPOSE = "clock"
 STAFF_ENROL_PURPOSE = "staff_enrol"
 FALLBACK_THRESHOLD = 0.55
+TOO_MANY_PINS = "Too many wrong PINs. Ask your manager."
+PIN_FAIL_TERMINAL = "clock_pin_terminal"  # flow rate-event kinds: one wrong PIN/badge each
+PIN_FAIL_SITE = "clock_pin_site"
+_PEEK = (1, 0)  # a limit no action passes: ``take`` reaches it last and records nothing
+
+
+@dataclass(frozen=True)
+class PinLimits:
+    """Wrong PINs/badges allowed, each a ``(window_ms, most)`` sliding window like
+    ``FlowRateLimits``: per clock terminal (any of its keys), and per site (all its terminals:
+    the site's PINs are what a guess is tried against)."""
+
+    per_terminal: tuple[tuple[int, int], ...] = ((15 * 60_000, 5),)
+    per_site: tuple[tuple[int, int], ...] = ((15 * 60_000, 20),)
 
 
 class PurposeGate(Protocol):
@@ -62,6 +84,7 @@ class Attendance:
     consents: GatesStore
     matcher: CandidateMatcher
     policy: ShiftPolicy
+    pin_limits: PinLimits = field(default_factory=PinLimits)
 
 
 def secret_hash(pepper: bytes, scope: Scope, kind: str, value: str) -> str:
@@ -206,14 +229,54 @@ def punch_by_face(fc: FaceContext, att: Attendance, scope: Scope, site_id: str,
                         decision.match.score)
 
 
+def _pin_counts(att: Attendance, site_id: str, terminal: str
+                ) -> tuple[tuple[str, str, tuple[tuple[int, int], ...]], ...]:
+    return ((PIN_FAIL_TERMINAL, terminal, att.pin_limits.per_terminal),
+            (PIN_FAIL_SITE, site_id, att.pin_limits.per_site))
+
+
+def _refuse_if_locked(fc: FaceContext, att: Attendance, scope: Scope, site_id: str,
+                      terminal: str, kind: str, now_ms: int) -> None:
+    """``RateLimited`` while this terminal or this site has too many wrong PINs in a window,
+    before the PIN is looked at (a right PIN is refused too: the answer is no oracle).
+
+    ``take`` checks its limits in order and answers the first one reached; ``_PEEK`` comes last
+    and is always reached, so the count is read and nothing is recorded."""
+    for count, key, limits in _pin_counts(att, site_id, terminal):
+        refused = fc.flow.take(scope, count, key, now_ms, (*limits, _PEEK))
+        if refused is not None and refused != _PEEK:
+            window_ms, most = refused
+            fc.audit(scope, kind, "refused", ("too_many_attempts", f"locked_{count}"), site_id,
+                     now_ms, {"site": site_id, "window_s": window_ms // 1000, "most": most})
+            raise RateLimited(TOO_MANY_PINS, retry_after_s=window_ms // 1000)
+
+
+def _count_wrong_pin(fc: FaceContext, att: Attendance, scope: Scope, site_id: str,
+                     terminal: str, kind: str, method: str, now_ms: int) -> None:
+    """One wrong PIN or badge on both counts; the try that reaches a limit audits the lock
+    (once; two parallel tries may both see it reached and audit it twice)."""
+    for count, key, limits in _pin_counts(att, site_id, terminal):
+        if fc.flow.take(scope, count, key, now_ms, limits) is not None:
+            continue  # already locked (a parallel try got there first): counted once
+        reached = fc.flow.take(scope, count, key, now_ms, (*limits, _PEEK))
+        if reached is not None and reached != _PEEK:
+            window_ms, most = reached
+            fc.audit(scope, "clock_pin_lock", "locked", ("too_many_wrong_pins",), site_id,
+                     now_ms, {"site": site_id, "count": count, "terminal": terminal,
+                              "attempt": kind, "method": method,
+                              "window_s": window_ms // 1000, "most": most})
+
+
 def punch_manual(fc: FaceContext, att: Attendance, scope: Scope, site_id: str, method: str,
                  secret: str, key: str, now_ms: int,
-                 device_at_ms: int | None = None) -> dict[str, Any]:
+                 device_at_ms: int | None = None, *, terminal: str) -> dict[str, Any]:
     """A PIN or badge punch (manual, pending a manager); an offline one keeps its device time
-    and is flagged when synced outside the window."""
+    and is flagged when synced outside the window. ``terminal``: who tries (``api_key_owner``),
+    the key its wrong PINs are counted under."""
     chosen = PunchMethod(method) if method in {"pin", "badge"} else None
     if chosen is None:
         raise InvalidInput(f"expected a method 'pin' or 'badge', got {method!r}", param="method")
+    _refuse_if_locked(fc, att, scope, site_id, terminal, "clock_manual", now_ms)
     wanted = secret_hash(fc.pepper, scope, chosen.value,
                          site_id + secret if chosen is PunchMethod.PIN else secret)
     for member in att.records.staff_of_site(scope, site_id):
@@ -223,19 +286,25 @@ def punch_manual(fc: FaceContext, att: Attendance, scope: Scope, site_id: str, m
             flagged = is_late_sync(now_utc(at_ms), now_utc(now_ms), att.policy)
             return _store_punch(att, scope, member, chosen, key, at_ms, now_ms, None, flagged)
     fc.audit(scope, "clock_manual", "refused", ("unknown_" + chosen.value,), site_id, now_ms, {})
+    _count_wrong_pin(fc, att, scope, site_id, terminal, "punch", chosen.value, now_ms)
     raise NotFound(f"expected the {chosen.value} of a staff member of this site, got no match",
                    param=chosen.value)
 
 
 def approve_punch(fc: FaceContext, att: Attendance, scope: Scope, punch_id: str,
-                  manager_pin: str, now_ms: int) -> dict[str, Any]:
+                  manager_pin: str, now_ms: int, *, terminal: str) -> dict[str, Any]:
+    """A manager's approval of a manual punch; wrong manager PINs share the punch's count."""
     punch = att.records.get_punch(scope, punch_id)
     if punch is None:
         raise NotFound(f"expected a punch of this account, got {punch_id!r}", param="punch")
+    _refuse_if_locked(fc, att, scope, punch.site_id, terminal, "clock_approve", now_ms)
     wanted = secret_hash(fc.pepper, scope, "pin", punch.site_id + manager_pin)
     managers = [m for m in att.records.staff_of_site(scope, punch.site_id)
                 if m.role == "manager" and hmac.compare_digest(m.pin_hash, wanted)]
     if not managers:
+        fc.audit(scope, "clock_approve", "refused", ("unknown_manager_pin",), punch.staff_id,
+                 now_ms, {"punch": punch_id})
+        _count_wrong_pin(fc, att, scope, punch.site_id, terminal, "approve", "pin", now_ms)
         raise NotFound("expected the PIN of a manager of the punch's site, got no match",
                        param="manager_pin")
     approved = approve_manual(punch, managers[0].staff_id)

@@ -221,7 +221,8 @@ def test_a_wrong_pin_reads_the_same_whoever_it_might_be_and_never_shows_server_w
         pages_shop: Shop, browse: Callable[..., Any]) -> None:
     """A wrong PIN, a PIN too short for the server, another site's PIN and a wrong badge all
     read as one plain sentence (nothing tells whether such a staff member exists); the PIN is
-    masked, every control is labelled, and nothing runs off a phone. The right PIN punches."""
+    masked, every control is labelled, and nothing runs off a phone. The right PIN punches;
+    after five wrong ones the page says to ask the manager."""
     with pages_shop.api() as api:
         here = api.post("/v1/identity/sites", json={"name": "Depot"}).json()
         there = api.post("/v1/identity/sites", json={"name": "Harbour"}).json()
@@ -260,3 +261,6 @@ def test_a_wrong_pin_reads_the_same_whoever_it_might_be_and_never_shows_server_w
     assert punch("pin", "5678") == "Thank you."
     assert "Clocked in" in text_of(page, "#result")
     assert page.evaluate(OVERFLOW_JS) <= 0
+    # five wrong PINs or badges in 15 minutes lock this terminal's PINs, a right one included
+    assert [punch("pin", secret) for secret in ("1111", "2222")] == [WRONG_PIN, WRONG_PIN]
+    assert punch("pin", "5678") == "Too many wrong PINs. Ask your manager."

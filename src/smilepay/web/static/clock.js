@@ -32,9 +32,15 @@
     badge: "That badge code is not right. Try again or ask your manager.",
   };
   const SET_UP_AGAIN = "This clock is not set up right. Ask your manager to set it up again.";
+  // Too many wrong PINs or badges from this terminal: every PIN is refused for a while (a right
+  // one too), so the page says who can help rather than "try again".
+  const TOO_MANY_PINS = "Too many wrong PINs. Ask your manager.";
+  const LOCK_PAUSE_MS = 60000;  // saved punches wait this long after a lock before the next try
+  let lockedUntil = 0;
 
   function clockMessage(err, method) {
     if (err && err.status === 0) return err.message;
+    if (err && err.status === 429 && method) return TOO_MANY_PINS;
     if (err && (err.param === "pin" || err.param === "badge" || err.param === "secret" || err.param === "method")) {
       return WRONG_SECRET[method] || WRONG_SECRET[err.param] || WRONG_SECRET.pin;
     }
@@ -136,7 +142,7 @@
   }
 
   async function sync() {
-    if (syncing || !queue.length) return;
+    if (syncing || !queue.length || Date.now() < lockedUntil) return;
     syncing = true;
     try {
       while (queue.length) {
@@ -144,6 +150,11 @@
           await SmileApi.post(`/v1/identity/sites/${site}/punches`, queue[0], { timeoutMs: SEND_TIMEOUT_MS });
         } catch (err) {
           if (err.status === 0) return;  // still offline
+          if (err.status === 429) {  // PINs locked here for a while: keep the punch, try later
+            lockedUntil = Date.now() + LOCK_PAUSE_MS;
+            say("A saved punch waits: " + clockMessage(err, queue[0].method), "error");
+            return;
+          }
           say("A saved punch was refused: " + clockMessage(err, queue[0].method), "error");
         }
         queue.shift();
