@@ -4,8 +4,8 @@
 the fake camera, enrol, the wallet signed in, the dashboard, the camera check, identity
 verification signed in and out, the staff clock, the 404 page, Swagger UI and ReDoc. Each must
 render without a script error, and the SmilePay pages must not scroll sideways nor break a word
-across lines; on the kiosk, enrol, dashboard, identity verification and clock pages no table
-scrolls inside its card either.
+across lines; on the kiosk, enrol, wallet, dashboard, identity verification and clock pages no
+table scrolls inside its card either.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ from facepay_support import sign_up
 
 pytestmark = pytest.mark.e2e
 FEED = "video/webcam_feeds/apfol_real_320x240_10fps_4s.y4m"
-# Pages whose tables fit their cards at both sizes (the dashboard's stack on a phone).
-NO_SCROLLING_BOXES = {"kiosk", "enrol", "dashboard", "kyc", "kyc_signed_out", "clock"}
+# Pages whose tables fit their cards at both sizes (the dashboard's and wallet's stack on a
+# phone).
+NO_SCROLLING_BOXES = {"kiosk", "enrol", "wallet", "dashboard", "kyc", "kyc_signed_out",
+                      "clock"}
 
 
 def page_list(shop: Shop, wallet_token: str) -> list[tuple[str, str, str]]:
@@ -113,8 +115,26 @@ def clock_site(shop: Shop) -> str:
 
 
 def wallet_token(shop: Shop) -> str:
-    """One signed-up customer per shop, shared by both sizes."""
+    """One signed-up customer per shop, shared by both sizes, with something in every table:
+    a top-up, a standing authorisation, two receipts (one partly refunded) and notifications."""
     key = id(shop)
     if key not in _TOKENS:
-        _TOKENS[key] = sign_up(shop.world, phone="+4915112340000", name="Grace Hopper")
+        token = sign_up(shop.world, phone="+4915112340000", name="Grace Hopper")
+        wallet = {"Authorization": f"Bearer {token}"}
+        client = shop.world.client
+        r = client.post("/v1/face/wallet/topups", json={"amount_minor": 5000}, headers=wallet)
+        assert r.status_code == 200, r.text
+        assert client.post("/v1/face/wallet/mandates", headers=wallet).status_code == 200
+        customer = client.get("/v1/face/wallet", headers=wallet).json()["customer"]["id"]
+        paid = []
+        for amount in (1234, 250):
+            r = client.post("/v1/payment_intents", headers=shop.world.as_merchant(), json={
+                "amount_minor": amount, "currency": "eur", "customer": customer,
+                "confirm": True})
+            assert r.status_code == 200, r.text
+            paid.append(r.json()["id"])
+        r = client.post("/v1/refunds", headers=shop.world.as_merchant(),
+                        json={"payment_intent": paid[0], "amount_minor": 234})
+        assert r.status_code == 200, r.text
+        _TOKENS[key] = token
     return _TOKENS[key]

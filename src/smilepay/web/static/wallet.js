@@ -13,6 +13,25 @@
 
   function row(...cells) { return el("tr", {}, ...cells.map((c) => el("td", {}, c))); }
 
+  // A receipt or refund id in a notification ("Receipt pi_...") may wrap like the receipts'
+  // ids on a phone; the words around it do not.
+  function withIds(text) {
+    return el("span", {}, ...text.split(/(\b[a-z]{2,5}_[A-Za-z0-9]{6,}\b)/)
+      .map((part, i) => (i % 2 ? el("span", { class: "id" }, part) : part)));
+  }
+
+  // Each cell names its column (data-label), as on the dashboard: at <= 720 px a table.stack
+  // shows each row as a labelled block instead of scrolling inside its card.
+  function labelCells(tbody) {
+    const heads = Array.from(tbody.closest("table").querySelectorAll("thead th"), (th) => th.textContent);
+    for (const tr of tbody.rows) {
+      Array.from(tr.cells).forEach((td, i) => {
+        if (td.colSpan === 1 && heads[i]) td.dataset.label = heads[i];
+        td.classList.toggle("blank", !td.textContent.trim() && !td.children.length);
+      });
+    }
+  }
+
   async function load() {
     if (!SmileApi.key) {
       signedIn(false);
@@ -64,7 +83,9 @@
       formatMoney(p.amount_minor, p.currency), p.amount_refunded_minor ? formatMoney(p.amount_refunded_minor, p.currency) : "",
       p.status, el("span", { class: "id" }, p.id)), "No receipts yet.", 5));
     $("notifications").replaceChildren(...tableRows(w.notifications, (n) => row(formatTime(n.created), n.kind,
-      n.subject + (n.body ? " — " + n.body : "")), "No notifications yet.", 3));
+      withIds(n.subject + (n.body ? " — " + n.body : ""))), "No notifications yet.", 3));
+    labelCells($("payments"));
+    labelCells($("notifications"));
     drawTopups();
     await drawMandates();
     $("wallet").dataset.state = "ready";
@@ -80,6 +101,7 @@
         : ""));
     $("mandates").replaceChildren(...(rows.length ? rows
       : [el("tr", {}, el("td", { class: "empty", colspan: "3" }, "None: only your face can pay."))]));
+    labelCells($("mandates"));
     $("grant-mandate").hidden = found.some((m) => m.status === "active");
   }
 
