@@ -45,9 +45,11 @@ class FlowStore(Protocol):
                         face_key: str | None, since_ms: int) -> FactorFailures: ...
 
     def take(self, scope: Scope, kind: str, key: str, now_ms: int,
-             limits: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+             limits: Sequence[tuple[int, int]], *, record: bool = True
+             ) -> tuple[int, int] | None:
         """Record one ``kind`` action for ``key`` unless a ``(window_ms, most)`` limit is
-        reached; the limit that refused it, or None when it was recorded."""
+        reached; the limit that refused it, or None when it was recorded (``record=False``:
+        only look, None when no limit is reached)."""
         ...
 
     def claim_code_attempt(self, scope: Scope, code_id: str, now_ms: int, limit: int) -> bool: ...

@@ -49,7 +49,6 @@ FALLBACK_THRESHOLD = 0.55
 TOO_MANY_PINS = "Too many wrong PINs. Ask your manager."
 PIN_FAIL_TERMINAL = "clock_pin_terminal"  # flow rate-event kinds: one wrong PIN/badge each
 PIN_FAIL_SITE = "clock_pin_site"
-_PEEK = (1, 0)  # a limit no action passes: ``take`` reaches it last and records nothing
 
 
 @dataclass(frozen=True)
@@ -238,13 +237,10 @@ def _pin_counts(att: Attendance, site_id: str, terminal: str
 def _refuse_if_locked(fc: FaceContext, att: Attendance, scope: Scope, site_id: str,
                       terminal: str, kind: str, now_ms: int) -> None:
     """``RateLimited`` while this terminal or this site has too many wrong PINs in a window,
-    before the PIN is looked at (a right PIN is refused too: the answer is no oracle).
-
-    ``take`` checks its limits in order and answers the first one reached; ``_PEEK`` comes last
-    and is always reached, so the count is read and nothing is recorded."""
+    before the PIN is looked at (a right PIN is refused too: the answer is no oracle)."""
     for count, key, limits in _pin_counts(att, site_id, terminal):
-        refused = fc.flow.take(scope, count, key, now_ms, (*limits, _PEEK))
-        if refused is not None and refused != _PEEK:
+        refused = fc.flow.take(scope, count, key, now_ms, limits, record=False)
+        if refused is not None:
             window_ms, most = refused
             fc.audit(scope, kind, "refused", ("too_many_attempts", f"locked_{count}"), site_id,
                      now_ms, {"site": site_id, "window_s": window_ms // 1000, "most": most})
@@ -258,8 +254,8 @@ def _count_wrong_pin(fc: FaceContext, att: Attendance, scope: Scope, site_id: st
     for count, key, limits in _pin_counts(att, site_id, terminal):
         if fc.flow.take(scope, count, key, now_ms, limits) is not None:
             continue  # already locked (a parallel try got there first): counted once
-        reached = fc.flow.take(scope, count, key, now_ms, (*limits, _PEEK))
-        if reached is not None and reached != _PEEK:
+        reached = fc.flow.take(scope, count, key, now_ms, limits, record=False)
+        if reached is not None:
             window_ms, most = reached
             fc.audit(scope, "clock_pin_lock", "locked", ("too_many_wrong_pins",), site_id,
                      now_ms, {"site": site_id, "count": count, "terminal": terminal,

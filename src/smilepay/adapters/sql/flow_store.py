@@ -121,9 +121,11 @@ class SqlFlowStore:
                       {"k": int.from_bytes(digest[:8], "big", signed=True)})
 
     def take(self, scope: Scope, kind: str, key: str, now_ms: int,
-             limits: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+             limits: Sequence[tuple[int, int]], *, record: bool = True
+             ) -> tuple[int, int] | None:
         """Record one ``kind`` action for ``key`` unless a ``(window_ms, most)`` limit is
-        reached; the limit that refused it, or None when it was recorded."""
+        reached; the limit that refused it, or None when it was recorded (``record=False``:
+        only look, None when no limit is reached)."""
         t = flow_rate_events
         where = in_scope(t, scope) & (t.c.kind == kind) & (t.c.key == key)
         longest = max(w for w, _ in limits)
@@ -137,6 +139,8 @@ class SqlFlowStore:
                     where & (t.c.at_ms > now_ms - window_ms))).scalar_one()
                 if int(seen) >= most:
                     return window_ms, most
+            if not record:
+                return None
             c.execute(insert(t).values(id=new_id("rte", now_ms), tenant_id=scope.tenant_id,
                                        livemode=scope.livemode, kind=kind, key=key,
                                        at_ms=now_ms))
