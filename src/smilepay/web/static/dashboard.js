@@ -18,8 +18,10 @@
     liveness_enrol: "Liveness (enrolment)", enrol: "Enrolment", consent: "Consent",
     signup_code: "Sign-up code", clock: "Staff clock (face)", clock_manual: "Staff clock (PIN or badge)",
     clock_approve: "Staff clock (manager approval)", kyc: "Identity check", board: "Boarding (face)",
-    board_qr: "Boarding (pass)", mandate: "Payment mandate", purpose_erase: "Data erased",
-    retention: "Data retention" };
+    board_qr: "Boarding (pass)", board_staff: "Boarding (staff check)",
+    clock_pin_lock: "Staff clock locked (too many wrong PINs)", mandate: "Payment mandate",
+    purpose_erase: "Data erased", retention: "Data retention", store_gate: "Store gate (face)",
+    store_face_copy: "Store entry face copy" };
 
   function cell(c) { return el("td", {}, c); }
   function row(...cells) { return el("tr", {}, ...cells.map(cell)); }
