@@ -73,7 +73,7 @@ def _summary(r: dict[str, Any]) -> None:
 
 @store_app.command("scenario")
 def make_scenario(
-    kind: Annotated[str, typer.Argument(help="busy_hour | noisy")],
+    kind: Annotated[str, typer.Argument(help="busy_hour | noisy | hard")],
     out: Annotated[Path, typer.Option(help="where to write the scenario JSON")],
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
 ) -> None:
