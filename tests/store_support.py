@@ -66,6 +66,58 @@ def seed_store(money: SqlMoneyStore, unit: SqlStoreUnit, ctx: MoneyContext, *,
     return unit.run(work)
 
 
+@dataclass
+class GatedShopper:
+    """A seeded store with its entry and exit gates, a terminal key for each, and one
+    customer with a topped-up wallet and a signed-in wallet session (``token``)."""
+    shop: SeededStore
+    entry: str
+    exit: str
+    entry_key: str
+    exit_key: str
+    customer: str
+    token: str  # the wallet session
+
+    @property
+    def wallet(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def gated_shopper(container: Any, *, hold_minor: int = 2000, auto_refund_max_minor: int = 500,
+                  currency: str = "EUR", balance_minor: int = 5000) -> GatedShopper:
+    from smilepay.adapters.sql.identity_store import SqlIdentityStore
+    from smilepay.domain.tenants import KeyKind
+    from smilepay.services.customers import create_customer, top_up
+    from smilepay.services.enrol import hash_token
+    from smilepay.services.store_admin import add_gate
+    from smilepay.services.tenants import issue_api_key
+
+    unit = SqlStoreUnit(container.store.engine)
+    ctx = container.ctx
+    shop = seed_store(container.store, unit, ctx, hold_minor=hold_minor,
+                      auto_refund_max_minor=auto_refund_max_minor, currency=currency)
+    scope = shop.scope
+
+    def setup(tx: StoreTx) -> tuple[str, str, str, str, str]:
+        now = ctx.clock.now_ms()
+        entry = add_gate(tx, scope, now, shop.store["id"], kind="entry",
+                         terminal_id=shop.entry_terminal)["id"]
+        exit_ = add_gate(tx, scope, now, shop.store["id"], kind="exit",
+                         terminal_id=shop.exit_terminal)["id"]
+        entry_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.entry_terminal).raw
+        exit_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.exit_terminal).raw
+        who = create_customer(tx.money, ctx, scope, f"+49151{secrets.randbelow(10**8):08d}").id
+        top_up(tx.money, ctx, scope, who, balance_minor, currency)
+        return entry, exit_, entry_key, exit_key, who
+
+    entry, exit_, entry_key, exit_key, who = unit.run(setup)
+    token = "ws_" + secrets.token_urlsafe(24)
+    now = ctx.clock.now_ms()
+    SqlIdentityStore(container.store.engine).add_wallet_session(
+        scope, hash_token(token), who, now, now + 3_600_000)
+    return GatedShopper(shop, entry, exit_, entry_key, exit_key, who, token)
+
+
 def broker_available(host: str = "127.0.0.1", port: int = 1883) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{secrets.token_hex(4)}")
     try:

@@ -5,26 +5,18 @@ plain sentences beside a stable machine reason."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from smilepay.adapters.sql.identity_store import SqlIdentityStore
 from smilepay.adapters.sql.store_repo import SqlStoreUnit
 from smilepay.api.app import create_app
 from smilepay.bootstrap import Container, build_container
 from smilepay.domain.store.sgtin import encode_sgtin96
-from smilepay.domain.tenants import KeyKind
-from smilepay.ports.store import StoreTx
-from smilepay.services.customers import create_customer, top_up
-from smilepay.services.enrol import hash_token
-from smilepay.services.store_admin import add_gate
 from smilepay.services.store_ingest import ingest_messages
-from smilepay.services.tenants import issue_api_key
-from store_support import PEN, TEA, Sensors, seed_store
+from store_support import PEN, TEA, Sensors, gated_shopper
 
 pytestmark = pytest.mark.integration
 
@@ -40,30 +32,9 @@ def app(money_url: str) -> Iterator[tuple[Container, TestClient]]:
 def shop_trip(container: Container, client: TestClient, currency: str) -> dict[str, Any]:
     """A store in ``currency``; a customer enters by QR code, takes a tea and a pen, and leaves
     by the exit gate (staff name the trip): the exit decision and the wallet's trips."""
-    unit = SqlStoreUnit(container.store.engine)
-    shop = seed_store(container.store, unit, container.ctx, hold_minor=1000,
-                      auto_refund_max_minor=0, currency=currency)
-    scope = shop.scope
-
-    def setup(tx: StoreTx) -> tuple[str, str, str, str, str]:
-        now = container.ctx.clock.now_ms()
-        entry = add_gate(tx, scope, now, shop.store["id"], kind="entry",
-                         terminal_id=shop.entry_terminal)["id"]
-        exit_ = add_gate(tx, scope, now, shop.store["id"], kind="exit",
-                         terminal_id=shop.exit_terminal)["id"]
-        entry_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.entry_terminal).raw
-        exit_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.exit_terminal).raw
-        who = create_customer(tx.money, container.ctx, scope,
-                              f"+49151{secrets.randbelow(10**8):08d}").id
-        top_up(tx.money, container.ctx, scope, who, 5000, currency)
-        return entry, exit_, entry_key, exit_key, who
-
-    entry, exit_, entry_key, exit_key, who = unit.run(setup)
-    token = "ws_" + secrets.token_urlsafe(24)
-    now = container.ctx.clock.now_ms()
-    SqlIdentityStore(container.store.engine).add_wallet_session(
-        scope, hash_token(token), who, now, now + 3_600_000)
-    wallet = {"Authorization": f"Bearer {token}"}
+    g = gated_shopper(container, hold_minor=1000, auto_refund_max_minor=0, currency=currency)
+    unit, shop, wallet = SqlStoreUnit(container.store.engine), g.shop, g.wallet
+    entry, exit_, entry_key, exit_key = g.entry, g.exit, g.entry_key, g.exit_key
     code = client.post("/v1/wallet/store/entry_code", headers=wallet, json={}).json()["code"]
     at_entry = {"Authorization": f"Bearer {entry_key}"}
     opened = client.post(f"/v1/store_gates/{entry}/entry", json={"code": code},

@@ -27,25 +27,19 @@ import pytest
 
 from e2e.browser.feeds import make_y4m
 from e2e.browser.pages_support import BROKEN_WORDS_JS, OVERFLOW_JS, PHONE_SIZE
-from smilepay.adapters.sql.identity_store import SqlIdentityStore
 from smilepay.adapters.sql.store_repo import SqlStoreUnit
 from smilepay.api.app import create_app
 from smilepay.bootstrap import build_container
 from smilepay.domain.store.sgtin import encode_sgtin96
-from smilepay.domain.tenants import KeyKind, Scope
-from smilepay.ports.store import StoreTx
-from smilepay.services.customers import create_customer, top_up
-from smilepay.services.enrol import hash_token
-from smilepay.services.store_admin import add_gate
-from smilepay.services.tenants import issue_api_key
+from smilepay.domain.tenants import Scope
 from store_support import (
     PEN,
     TEA,
     SeededStore,
     Sensors,
     broker_available,
+    gated_shopper,
     publish_over_mqtt,
-    seed_store,
     store_by_api,
 )
 
@@ -193,28 +187,10 @@ def test_staff_type_the_trip_at_the_exit_when_the_camera_cannot_see_the_customer
     broker_available()
     container = build_container(f"sqlite:///{tmp_path}/store.db")
     server = serve(create_app(container))
-    unit = SqlStoreUnit(container.store.engine)
-    shop = seed_store(container.store, unit, container.ctx, hold_minor=2000,
-                      auto_refund_max_minor=500)
-    scope = shop.scope
-
-    def setup(tx: StoreTx) -> tuple[str, str, str, str, str]:
-        now = container.ctx.clock.now_ms()
-        entry = add_gate(tx, scope, now, shop.store["id"], kind="entry",
-                         terminal_id=shop.entry_terminal)["id"]
-        exit_ = add_gate(tx, scope, now, shop.store["id"], kind="exit",
-                         terminal_id=shop.exit_terminal)["id"]
-        entry_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.entry_terminal).raw
-        exit_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.exit_terminal).raw
-        who = create_customer(tx.money, container.ctx, scope, "+4915199887766").id
-        top_up(tx.money, container.ctx, scope, who, 5000, "EUR")
-        return entry, exit_, entry_key, exit_key, who
-
-    entry, exit_, entry_key, exit_key, who = unit.run(setup)
-    token = "ws_" + secrets.token_urlsafe(24)
-    now = container.ctx.clock.now_ms()
-    SqlIdentityStore(container.store.engine).add_wallet_session(
-        scope, hash_token(token), who, now, now + 3_600_000)
+    g = gated_shopper(container, hold_minor=2000, auto_refund_max_minor=500)
+    unit, shop, scope = SqlStoreUnit(container.store.engine), g.shop, g.shop.scope
+    who, token = g.customer, g.token
+    entry, exit_, entry_key, exit_key = g.entry, g.exit, g.entry_key, g.exit_key
 
     blank = blank_feed(tmp_path)
     wallet = open_browser(blank, server.url)
@@ -265,28 +241,9 @@ def test_a_jpy_stores_receipt_on_the_wallet_page_has_yen_without_decimals(
 
     container = build_container(f"sqlite:///{tmp_path}/store.db")
     server = serve(create_app(container))
-    unit = SqlStoreUnit(container.store.engine)
-    shop = seed_store(container.store, unit, container.ctx, hold_minor=1000,
-                      auto_refund_max_minor=500, currency="JPY")
-    scope = shop.scope
-
-    def setup(tx: StoreTx) -> tuple[str, str, str, str, str]:
-        now = container.ctx.clock.now_ms()
-        entry = add_gate(tx, scope, now, shop.store["id"], kind="entry",
-                         terminal_id=shop.entry_terminal)["id"]
-        exit_ = add_gate(tx, scope, now, shop.store["id"], kind="exit",
-                         terminal_id=shop.exit_terminal)["id"]
-        entry_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.entry_terminal).raw
-        exit_key = issue_api_key(tx.money, scope, KeyKind.TERMINAL, now, shop.exit_terminal).raw
-        who = create_customer(tx.money, container.ctx, scope, "+4915199887755").id
-        top_up(tx.money, container.ctx, scope, who, 5000, "JPY")
-        return entry, exit_, entry_key, exit_key, who
-
-    entry, exit_, entry_key, exit_key, who = unit.run(setup)
-    token = "ws_" + secrets.token_urlsafe(24)
-    now = container.ctx.clock.now_ms()
-    SqlIdentityStore(container.store.engine).add_wallet_session(
-        scope, hash_token(token), who, now, now + 3_600_000)
+    g = gated_shopper(container, hold_minor=1000, auto_refund_max_minor=500, currency="JPY")
+    unit, shop, token = SqlStoreUnit(container.store.engine), g.shop, g.token
+    entry, exit_, entry_key, exit_key = g.entry, g.exit, g.entry_key, g.exit_key
     code = httpx.post(f"{server.url}/v1/wallet/store/entry_code", json={},
                       headers={"Authorization": f"Bearer {token}"}).json()["code"]
     opened = httpx.post(f"{server.url}/v1/store_gates/{entry}/entry", json={"code": code},
