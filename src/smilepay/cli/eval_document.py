@@ -62,14 +62,8 @@ def document(
         task = progress.add_task("rendering", total=len(subjects))
         rendered = render_set(subjects, detector, work_dir.resolve(), seed,
                               on_item=lambda: progress.advance(task))
-        subjects = [s for s in subjects if s.identity in rendered.documents]
-        live = [(s.identity, p) for s in subjects for p in s.live if p in rendered.matched_live]
-        paths = sorted({str(s.source.resolve()) for s in subjects}
-                       | {str(p.resolve()) for p in rendered.documents.values()}
-                       | {str(p.resolve()) for p in rendered.restored.values()}
-                       | {str(p.resolve()) for p in rendered.chips.values()}
-                       | {str(p.resolve()) for _, p in live}
-                       | {str(rendered.matched_live[p].resolve()) for _, p in live})
+        subjects, live = rendered.pairs_of(subjects)
+        paths = rendered.image_paths(subjects, live, restored=True, matched_live=True)
         from smilepay.adapters.models.strategies import strategy_spec
 
         members = len(strategy_spec(name).members)

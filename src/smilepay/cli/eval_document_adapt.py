@@ -52,14 +52,9 @@ def document_adapt(
         task = progress.add_task("rendering", total=len(subjects))
         rendered = render_set(subjects, detector, work_dir.resolve(), seed,
                               on_item=lambda: progress.advance(task))
-        subjects = [s for s in subjects if s.identity in rendered.documents]
         # the live photos of `eval document` (those its renderer could match), same pairs
-        live_paths = [(s.identity, p) for s in subjects for p in s.live
-                      if p in rendered.matched_live]
-        paths = sorted({str(s.source.resolve()) for s in subjects}
-                       | {str(p.resolve()) for _, p in live_paths}
-                       | {str(p.resolve()) for p in rendered.documents.values()}
-                       | {str(p.resolve()) for p in rendered.chips.values()})
+        subjects, live_paths = rendered.pairs_of(subjects)
+        paths = rendered.image_paths(subjects, live_paths)
         task = progress.add_task("embedding", total=len(paths) * len(members))
         tables = {m: evaluator.member_vectors(m, paths, "mediapipe",
                                               lambda: progress.advance(task))

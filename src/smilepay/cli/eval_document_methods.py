@@ -66,13 +66,9 @@ def document_methods(
         task = progress.add_task("rendering", total=len(subjects))
         rendered = render_set(subjects, detector, work_dir.resolve(), seed,
                               on_item=lambda: progress.advance(task))
-        subjects = [s for s in subjects if s.identity in rendered.documents]
-        live_paths = [(s.identity, p) for s in subjects for p in s.live
-                      if p in rendered.matched_live]
-        paths = sorted({str(s.source.resolve()) for s in subjects}
-                       | {str(p.resolve()) for _, p in live_paths}
-                       | {str(p.resolve()) for p in rendered.documents.values()}
-                       | {str(p.resolve()) for p in rendered.chips.values()})
+        # the live photos of `eval document` (those its renderer could match), same pairs
+        subjects, live_paths = rendered.pairs_of(subjects)
+        paths = rendered.image_paths(subjects, live_paths)
         task = progress.add_task("embedding", total=len(paths) * len(spec.members))
         vectors = evaluator.strategy_vectors(name, paths, lambda: progress.advance(task))
         store.save()

@@ -78,6 +78,27 @@ class RenderedSet:
     matched_live: dict[Path, Path]  # live photo -> its document-resolution copy
     no_face: list[str]  # sources without a face (no document rendered)
 
+    def pairs_of(self, subjects: Sequence[Subject]
+                 ) -> tuple[list[Subject], list[tuple[str, Path]]]:
+        """The subjects with a rendered document, and their live photos the renderer could
+        match (identity, photo): the same pairs for every document evaluation."""
+        kept = [s for s in subjects if s.identity in self.documents]
+        return kept, [(s.identity, p) for s in kept for p in s.live if p in self.matched_live]
+
+    def image_paths(self, subjects: Sequence[Subject], live: Sequence[tuple[str, Path]], *,
+                    restored: bool = False, matched_live: bool = False) -> list[str]:
+        """Every image to embed, resolved and sorted: sources, live photos, pages and chips
+        (plus the restored pages and the resolution-matched live copies when asked)."""
+        found = ({str(s.source.resolve()) for s in subjects}
+                 | {str(p.resolve()) for _, p in live}
+                 | {str(p.resolve()) for p in self.documents.values()}
+                 | {str(p.resolve()) for p in self.chips.values()})
+        if restored:
+            found |= {str(p.resolve()) for p in self.restored.values()}
+        if matched_live:
+            found |= {str(self.matched_live[p].resolve()) for _, p in live}
+        return sorted(found)
+
 
 def _write(path: Path, image: Image) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
