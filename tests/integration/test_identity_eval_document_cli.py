@@ -69,3 +69,34 @@ def test_eval_document_adapt_reports_cross_validated_maps_and_names_its_plot(
     for name in ("chip, ridge map (cv)", "page, procrustes map (cv)"):
         row = report["conditions"][f"fusion_fast / {name}"]
         assert (row["n_genuine"], row["n_impostor"]) == (live["n_genuine"], live["n_impostor"])
+
+
+def test_eval_document_methods_scores_each_method_on_the_baselines_pairs(
+        data_dir: Path, tmp_path: Path) -> None:
+    """`smilepay eval document-methods --parts gate,chip` on three identities: the product's
+    gates report what they kept, and every chip method is scored on the baseline's pairs."""
+    import smilepay.cli.eval_document_methods  # noqa: F401  (registers the command)
+
+    source = data_dir / "celeba_wild"
+    require(all((source / p).is_dir() for p in PEOPLE), f"identities {PEOPLE} in {source}")
+    folder = tmp_path / "data" / "celeba_wild"
+    for person in PEOPLE:
+        (folder / person).mkdir(parents=True)
+        for path in sorted((source / person).iterdir())[:4]:
+            (folder / person / path.name).symlink_to(path)
+    out = tmp_path / "out" / "methods.json"
+    result = CliRunner().invoke(app, ["eval", "document-methods", "--data",
+                                      str(tmp_path / "data"), "--sets", "celeba_wild",
+                                      "--parts", "gate,chip", "--cache", str(tmp_path / "cache"),
+                                      "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    gate = report["gate"]
+    assert gate["sources"] == 3 and 0 < gate["live_photos_kept"] <= gate["live_photos"] == 9
+    base = report["conditions"]["chip: baseline"]
+    assert (base["n_genuine"], base["n_impostor"]) == (9, 18)
+    methods = [k for k in report["conditions"] if k.startswith("chip: ") and k != "chip: baseline"]
+    assert "chip: gaussian 0.5" in methods
+    for name in methods:
+        row = report["conditions"][name]
+        assert (row["n_genuine"], row["n_impostor"]) == (9, 18), name
