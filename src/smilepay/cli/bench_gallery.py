@@ -32,8 +32,9 @@ def gallery(
                               "pgvector ef_search, milvus ef), comma-separated."),
     strategy: str = typer.Option("", "--strategy", help="Embedding strategy (default: the "
                                  "configured one)."),
-    ef_construction: int = typer.Option(64, "--ef-construction", min=8, max=1000,
-                                        help="pgvector HNSW build breadth."),
+    ef_construction: int = typer.Option(0, "--ef-construction", min=0, max=1000,
+                                        help="pgvector HNSW build breadth (0: the served "
+                                        "gallery's, SMILEPAY_GALLERY_EF_CONSTRUCTION)."),
     postgres_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/test",
                                      "--postgres-url", help="Server for --adapter pgvector "
                                      "(a scratch schema is made and dropped)."),
@@ -82,7 +83,8 @@ def gallery(
                 result = engines.run_faiss(data, breadths, queries, tick, work)
             elif adapter == "pgvector":
                 result = engines.run_pgvector(data, breadths, queries, tick, work, postgres_url,
-                                              ef_construction)
+                                              ef_construction
+                                              or settings.gallery_ef_construction)
             else:
                 result = engines.run_milvus(data, breadths, queries, tick, work)
     payload = {"adapter": adapter, "size": size, "dim": int(data.gallery.shape[1]),
