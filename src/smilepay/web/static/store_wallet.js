@@ -181,7 +181,8 @@
                             " first, then come back here.");
     message.className = "message warn";
     message.hidden = false;
-    document.getElementById("new-code").disabled = true;
+    // signed out: only the sign-in line, as on the wallet and identity pages
+    for (const card of document.querySelectorAll("#store-wallet section.card")) card.hidden = true;
     return;
   }
   loadTrips();
